@@ -1,0 +1,213 @@
+"""The article corpus: one Markdown file per article with YAML front matter.
+
+This module owns the file format (the corpus contract documented in README) and
+loading it into validated models. A bad file is skipped with its reason; it
+never stops the rest from loading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.text import normalize_text, strip_controls
+
+log = logging.getLogger(__name__)
+
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+SAFE_URL_SCHEMES = ("http", "https")
+
+
+class CorpusUnavailable(Exception):
+    """The corpus directory is missing or unreadable."""
+
+
+class Article(BaseModel):
+    """A clean article, as stored in `corpus/<id>.md`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,119}$")
+    title: str = Field(min_length=1, max_length=500)
+    publisher: str = Field(min_length=1, max_length=200)
+    url: str | None = None
+    published: dt.date
+    source_file: str | None = None
+    paragraphs: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("title", "publisher")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        value = " ".join(strip_controls(value).split())
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not str(value).strip():
+            return None
+        value = str(value).strip()
+        if urlsplit(value).scheme.lower() not in SAFE_URL_SCHEMES or any(c in value for c in "<>| "):
+            raise ValueError(f"not an http(s) URL: {value[:80]!r}")
+        return value
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+    @property
+    def lead(self) -> str:
+        return self.paragraphs[0]
+
+
+class SkippedFile(BaseModel):
+    path: str
+    reason: str
+
+
+class Corpus(BaseModel):
+    """What loaded, newest first, and what was skipped and why."""
+
+    articles: tuple[Article, ...]
+    skipped: tuple[SkippedFile, ...] = ()
+
+    def get(self, article_id: str) -> Article | None:
+        return self._by_id().get(article_id)
+
+    def _by_id(self) -> dict[str, Article]:
+        cache = self.__dict__.get("_by_id_cache")
+        if cache is None:
+            cache = {a.id: a for a in self.articles}
+            self.__dict__["_by_id_cache"] = cache
+        return cache
+
+    def publishers(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for article in self.articles:
+            counts[article.publisher] = counts.get(article.publisher, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def latest(self, n: int) -> list[Article]:
+        return list(self.articles[: max(0, n)])
+
+
+def canonical_url(url: str) -> str:
+    """The same page under small spelling differences: case, slash, utm_ tags, fragment."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith("utm_")]
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("https" if parts.scheme.lower() in SAFE_URL_SCHEMES else parts.scheme.lower(),
+                       parts.netloc.lower().removeprefix("www."), path.lower(), urlencode(sorted(query)), ""))
+
+
+def text_fingerprint(paragraphs: tuple[str, ...] | list[str]) -> str:
+    normalized = " ".join(normalize_text(" ".join(paragraphs)).split())
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def render_article(article: Article) -> str:
+    """The file text for an article; deterministic so ingest is byte-for-byte repeatable."""
+    meta: dict[str, object] = {"id": article.id, "title": article.title, "publisher": article.publisher}
+    if article.url:
+        meta["url"] = article.url
+    meta["published"] = article.published
+    if article.source_file:
+        meta["source_file"] = article.source_file
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
+    return f"---\n{front}---\n" + "\n\n".join(article.paragraphs) + "\n"
+
+
+def parse_article(text: str, *, fallback_id: str) -> Article:
+    """Parse one article file; raises ValueError with a reason a person can act on."""
+    text = text.removeprefix("\ufeff")
+    match = FRONT_MATTER_RE.match(text)
+    if not match:
+        raise ValueError("no front matter block (--- ... ---) at the top")
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValueError as exc:  # PyYAML builds dates itself: 2025-13-45 fails here
+        raise ValueError(f"bad date in front matter ({exc}; want YYYY-MM-DD)") from None
+    if not isinstance(meta, dict):
+        raise ValueError("front matter is not a mapping of fields")
+    body = text[match.end():]
+    paragraphs = tuple(" ".join(p.split()) for p in re.split(r"\n\s*\n", strip_controls(body)) if p.strip())
+    if not paragraphs:
+        raise ValueError("empty body")
+    meta.setdefault("id", fallback_id)
+    published = meta.get("published")
+    if isinstance(published, str):
+        try:
+            meta["published"] = dt.date.fromisoformat(published.strip())
+        except ValueError:
+            raise ValueError(f"bad date {published!r} (want YYYY-MM-DD)") from None
+    try:
+        return Article(**{k: v for k, v in meta.items() if k in Article.model_fields}, paragraphs=paragraphs)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "article"
+        raise ValueError(f"{field}: {first['msg']}") from None
+
+
+def load_corpus(directory: Path) -> Corpus:
+    """Load every `*.md` file; skip (and report) the bad ones and the duplicates."""
+    if not directory.is_dir():
+        raise CorpusUnavailable(f"corpus directory not found: {directory}")
+    articles: list[Article] = []
+    skipped: list[SkippedFile] = []
+    seen_ids: dict[str, str] = {}
+    seen_urls: dict[str, str] = {}
+    seen_text: dict[str, str] = {}
+    for path in sorted(directory.glob("*.md")):
+        try:
+            raw = path.read_bytes()
+            if b"\x00" in raw:
+                raise ValueError("binary file (contains NUL bytes)")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not UTF-8 (byte {exc.start})") from None
+            article = parse_article(text, fallback_id=path.stem.lower())
+            duplicate_of = (
+                seen_ids.get(article.id)
+                or (seen_urls.get(canonical_url(article.url)) if article.url else None)
+                or seen_text.get(text_fingerprint(article.paragraphs))
+            )
+            if duplicate_of:
+                raise ValueError(f"duplicate of {duplicate_of} (same id, URL or text)")
+        except (OSError, ValueError) as exc:
+            log.warning("skipping corpus file %s: %s", path.name, exc)
+            skipped.append(SkippedFile(path=path.name, reason=str(exc)))
+            continue
+        seen_ids[article.id] = path.name
+        if article.url:
+            seen_urls[canonical_url(article.url)] = path.name
+        seen_text[text_fingerprint(article.paragraphs)] = path.name
+        articles.append(article)
+    articles.sort(key=lambda a: (a.published, a.id), reverse=True)
+    return Corpus(articles=tuple(articles), skipped=tuple(skipped))
+
+
+def corpus_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap change detector: names, sizes and mtimes of the files that make the corpus."""
+    if not directory.is_dir():
+        return ()
+    entries = []
+    for path in sorted(directory.iterdir()):
+        if path.suffix in (".md", ".yml", ".yaml"):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            entries.append((path.name, st.st_size, st.st_mtime_ns))
+    return tuple(entries)

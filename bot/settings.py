@@ -1,0 +1,108 @@
+"""One settings object, built at start-up from defaults, the environment and `.env`.
+
+Secrets are `SecretStr`, so they never show up in logs, reprs or error messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+
+    corpus_dir: Path = Field(Path("corpus"), alias="TRADEBOT_CORPUS")
+    seeds_dir: Path = Field(Path("seeds"), alias="TRADEBOT_SEEDS")
+    db_path: Path = Field(Path(".tradebot/tradebot.sqlite3"), alias="TRADEBOT_DB")
+    index_cache_dir: Path | None = Field(Path(".tradebot/index"), alias="TRADEBOT_INDEX_CACHE")
+    reload_interval: float = Field(5.0, alias="TRADEBOT_RELOAD_SECONDS", ge=0.2)
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+    mode: Literal["auto", "socket", "http"] = Field("auto", alias="TRADEBOT_MODE")
+    host: str = Field("0.0.0.0", alias="HOST")
+    port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    max_body_bytes: int = Field(1024 * 1024, alias="TRADEBOT_MAX_BODY_BYTES")
+
+    digest_enabled: bool = Field(False, alias="DIGEST_ENABLED")
+    digest_channels: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DIGEST_CHANNEL")
+    digest_time: dt.time = Field(dt.time(8, 0), alias="DIGEST_TIME")
+    digest_tz: str = Field("UTC", alias="DIGEST_TZ")
+    digest_grace_hours: float = Field(6.0, alias="DIGEST_GRACE_HOURS", ge=0)
+    digest_skip_empty: bool = Field(False, alias="DIGEST_SKIP_EMPTY")
+    digest_max_items: int = Field(8, alias="DIGEST_MAX_ITEMS", ge=1, le=20)
+
+    @field_validator("digest_channels", mode="before")
+    @classmethod
+    def _split_channels(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [c for c in re.split(r"[\s,]+", value) if c]
+        return value
+
+    @field_validator("digest_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _tokens_look_right(self) -> Settings:
+        checks = [("slack_bot_token", "xoxb-"), ("slack_app_token", "xapp-")]
+        for name, prefix in checks:
+            secret = getattr(self, name)
+            if secret is not None and secret.get_secret_value() and not secret.get_secret_value().startswith(prefix):
+                raise ValueError(f"{name.upper()} must start with {prefix}")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.digest_tz)
+
+    def resolved_mode(self) -> Literal["socket", "http"]:
+        if self.mode != "auto":
+            return self.mode
+        return "socket" if self.slack_app_token else "http"
+
+    def require_slack(self) -> None:
+        """Check what `tradebot run` needs, naming the first missing variable."""
+        mode = self.resolved_mode()
+        needed = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if mode == "socket" else ["SLACK_SIGNING_SECRET"])
+        values = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_APP_TOKEN": self.slack_app_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+        }
+        for name in needed:
+            secret = values[name]
+            if secret is None or not secret.get_secret_value().strip():
+                raise SettingsError(f"{name} is not set; {mode} mode needs it (see README, 'Run it for real').")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation errors into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
+            lines.append(f"{alias or field}: {error['msg']}")
+        raise SettingsError("bad settings: " + "; ".join(lines)) from None

@@ -1,0 +1,118 @@
+"""Text normalisation and tokenisation shared by search, people and the corpus.
+
+Everything that compares user text with corpus text goes through `normalize_term`,
+so `Bessent's`, `BESSENT` and `bessent` meet, `rare-earth` matches `rare earth`,
+and `145%` matches `145 per cent`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Invisible or dangerous code points: C0/C1 controls (but tab/newline), bidi overrides,
+# zero-width characters that are not part of an emoji sequence, BOM.
+_CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\ufeff]"
+)
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+    }
+)
+# A token: a run of letters/digits, with inner apostrophes (don't) and decimal points (2.25).
+# `%` and `$` are captured separately so that numbers with units stay searchable.
+TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*|[%$€£¥]", re.UNICODE)
+_SYMBOL_TERMS = {"%": "percent", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy"}
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have he her his in is it its of on or she "
+    "that the their they this to was were will with".split()
+)
+
+
+def strip_controls(text: str) -> str:
+    """Remove control and bidi-override characters (U+202E can disguise text)."""
+    return _CONTROL_RE.sub("", text)
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def normalize_text(text: str) -> str:
+    """NFKC + casefold + straight quotes + no accents; lengths may change."""
+    text = unicodedata.normalize("NFKC", strip_controls(text)).translate(_QUOTES)
+    return _strip_accents(text.casefold())
+
+
+def normalize_term(raw: str) -> str:
+    """One token as it is indexed: `Bessent’s` -> `bessent`, `%` -> `percent`."""
+    if raw in _SYMBOL_TERMS:
+        return _SYMBOL_TERMS[raw]
+    term = normalize_text(raw)
+    if term.endswith("'s"):
+        term = term[:-2]
+    elif term.endswith("'"):
+        term = term[:-1]
+    return term.replace("'", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    term: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens with their character spans in `text` (spans are used to mark snippets)."""
+    tokens: list[Token] = []
+    previous = ""
+    for match in TOKEN_RE.finditer(text):
+        term = normalize_term(match.group())
+        if not term:
+            continue
+        # "per cent" is the same unit as "%".
+        if term == "cent" and previous == "per" and tokens:
+            first = tokens.pop()
+            tokens.append(Token("percent", first.start, match.end()))
+            previous = "percent"
+            continue
+        tokens.append(Token(term, match.start(), match.end()))
+        previous = term
+    return tokens
+
+
+def terms(text: str) -> list[str]:
+    return [t.term for t in tokenize(text)]
+
+
+_SENTENCE_END_RE = re.compile(r"[.!?]+[\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")
+_ABBREVIATIONS = frozenset("mr mrs ms dr st co corp inc ltd gen sen rep no vs jr sr u.s u.k".split())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at sentence boundaries; good enough for news prose, never loses text."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END_RE.finditer(text):
+        before = text[start : match.start()].rsplit(None, 1)
+        last_word = before[-1].casefold() if before else ""
+        if match.group().startswith(".") and last_word in _ABBREVIATIONS:
+            continue
+        sentences.append(text[start : match.end()].strip())
+        start = match.end()
+    sentences.append(text[start:].strip())
+    return [s for s in sentences if s]
