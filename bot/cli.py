@@ -1,0 +1,174 @@
+"""`tradebot` command line: parses arguments and calls the library; no logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.corpus import CorpusUnavailable, load_corpus
+from bot.settings import SettingsError, load_settings
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    def register(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _corpus_dir(args: argparse.Namespace) -> Path:
+    return Path(args.corpus) if getattr(args, "corpus", None) else load_settings().corpus_dir
+
+
+@command("ingest")
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.ingest import CaptureSource, ingest_file, ingest_seeds
+
+    corpus_dir = _corpus_dir(args)
+    if args.paths:
+        published = dt.date.fromisoformat(args.published) if args.published else None
+        source = CaptureSource(title=args.title, publisher=args.publisher, url=args.url, published=published)
+        reports = [ingest_file(Path(p), source, corpus_dir) for p in args.paths]
+    else:
+        seeds = Path(args.seeds) if args.seeds else load_settings().seeds_dir
+        if not seeds.is_dir():
+            print(f"error: seeds directory not found: {seeds}", file=sys.stderr)
+            return 2
+        reports = ingest_seeds(seeds, corpus_dir)
+    failed = 0
+    for r in reports:
+        if r.error:
+            failed += 1
+            print(f"{r.source_file}: SKIPPED ({r.error})")
+        else:
+            state = "written" if r.written else "unchanged"
+            print(f"{r.source_file} -> {r.article_id}.md ({state}): kept {r.kept} paragraphs, "
+                  f"dropped {r.dropped} furniture lines, {r.teasers} teaser paragraphs")
+    print(f"{len(reports) - failed} articles in {corpus_dir}/, {failed} captures skipped")
+    return 1 if failed and failed == len(reports) else 0
+
+
+@command("corpus")
+def cmd_corpus(args: argparse.Namespace) -> int:
+    corpus = load_corpus(_corpus_dir(args))
+    for a in corpus.articles:
+        print(f"{a.published}  {a.publisher[:28]:<28}  {len(a.paragraphs):>3} ¶  {a.id}\n{'':12}{a.title}")
+    for s in corpus.skipped:
+        print(f"SKIPPED {s.path}: {s.reason}")
+    print(f"{len(corpus.articles)} articles loaded, {len(corpus.skipped)} files skipped")
+    return 0
+
+
+def _snapshot(args: argparse.Namespace):  # noqa: ANN202 - Snapshot, imported lazily
+    from bot.library import build_snapshot
+
+    return build_snapshot(_corpus_dir(args))
+
+
+@command("search")
+def cmd_search(args: argparse.Namespace) -> int:
+    from bot.text_render import format_search
+
+    engine = _snapshot(args).search
+    queries = [args.query] if args.query is not None else []
+    if args.queries_file:
+        queries += [line.rstrip("\n") for line in Path(args.queries_file).read_text(encoding="utf-8").splitlines()]
+    if not queries:
+        print("error: give a QUERY or --queries-file", file=sys.stderr)
+        return 2
+    for query in queries:
+        response = engine.search(query, limit=args.limit)
+        if args.json:
+            _print_json(response.model_dump(mode="json"))
+        else:
+            print(format_search(response))
+    return 0
+
+
+@command("who")
+def cmd_who(args: argparse.Namespace) -> int:
+    from bot.text_render import format_person
+
+    people = _snapshot(args).people
+    matches = people.lookup(args.name)
+    if args.json:
+        _print_json({"query": args.name, "matches": [m.person.model_dump(mode="json") for m in matches]})
+        return 0
+    if not matches:
+        hint = ", ".join(people.suggest(args.name))
+        print(f"No one called “{args.name}” appears in the articles." + (f" Nearest names: {hint}." if hint else ""))
+        return 0
+    for match in matches:
+        print(format_person(match.person) + "\n")
+    return 0
+
+
+@command("people")
+def cmd_people(args: argparse.Namespace) -> int:
+    people = _snapshot(args).people.people
+    if args.json:
+        _print_json({"people": [p.model_dump(mode="json") for p in people]})
+        return 0
+    for p in people:
+        print(f"{p.mentions:>4}  {p.name:<24} {p.role or ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradebot", description="Trade-negotiation news in Slack.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="turn page captures into clean corpus articles")
+    p.add_argument("paths", nargs="*", help="raw text captures to add (default: every capture in --seeds)")
+    p.add_argument("--seeds", help="directory of captures with sources.json (default: seeds/)")
+    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+    p.add_argument("--title", help="headline, when the capture has none")
+    p.add_argument("--publisher", help="publisher name")
+    p.add_argument("--url", help="source URL")
+    p.add_argument("--published", help="publication date, YYYY-MM-DD")
+
+    p = sub.add_parser("corpus", help="list the loaded articles and any skipped files")
+    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+
+    p = sub.add_parser("search", help="search the corpus")
+    p.add_argument("query", nargs="?", help='e.g. "tariffs china" or "\\"rare earths\\" -nvidia since:2025-06-01"')
+    p.add_argument("--limit", type=int, default=5, help="articles to show (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per query")
+    p.add_argument("--queries-file", help="run one query per line with a single index load")
+    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+
+    p = sub.add_parser("who", help="who is someone in the news")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+
+    p = sub.add_parser("people", help="everyone in the news, most mentioned first")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (CorpusUnavailable, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

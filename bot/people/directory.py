@@ -1,0 +1,182 @@
+"""The people directory: who appears in the corpus, their roles, and typo-tolerant lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+from rapidfuzz import fuzz, process
+
+from bot.corpus import Corpus
+from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
+from bot.text import STOPWORDS, normalize_text, split_sentences, terms
+
+log = logging.getLogger(__name__)
+
+MATCH_THRESHOLD = 78.0
+_SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
+
+
+class PersonArticle(BaseModel):
+    article_id: str
+    title: str
+    url: str | None
+    published: dt.date
+    sentence: str
+
+
+class Person(BaseModel):
+    name: str
+    role: str | None = None
+    organization: str | None = None
+    country: str | None = None
+    aliases: list[str] = []
+    mentions: int = 0
+    articles: list[PersonArticle] = []
+    other_roles: list[str] = []
+
+
+class PersonOverride(BaseModel):
+    name: str
+    role: str | None = None
+    organization: str | None = None
+    country: str | None = None
+    aliases: list[str] = []
+    hide: bool = False
+
+
+class Overrides(BaseModel):
+    people: list[PersonOverride] = Field(default_factory=list)
+
+
+class PersonMatch(BaseModel):
+    person: Person
+    score: float
+
+
+class PeopleDirectory(BaseModel):
+    people: list[Person]  # most mentioned first
+    overrides_error: str | None = None
+
+    def lookup(self, query: str, limit: int = 5) -> list[PersonMatch]:
+        """Best matches for any part of a name, alias or a typo of one; empty when nothing is close."""
+        q_tokens = [t for t in terms(query) if t]
+        if not q_tokens:
+            return []
+        q_full = " ".join(q_tokens)
+        scored: list[PersonMatch] = []
+        for person in self.people:
+            names = [person.name, *person.aliases]
+            name_tokens = {t for n in names for t in terms(n)}
+            full = max(fuzz.ratio(q_full, normalize_text(n)) for n in names)
+            per_token = []
+            for token in q_tokens:
+                best = max((fuzz.ratio(token, n) for n in name_tokens), default=0.0)
+                if len(token) >= 3 and any(n.startswith(token) for n in name_tokens):
+                    best = max(best, 90.0)
+                per_token.append(best)
+            score = max(full, sum(per_token) / len(per_token))
+            if score >= MATCH_THRESHOLD:
+                scored.append(PersonMatch(person=person, score=round(score, 1)))
+        scored.sort(key=lambda m: (-m.score, -m.person.mentions, m.person.name))
+        return scored[:limit]
+
+    def suggest(self, query: str, limit: int = 3) -> list[str]:
+        names = [p.name for p in self.people]
+        found = process.extract(normalize_text(query), names, scorer=fuzz.WRatio, processor=normalize_text, limit=limit)
+        return [name for name, score, _ in found if score >= 40]
+
+    def get(self, name: str) -> Person | None:
+        return next((p for p in self.people if p.name == name), None)
+
+
+def _pick_role(roles: list[tuple[dt.date, RoleMention]]) -> tuple[RoleMention | None, list[str]]:
+    """The most recent formal title wins over descriptions; the rest are kept."""
+    if not roles:
+        return None, []
+    ranked = sorted(roles, key=lambda dr: (dr[1].formal, dr[0], len(dr[1].role)), reverse=True)
+    best = ranked[0][1]
+    others = list(dict.fromkeys(r.role for _, r in ranked[1:] if r.role != best.role))
+    return best, others
+
+
+def _surname_pattern(name: str) -> re.Pattern[str] | None:
+    last = name.split()[-1]
+    if len(last) < 3 or last.lower() in STOPWORDS:
+        return None
+    return re.compile(rf"(?<![\w-]){re.escape(last)}(?![\w-])")
+
+
+def _load_overrides(path: Path | None) -> tuple[Overrides, str | None]:
+    if path is None or not path.exists():
+        return Overrides(), None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Overrides.model_validate(data), None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
+        reason = f"{path.name} ignored: {str(exc).splitlines()[0]}"
+        log.warning(reason)
+        return Overrides(), reason
+
+
+def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> PeopleDirectory:
+    roles: dict[str, list[tuple[dt.date, RoleMention]]] = defaultdict(list)
+    evidence: dict[str, int] = defaultdict(int)
+    for article in corpus.articles:
+        for paragraph in article.paragraphs:
+            for mention in find_mentions(paragraph):
+                if mention.role:
+                    roles[mention.name].append((article.published, mention.role))
+                if mention.role or mention.speaks:
+                    evidence[mention.name] += 1
+    overrides, error = _load_overrides(overrides_path)
+    by_name = {o.name: o for o in overrides.people}
+    names = [n for n in evidence if not (n in by_name and by_name[n].hide)]
+    names += [o.name for o in overrides.people if not o.hide and o.name not in evidence]
+    people = [_describe(name, roles.get(name, []), by_name.get(name), corpus) for name in names]
+    people = [p for p in people if p.mentions > 0 or p.name in by_name]
+    people.sort(key=lambda p: (-p.mentions, p.name))
+    return PeopleDirectory(people=people, overrides_error=error)
+
+
+def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], override: PersonOverride | None, corpus: Corpus) -> Person:
+    best, others = _pick_role(roles)
+    aliases: list[str] = []
+    surname = _surname_pattern(name)
+    if surname:
+        aliases.append(name.split()[-1])
+    aliases += [r.alias for _, r in roles if r.alias]
+    if override:
+        aliases += override.aliases
+    name_re = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+    alias_res = [re.compile(rf"(?<![\w-]){re.escape(a)}(?![\w-])") for a in aliases if len(a) >= 3]
+    mentions = 0
+    articles: list[PersonArticle] = []
+    for article in corpus.articles:
+        sentences = [s for p in article.paragraphs for s in split_sentences(p)]
+        hits = [s for s in sentences if name_re.search(s) or any(r.search(s) for r in alias_res)]
+        if not hits:
+            continue
+        mentions += len(hits)
+        sentence = next((s for s in hits if _SPEECH_RE.search(s)), hits[0])
+        articles.append(PersonArticle(article_id=article.id, title=article.title, url=article.url,
+                                      published=article.published, sentence=sentence))
+    person = Person(
+        name=name,
+        role=best.role if best else None,
+        organization=best.organization if best else None,
+        country=best.country if best else None,
+        aliases=list(dict.fromkeys(a for a in aliases if a != name)),
+        mentions=mentions,
+        articles=articles,
+        other_roles=others,
+    )
+    if override:
+        updates = override.model_dump(include={"role", "organization", "country"}, exclude_none=True)
+        person = person.model_copy(update=updates)
+    return person

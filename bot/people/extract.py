@@ -1,0 +1,188 @@
+"""Find people in news text, with the roles the text gives them.
+
+News prose states roles in three ways, and each is a pattern here:
+- a title before the name: "US Trade Representative Jamieson Greer",
+  "top Japanese trade negotiator Ryosei Akazawa";
+- an appositive after it: "Kevin Hassett, Chairman of the White House National
+  Economic Council (NEC), said", "Emily Benson, head of strategy at Y";
+- an appositive before it: "Trump's top economic adviser, Kevin Hassett, told".
+A capitalised pair of words only counts as a person with such a role, or as the
+subject of a speech verb ("Katsunobu Kato told reporters"). Words that name
+places, buildings, organisations and publications never form a name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.text import split_sentences
+
+ROLE_HEADS = {
+    "secretary", "minister", "president", "premier", "representative", "chairman", "chairwoman", "chair",
+    "chief", "ceo", "cfo", "governor", "envoy", "negotiator", "adviser", "advisor", "director", "head",
+    "analyst", "economist", "spokesperson", "spokesman", "spokeswoman", "ambassador", "commissioner",
+    "senator", "chancellor", "officer", "strategist", "official", "leader", "founder", "king", "queen",
+    "mayor", "lawmaker", "partner", "professor", "researcher", "fellow", "trader", "manager", "executive",
+}
+# Words that may stand inside a title ("Vice Commerce Minister", "trade envoy").
+ROLE_WORDS = ROLE_HEADS | {
+    "vice", "deputy", "prime", "foreign", "finance", "trade", "commerce", "treasury", "state", "defense",
+    "defence", "economy", "economic", "industry", "international", "national", "top", "senior", "chief",
+    "former", "acting", "assistant", "general", "executive", "research", "global", "market", "markets",
+    "investment", "policy", "us", "u.s.", "uk", "eu", "white", "house", "council", "the", "of", "for",
+    "nec", "ustr", "new", "japanese", "chinese", "american", "south", "korean", "north", "british",
+    "german", "french", "indian", "malaysian", "taiwanese", "european", "china", "japan", "korea",
+    "agriculture", "energy", "labor", "labour", "security", "affairs", "central", "bank", "head", "lead",
+}
+DEMONYMS = {
+    "us": "United States", "u.s.": "United States", "american": "United States", "japanese": "Japan",
+    "japan": "Japan", "chinese": "China", "china": "China", "south korean": "South Korea",
+    "korean": "South Korea", "uk": "United Kingdom", "british": "United Kingdom", "malaysian": "Malaysia",
+    "taiwanese": "Taiwan", "indian": "India", "german": "Germany", "french": "France", "eu": "European Union",
+    "european": "European Union",
+}
+# Capitalised words that never belong to a person's name.
+NOT_NAME_WORDS = {
+    "house", "street", "times", "economics", "bank", "fund", "council", "ministry", "department", "office",
+    "futures", "journal", "post", "news", "daily", "television", "summit", "index", "markets", "market",
+    "group", "corp", "co", "inc", "ltd", "company", "university", "institute", "agency", "reserve",
+    "association", "union", "nations", "states", "united", "kingdom", "republic", "east", "west", "asia",
+    "europe", "africa", "america", "china", "japan", "korea", "taiwan", "malaysia", "vietnam", "thailand",
+    "cambodia", "london", "washington", "beijing", "tokyo", "geneva", "seoul", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may",
+    "june", "july", "august", "september", "october", "november", "december", "the", "a", "an", "this",
+    "that", "these", "those", "in", "on", "at", "for", "but", "and", "or", "if", "as", "after", "before",
+    "while", "when", "with", "earlier", "later", "still", "even", "meanwhile", "both", "since", "asked",
+    "according", "during", "next", "last", "new", "top", "global", "federal", "platform", "capital",
+    "technology", "trading", "exchange", "ai", "gdp", "ceo", "nato", "asean", "imf", "ft", "reuters", "afp",
+    "bloomberg", "cnbc", "cnn", "mr", "mrs", "ms", "dr", "trade", "talks", "tariff", "tariffs", "secretary",
+    "minister", "president", "premier", "representative", "chairman", "lumpur", "kuala", "lancaster",
+    "wall", "financial", "white", "natural", "gas", "crypto", "bitcoin", "ethereum", "emerging", "academy",
+}
+SPEECH_VERBS = (
+    "said", "says", "told", "stated", "added", "noted", "warned", "revealed", "explained", "emphasized",
+    "emphasised", "announced", "argued", "wrote", "insisted", "confirmed", "stressed", "indicated",
+)
+_NAME_WORD = r"(?:[A-Z][a-z]+(?:-[a-z]+)?|[A-Z][a-z]*[A-Z][a-z]+|[A-Z]')"
+_NAME_RE = re.compile(rf"(?<![\w-])({_NAME_WORD}(?:\s+{_NAME_WORD})+)(?![\w-])")
+_WORD_RE = re.compile(r"[\w.'’()-]+")
+
+
+@dataclass(frozen=True)
+class RoleMention:
+    role: str
+    organization: str | None
+    country: str | None
+    formal: bool  # a capitalised title, not a description like "trade envoy"
+    alias: str | None  # an abbreviation given for the title, e.g. USTR
+
+
+@dataclass(frozen=True)
+class NameMention:
+    name: str
+    sentence: str
+    role: RoleMention | None
+    speaks: bool
+
+
+def _words_before(text: str) -> list[str]:
+    """The words just before a name, within its clause (stops at punctuation and quotes)."""
+    clause = re.split(r"[,;:.!?\"“”—–]|\s-\s", text)[-1]
+    return _WORD_RE.findall(clause)
+
+
+def _country(words: list[str]) -> str | None:
+    joined = " ".join(w.lower() for w in words)
+    for key in sorted(DEMONYMS, key=len, reverse=True):
+        if re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", joined):
+            return DEMONYMS[key]
+    return None
+
+
+def _title_before(prefix: str) -> RoleMention | None:
+    words = _words_before(prefix)
+    taken: list[str] = []
+    for word in reversed(words):
+        bare = word.strip("()").lower().rstrip("’'s").rstrip("'")
+        is_abbrev = word.startswith("(") and word.endswith(")")
+        if bare in ROLE_WORDS or is_abbrev or (word[:1].isupper() and bare not in NOT_NAME_WORDS - ROLE_WORDS):
+            taken.append(word)
+            continue
+        break
+    taken.reverse()
+    while taken and taken[0].lower() in {"the", "of", "for", "and", "new", "top"}:
+        taken.pop(0)
+    # The title must end in a role word, possibly followed by an abbreviation: "Representative (USTR)".
+    alias = None
+    if taken and taken[-1].startswith("(") and taken[-1].endswith(")"):
+        alias = taken.pop().strip("()")
+    heads = [i for i, w in enumerate(taken) if w.lower() in ROLE_HEADS]
+    # "Trade Representative" ends in its head; "Secretary of State" has it before "of".
+    if not heads or not (heads[-1] == len(taken) - 1 or taken[heads[-1] + 1].lower() == "of"):
+        return None
+    role = " ".join(taken)
+    formal = taken[heads[-1]][:1].isupper()
+    return RoleMention(role=role, organization=None, country=_country(taken), formal=formal, alias=alias)
+
+
+_APPOSITIVE_AFTER_RE = re.compile(r"^,\s+([^,;\"“”]{3,120}?)(?:,|\.|;|\s+(?:said|told|stated|who)\b|$)")
+
+
+def _appositive_after(suffix: str) -> RoleMention | None:
+    match = _APPOSITIVE_AFTER_RE.match(suffix)
+    if not match:
+        return None
+    phrase = match.group(1).strip()
+    words = phrase.split()
+    if not words or len(words) > 14 or words[0].lower() in {"who", "which", "and", "but", "the", "a"}:
+        return None
+    lowered = [w.lower().strip("()") for w in words]
+    head_at = next((i for i, w in enumerate(lowered) if w in ROLE_HEADS), None)
+    if head_at is None or head_at > 4:
+        return None
+    organization = None
+    org_match = re.search(r".*\b(?:at|of|for)\s+(?:the\s+)?([A-Z].*)$", phrase)
+    if org_match and org_match.group(1)[:1].isupper():
+        organization = org_match.group(1)
+    formal = words[head_at][:1].isupper()
+    return RoleMention(role=phrase, organization=organization, country=_country(words), formal=formal, alias=None)
+
+
+def _appositive_before(prefix: str) -> RoleMention | None:
+    if not prefix.rstrip().endswith(","):
+        return None
+    clause = re.split(r"[;:.!?\"“”—–]", prefix.rstrip()[:-1])[-1]
+    clause = clause.split(",")[-1].strip()
+    words = clause.split()
+    if not 1 <= len(words) <= 6 or words[-1].lower() not in ROLE_HEADS:
+        return None
+    return RoleMention(role=clause, organization=None, country=_country(words), formal=False, alias=None)
+
+
+def _valid_name(name: str) -> bool:
+    words = name.split()
+    return all(w.lower().strip("'") not in NOT_NAME_WORDS and w.lower() not in ROLE_WORDS for w in words)
+
+
+def find_mentions(paragraph: str) -> list[NameMention]:
+    """Every candidate full name in a paragraph, with the role or speech evidence beside it."""
+    mentions: list[NameMention] = []
+    for sentence in split_sentences(paragraph):
+        for match in _NAME_RE.finditer(sentence):
+            name = match.group(1)
+            words = name.split()
+            # Drop role words that the capitalised run swallowed: "Commerce Secretary Howard Lutnick".
+            while words and (words[0].lower() in ROLE_WORDS or words[0].lower() in NOT_NAME_WORDS):
+                words.pop(0)
+            if not 2 <= len(words) <= 3:
+                continue
+            name = " ".join(words)
+            if not _valid_name(name):
+                continue
+            start = match.end() - len(name)
+            prefix, suffix = sentence[:start], sentence[match.end():]
+            role = _title_before(prefix) or _appositive_after(suffix) or _appositive_before(prefix)
+            speaks = bool(re.match(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b", suffix))
+            mentions.append(NameMention(name=name, sentence=sentence, role=role, speaks=speaks))
+    return mentions

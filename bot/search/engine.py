@@ -1,0 +1,213 @@
+"""Ranked passage search: BM25 over expanded terms, then a re-rank of the best candidates.
+
+Ranking: the number of query terms a passage matches comes first, then the BM25
+score of its matched (and typo-corrected) terms, plus bonuses for query terms
+standing close together and for terms in the article's title. One passage per
+article is returned: the best one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import numpy as np
+from pydantic import BaseModel
+from rapidfuzz import fuzz
+
+from bot.search.expand import Expansion, expand_term, suggest
+from bot.search.index import SearchIndex
+from bot.search.query import ParsedQuery, parse_query
+from bot.search.snippet import make_snippet
+from bot.text import normalize_text, tokenize
+
+DEFAULT_LIMIT = 5
+MAX_LIMIT = 50
+RERANK = 120
+TIER = 1000.0  # score distance between "matches k terms" and "matches k+1 terms"
+PROXIMITY_WEIGHT = 3.0
+TITLE_WEIGHT = 1.5
+
+
+class SearchHit(BaseModel):
+    article_id: str
+    title: str
+    publisher: str
+    url: str | None
+    published: dt.date
+    snippet: str
+    highlights: list[tuple[int, int]]
+    passage: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    query: str
+    corrected: str | None = None
+    took_ms: float = 0.0
+    results: list[SearchHit] = []
+    total: int = 0
+    offset: int = 0
+    suggestions: list[str] = []
+    notices: list[str] = []
+    message: str | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.results) < self.total
+
+
+def _proximity(positions: dict[str, list[int]]) -> float:
+    """1.0 when all matched query terms stand side by side, falling off with the gap."""
+    lists = [p for p in positions.values() if p]
+    if len(lists) < 2:
+        return 0.0
+    events = sorted((pos, k) for k, plist in enumerate(lists) for pos in plist)
+    need = len(lists)
+    counts = [0] * need
+    covered = 0
+    best = 10**9
+    left = 0
+    for right, (pos, k) in enumerate(events):
+        counts[k] += 1
+        covered += counts[k] == 1
+        while covered == need:
+            best = min(best, pos - events[left][0])
+            lk = events[left][1]
+            counts[lk] -= 1
+            covered -= counts[lk] == 0
+            left += 1
+    return (need - 1) / max(need - 1, best)
+
+
+def _has_phrase(seq: list[str], phrase: list[str], variants: dict[str, set[str]]) -> bool:
+    n = len(phrase)
+    return any(all(seq[i + j] in variants[phrase[j]] for j in range(n)) for i in range(len(seq) - n + 1))
+
+
+class SearchEngine:
+    """Answers queries against one immutable index; cheap to replace on reload."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        publishers = sorted({a.publisher for a in index.articles})
+        self._publishers = publishers
+        self._publisher_of = np.asarray(
+            [publishers.index(a.publisher) for a in index.articles] if publishers else [], dtype=np.int32
+        )
+
+    def _article_mask(self, query: ParsedQuery, notices: list[str]) -> np.ndarray | None:
+        idx = self.index
+        mask: np.ndarray | None = None
+
+        def narrow(keep: np.ndarray) -> None:
+            nonlocal mask
+            mask = keep if mask is None else mask & keep
+
+        if query.source:
+            wanted = normalize_text(query.source)
+            ok = [i for i, p in enumerate(self._publishers) if fuzz.partial_ratio(wanted, normalize_text(p)) >= 80]
+            if not ok:
+                notices.append(f"No source matches “{query.source}”.")
+            narrow(np.isin(self._publisher_of, np.asarray(ok, dtype=np.int32)))
+        if query.since:
+            narrow(idx.article_published >= query.since.toordinal())
+        if query.until:
+            narrow(idx.article_published <= query.until.toordinal())
+        for term in query.excluded:
+            term_id = idx.term_ids.get(term)
+            if term_id is not None:
+                passages, _ = idx.postings(term_id)
+                keep = np.ones(len(idx.articles), dtype=bool)
+                keep[idx.passage_article[passages]] = False
+                narrow(keep)
+        return mask
+
+    def search(self, raw: str, limit: int = DEFAULT_LIMIT, offset: int = 0) -> SearchResponse:
+        started = time.perf_counter()
+        query = parse_query(raw)
+        response = self._search(query, max(1, min(limit, MAX_LIMIT)), max(0, offset))
+        response.took_ms = round((time.perf_counter() - started) * 1000, 3)
+        return response
+
+    def _search(self, query: ParsedQuery, limit: int, offset: int) -> SearchResponse:
+        idx = self.index
+        notices = list(query.notices)
+        response = SearchResponse(query=query.raw, offset=offset, notices=notices)
+        if query.is_empty:
+            response.message = "Type some words to search for, e.g. `tariffs china`."
+            return response
+        expansions: dict[str, list[Expansion]] = {t: expand_term(idx, t) for t in query.all_terms}
+        corrected = {t: e[0].term for t, e in expansions.items() if e and e[0].kind == "fuzzy"}
+        if corrected:
+            response.corrected = " ".join(corrected.get(t, t) for t in query.all_terms)
+        unmatched = [t for t, e in expansions.items() if not e]
+        scores = np.zeros(idx.passage_count, dtype=np.float32)
+        matched = np.zeros(idx.passage_count, dtype=np.float32)
+        for term, options in expansions.items():
+            if not options:
+                continue
+            hit_lists = []
+            for option in options:
+                passages, impacts = idx.postings(option.term_id)
+                scores[passages] += impacts * option.weight
+                hit_lists.append(passages)
+            hit = hit_lists[0] if len(hit_lists) == 1 else np.unique(np.concatenate(hit_lists))
+            matched[hit] += 1.0
+        mask = self._article_mask(query, notices)
+        if mask is not None:
+            scores[~mask[idx.passage_article]] = 0.0
+        candidates = np.flatnonzero(scores)
+        if candidates.size == 0:
+            response.suggestions = [s for t in (unmatched or query.all_terms) for s in suggest(idx, t)][:5]
+            return response
+        key = matched[candidates] * TIER + scores[candidates]
+        want = max(RERANK, (offset + limit) * 8) * (4 if query.phrases else 1)
+        if candidates.size > want:
+            top = np.argpartition(-key, want - 1)[:want]
+            candidates, key = candidates[top], key[top]
+        ranked = self._rerank(query, expansions, candidates, key)
+        best_per_article: dict[int, tuple[float, int]] = {}
+        for score, passage in ranked:
+            article = int(idx.passage_article[passage])
+            if article not in best_per_article:
+                best_per_article[article] = (score, passage)
+        response.total = len(best_per_article)
+        page = list(best_per_article.values())[offset : offset + limit]
+        response.results = [self._hit(passage, score, expansions) for score, passage in page]
+        return response
+
+    def _rerank(
+        self, query: ParsedQuery, expansions: dict[str, list[Expansion]], candidates: np.ndarray, key: np.ndarray
+    ) -> list[tuple[float, int]]:
+        idx = self.index
+        variants = {t: {e.term for e in opts} for t, opts in expansions.items()}
+        term_of = {v: t for t, vs in variants.items() for v in vs}
+        order = np.argsort(-key, kind="stable")
+        ranked: list[tuple[float, int]] = []
+        for position in order:
+            passage = int(candidates[position])
+            score = float(key[position])
+            seq = [t.term for t in tokenize(idx.passage_text(passage))]
+            if query.phrases and not all(_has_phrase(seq, p, variants) for p in query.phrases):
+                continue
+            positions: dict[str, list[int]] = {}
+            for i, term in enumerate(seq):
+                if term in term_of:
+                    positions.setdefault(term_of[term], []).append(i)
+            title = idx.title_terms[idx.passage_article[passage]]
+            in_title = sum(1 for t in variants if variants[t] & title)
+            score += PROXIMITY_WEIGHT * _proximity(positions) + TITLE_WEIGHT * in_title
+            ranked.append((score, passage))
+        ranked.sort(key=lambda sp: (-sp[0], sp[1]))
+        return ranked
+
+    def _hit(self, passage: int, score: float, expansions: dict[str, list[Expansion]]) -> SearchHit:
+        idx = self.index
+        article = idx.articles[idx.passage_article[passage]]
+        text = idx.passage_text(passage)
+        snippet, spans = make_snippet(text, {e.term for opts in expansions.values() for e in opts})
+        return SearchHit(
+            article_id=article.id, title=article.title, publisher=article.publisher, url=article.url,
+            published=article.published, snippet=snippet, highlights=spans, passage=text, score=round(score, 4),
+        )

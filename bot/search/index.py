@@ -1,0 +1,176 @@
+"""An in-memory inverted index of passages with precomputed BM25 impacts.
+
+Postings are stored as CSR numpy arrays (term -> passage ids, impacts), so a
+query touches only the postings of its (expanded) terms; nothing scans every
+passage with a fuzzy scorer. Vocabulary is bucketed by first letter and length
+so typo expansion compares a query term with a small slice of it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.corpus import Article, Corpus
+from bot.text import normalize_term, split_sentences, terms
+
+K1 = 1.2
+B = 0.75
+MAX_PASSAGE_CHARS = 700
+_FAST_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*|[%$€£¥]", re.UNICODE)
+
+
+def _fast_terms(text: str) -> list[str]:
+    """The same terms as `bot.text.terms`, without spans; the index build hot path."""
+    if text.isascii():
+        lowered = text.lower()
+        out = [normalize_term(t) if not t.isalnum() else t for t in _FAST_TOKEN_RE.findall(lowered)]
+        if "cent" in out:
+            return terms(text)
+        return [t for t in out if t]
+    return terms(text)
+
+
+def split_passages(paragraph: str) -> list[tuple[int, int]]:
+    """Character ranges of a paragraph's passages: long ones split at sentence ends."""
+    if len(paragraph) <= MAX_PASSAGE_CHARS:
+        return [(0, len(paragraph))]
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    cursor = 0
+    for sentence in split_sentences(paragraph):
+        at = paragraph.find(sentence, cursor)
+        end = at + len(sentence)
+        if end - start > MAX_PASSAGE_CHARS and at > start:
+            ranges.append((start, at))
+            start = at
+        cursor = end
+    ranges.append((start, len(paragraph)))
+    return [(s, e) for s, e in ranges if paragraph[s:e].strip()]
+
+
+@dataclass
+class SearchIndex:
+    articles: tuple[Article, ...]
+    passage_article: np.ndarray  # int32 per passage
+    passage_para: np.ndarray  # int32
+    passage_start: np.ndarray  # int32
+    passage_end: np.ndarray  # int32
+    vocab: list[str]  # sorted
+    term_ids: dict[str, int]
+    df: np.ndarray  # int32 per term: passages containing it
+    offsets: np.ndarray  # int64, len(vocab) + 1
+    post_passage: np.ndarray  # int32
+    post_impact: np.ndarray  # float32
+    title_terms: list[frozenset[str]]
+    article_published: np.ndarray  # int32 ordinal per article
+    buckets: dict[tuple[str, int], tuple[list[str], np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def passage_count(self) -> int:
+        return len(self.passage_article)
+
+    def passage_text(self, passage: int) -> str:
+        article = self.articles[self.passage_article[passage]]
+        paragraph = article.paragraphs[self.passage_para[passage]]
+        return paragraph[self.passage_start[passage] : self.passage_end[passage]]
+
+    def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.offsets[term_id], self.offsets[term_id + 1]
+        return self.post_passage[lo:hi], self.post_impact[lo:hi]
+
+    def prefix_range(self, prefix: str) -> tuple[int, int]:
+        lo = bisect.bisect_left(self.vocab, prefix)
+        hi = bisect.bisect_left(self.vocab, prefix + "\U0010ffff", lo)
+        return lo, hi
+
+    def bucket(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
+        return self.buckets.get((first, length), ([], _EMPTY))
+
+
+_EMPTY = np.zeros(0, dtype=np.int32)
+
+
+def _first_key(term: str) -> str:
+    return unicodedata.normalize("NFKD", term[:1])[:1]
+
+
+def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = None) -> SearchIndex:
+    """Tokenise every passage once and lay postings out sorted by term, then passage."""
+    articles = corpus.articles
+    p_article: list[int] = []
+    p_para: list[int] = []
+    p_start: list[int] = []
+    p_end: list[int] = []
+    lengths: list[int] = []
+    term_ids: dict[str, int] = {}
+    pair_terms: list[int] = []
+    pair_passages: list[int] = []
+    title_terms: list[frozenset[str]] = []
+    get_id = term_ids.setdefault
+    for a_index, article in enumerate(articles):
+        title_terms.append(frozenset(terms(article.title)))
+        for para_index, paragraph in enumerate(article.paragraphs):
+            for start, end in split_passages(paragraph):
+                passage_id = len(p_article)
+                tokens = _fast_terms(paragraph[start:end])
+                if not tokens:
+                    continue
+                p_article.append(a_index)
+                p_para.append(para_index)
+                p_start.append(start)
+                p_end.append(end)
+                lengths.append(len(tokens))
+                ids = [get_id(t, len(term_ids)) for t in tokens]
+                pair_terms.extend(ids)
+                pair_passages.extend([passage_id] * len(ids))
+        if progress and (a_index + 1) % 1000 == 0:
+            progress(a_index + 1, len(articles))
+    n_passages = len(p_article)
+    n_terms = len(term_ids)
+    # Renumber terms so ids follow sorted vocabulary order (prefix ranges become id ranges).
+    vocab = sorted(term_ids)
+    old_to_new = np.empty(n_terms, dtype=np.int64)
+    for new_id, term in enumerate(vocab):
+        old_to_new[term_ids[term]] = new_id
+    term_arr = old_to_new[np.asarray(pair_terms, dtype=np.int64)] if pair_terms else np.zeros(0, np.int64)
+    keys = term_arr * max(n_passages, 1) + np.asarray(pair_passages, dtype=np.int64)
+    unique_keys, tf = np.unique(keys, return_counts=True)
+    post_term = unique_keys // max(n_passages, 1)
+    post_passage = (unique_keys % max(n_passages, 1)).astype(np.int32)
+    df = np.bincount(post_term, minlength=n_terms).astype(np.int32)
+    offsets = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(df, out=offsets[1:])
+    doc_len = np.asarray(lengths, dtype=np.float32)
+    avg_len = float(doc_len.mean()) if n_passages else 1.0
+    idf = np.log(1.0 + (n_passages - df + 0.5) / (df + 0.5)).astype(np.float32)
+    tf_f = tf.astype(np.float32)
+    norm = K1 * (1.0 - B + B * doc_len[post_passage] / avg_len)
+    impact = (idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + norm)).astype(np.float32)
+    buckets: dict[tuple[str, int], list[int]] = {}
+    for term_id, term in enumerate(vocab):
+        buckets.setdefault((_first_key(term), len(term)), []).append(term_id)
+    index = SearchIndex(
+        articles=articles,
+        passage_article=np.asarray(p_article, dtype=np.int32),
+        passage_para=np.asarray(p_para, dtype=np.int32),
+        passage_start=np.asarray(p_start, dtype=np.int32),
+        passage_end=np.asarray(p_end, dtype=np.int32),
+        vocab=vocab,
+        term_ids={t: i for i, t in enumerate(vocab)},
+        df=df,
+        offsets=offsets,
+        post_passage=post_passage,
+        post_impact=impact,
+        title_terms=title_terms,
+        article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
+        buckets={k: ([vocab[i] for i in ids], np.asarray(ids, dtype=np.int32)) for k, ids in buckets.items()},
+    )
+    if progress:
+        progress(len(articles), len(articles))
+    return index
