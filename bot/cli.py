@@ -126,6 +126,65 @@ def cmd_people(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("run")
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.service import BotService
+
+    settings = load_settings()
+    settings.require_slack()
+    logging.getLogger().setLevel(settings.log_level.upper())
+    asyncio.run(BotService(settings).run_forever())
+    return 0
+
+
+@command("try")
+def cmd_try(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.harness.tryout import run_try
+
+    logging.getLogger().setLevel(logging.ERROR)
+    return asyncio.run(run_try(_corpus_dir(args), [args.text] if args.text else [], args.click, args.json))
+
+
+@command("fake-slack")
+def cmd_fake_slack(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.harness.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
+
+    async def serve() -> None:
+        fake = FakeSlack()
+        await fake.start(port=args.port)
+        print(f"fake Slack at {fake.url}\n  SLACK_API_URL={fake.api_url}\n  SLACK_BOT_TOKEN={BOT_TOKEN}\n"
+              f"  SLACK_APP_TOKEN={APP_TOKEN}\n  SLACK_SIGNING_SECRET={SIGNING_SECRET}\n"
+              f"  recorded calls: GET {fake.url}/_calls; program a failure: POST {fake.url}/_fail", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await fake.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+@command("digest")
+def cmd_digest(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.digest.cli import run_digest_command
+
+    settings = load_settings()
+    if args.corpus:
+        settings.corpus_dir = Path(args.corpus)
+    return asyncio.run(run_digest_command(settings, channel=args.channel, post=args.post, as_json=args.json))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tradebot", description="Trade-negotiation news in Slack.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -157,6 +216,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("people", help="everyone in the news, most mentioned first")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+
+    sub.add_parser("run", help="run the Slack app (Socket Mode or HTTP, from the settings)")
+
+    p = sub.add_parser("try", help="try the bot locally against a fake Slack (no tokens needed)")
+    p.add_argument("text", nargs="?", metavar="COMMAND",
+                   help='e.g. "/trade tariffs china"; none for an interactive prompt')
+    p.add_argument("--click", action="append", default=[], metavar="BUTTON", help="press a button in the last answer")
+    p.add_argument("--json", action="store_true", help="print the raw payloads that reached the fake Slack")
+    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+
+    p = sub.add_parser("fake-slack", help="run the fake Slack alone, for a separately started `tradebot run`")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+
+    p = sub.add_parser("digest", help="build the daily digest now (dry run by default), or --post it")
+    p.add_argument("--channel", help="only this channel (default: DIGEST_CHANNEL)")
+    p.add_argument("--post", action="store_true", help="post it to Slack (exactly once per channel and day)")
+    p.add_argument("--dry-run", action="store_true", help="print it without posting (the default)")
+    p.add_argument("--json", action="store_true", help="print the Block Kit payload as JSON")
     p.add_argument("--corpus", help="corpus directory (default: corpus/)")
     return parser
 

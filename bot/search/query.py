@@ -8,7 +8,6 @@ Nothing here is a regex or SQL fragment: every character is a literal.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 
 from pydantic import BaseModel
@@ -54,8 +53,8 @@ def _parse_date(value: str, key: str, notices: list[str]) -> dt.date | None:
 
 
 def parse_query(raw: str) -> ParsedQuery:
-    """Parse user text. Slack sends `<`, `>` and `&` entity-encoded; decode exactly once."""
-    text = strip_controls(html.unescape(raw)).translate(_QUOTES)
+    """Parse user text (already decoded from Slack's entities by the caller)."""
+    text = strip_controls(raw).translate(_QUOTES)
     notices: list[str] = []
     if len(text) > MAX_QUERY_CHARS:
         notices.append(f"Your query was {len(text):,} characters long; I searched its first {MAX_QUERY_CHARS}.")

@@ -1,0 +1,139 @@
+"""`/trade` text is parsed once, here, into a typed command; handlers never read raw text.
+
+The subcommand table drives both the parser and the help text, so they cannot
+drift apart. Subcommand words are matched fuzzily (`hwo greer` is `who greer`).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.text import strip_controls
+
+MAX_TEXT = 4000  # Slack's own cap on slash-command text is near this; longer input is cut
+
+
+@dataclass(frozen=True)
+class Help:
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Search:
+    query: str
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Who:
+    name: str
+
+
+@dataclass(frozen=True)
+class Latest:
+    count: int = 5
+
+
+@dataclass(frozen=True)
+class Sources:
+    pass
+
+
+@dataclass(frozen=True)
+class Watch:
+    topic: str
+
+
+@dataclass(frozen=True)
+class Unwatch:
+    topic: str
+
+
+@dataclass(frozen=True)
+class Watching:
+    pass
+
+
+@dataclass(frozen=True)
+class DigestStatus:
+    pass
+
+
+Command = Help | Search | Who | Latest | Sources | Watch | Unwatch | Watching | DigestStatus
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    word: str
+    usage: str
+    summary: str
+    example: str
+    takes_argument: bool
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("who", "who <name>", "who someone in the news is, and where they appear", "who greer", True),
+    Subcommand("latest", "latest [N]", "the newest articles", "latest 5", False),
+    Subcommand("sources", "sources", "what the corpus holds, by publisher", "sources", False),
+    Subcommand("watch", "watch <topic>", "follow a topic in this channel's daily digest", "watch rare earths", True),
+    Subcommand("unwatch", "unwatch <topic>", "stop following a topic", "unwatch rare earths", True),
+    Subcommand("watching", "watching", "topics this channel follows", "watching", False),
+    Subcommand("digest", "digest status", "when the daily digest last posted here", "digest status", False),
+    Subcommand("help", "help", "this message", "help", False),
+)
+SEARCH_EXAMPLES = ("tariffs china", '"rare earths" -nvidia', "bessent source:afp since:2025-06-01")
+_WORDS = [s.word for s in SUBCOMMANDS]
+
+
+def clean_text(text: str) -> str:
+    """Slack entity-encodes `&<>`; decode once, drop control characters, cap the length."""
+    return strip_controls(html.unescape(text or "")).strip()[:MAX_TEXT]
+
+
+def _fuzzy_word(word: str) -> str | None:
+    """A subcommand one typo away (a swap counts as one: `hwo` is `who`)."""
+    if len(word) < 3:
+        return None
+    match = process.extractOne(word.lower(), _WORDS, scorer=OSA.distance, score_cutoff=1 if len(word) < 6 else 2)
+    return match[0] if match else None
+
+
+def parse_command(text: str) -> Command:
+    text = clean_text(text)
+    if not text:
+        return Help()
+    head, _, rest = text.partition(" ")
+    rest = rest.strip()
+    word = head.lower()
+    if word not in _WORDS:
+        guess = _fuzzy_word(word)
+        # A fuzzy subcommand needs the shape of one: `hwo greer` yes, `tarifs` (a search) no.
+        spec = next((s for s in SUBCOMMANDS if s.word == guess), None)
+        if spec is None or spec.takes_argument != bool(rest):
+            return Search(text)
+        word = guess or word
+    if word == "help":
+        return Help()
+    if word == "who":
+        return Who(rest) if rest else Help(note="Tell me whose name to look up, e.g. `/trade who greer`.")
+    if word == "latest":
+        try:
+            count = int(rest) if rest else 5
+        except ValueError:
+            return Search(text)
+        return Latest(max(1, min(count, 20)))
+    if word == "sources":
+        return Sources() if not rest else Search(text)
+    if word in ("watch", "unwatch"):
+        if not rest:
+            return Help(note=f"Tell me which topic, e.g. `/trade {word} rare earths`.")
+        return Watch(rest[:100]) if word == "watch" else Unwatch(rest[:100])
+    if word == "watching":
+        return Watching()
+    if word == "digest":
+        return DigestStatus() if rest.lower() in ("", "status") else Search(text)
+    return Search(text)

@@ -1,0 +1,1 @@
+"""The daily digest: content (pure), store (SQLite), scheduler and poster."""

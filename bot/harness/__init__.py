@@ -1,0 +1,1 @@
+"""A local stand-in for Slack: fake Web API + Socket Mode, a driver, and a terminal renderer."""

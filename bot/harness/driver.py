@@ -1,0 +1,182 @@
+"""The driver: plays the Slack side of interactions against a running tradebot.
+
+Over HTTP it sends correctly signed requests to the app's endpoint; over Socket
+Mode it delivers the same payloads as envelopes through the fake's WebSocket.
+Either way `response_url`s point at the fake, so answers can be collected.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+from bot.harness.fake_slack import TEAM, FakeSlack
+
+Transport = Literal["http", "socket"]
+
+
+@dataclass
+class Interaction:
+    """One thing a user did, and what came back for it."""
+
+    fake: FakeSlack
+    response_url: str | None
+    trigger_id: str
+    ack_status: int = 200
+    ack_body: Any = None
+    channel: str | None = None
+    user: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def response_id(self) -> str | None:
+        return self.response_url.rsplit("/", 1)[-1] if self.response_url else None
+
+    def answers(self) -> list[dict[str, Any]]:
+        """Payloads posted to this interaction's response_url, in order."""
+        return [c["params"] for c in self.fake.calls
+                if c["method"] == "response_url" and c["params"].get("response_id") == self.response_id]
+
+    async def answer(self, n: int = 1, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait for the n-th response_url payload of this interaction and return it."""
+        rid = self.response_id
+
+        def predicate(call: dict[str, Any]) -> bool:
+            if call["method"] != "response_url" or call["params"].get("response_id") != rid:
+                return False
+            return len(self.answers()) >= n
+
+        await self.fake.wait_for(predicate, timeout)
+        return self.answers()[n - 1]
+
+
+def find_button(blocks: list[dict[str, Any]], label: str, nth: int = 0) -> tuple[dict[str, Any], str | None]:
+    """The nth button whose text is `label` (case-insensitive), with its block_id."""
+    found: list[tuple[dict[str, Any], str | None]] = []
+    for block in blocks:
+        candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
+        if isinstance(block.get("accessory"), dict):
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if element.get("type") == "button" and element.get("text", {}).get("text", "").lower() == label.lower():
+                found.append((element, block.get("block_id")))
+    if len(found) <= nth:
+        labels = [e.get("text", {}).get("text") for b in blocks for e in
+                  ([*(b.get("elements") or [])] + ([b["accessory"]] if isinstance(b.get("accessory"), dict) else []))
+                  if isinstance(e, dict) and e.get("type") == "button"]
+        raise LookupError(f"no button {label!r} (#{nth}); buttons here: {labels}")
+    return found[nth]
+
+
+class Driver:
+    def __init__(self, fake: FakeSlack, transport: Transport, app_url: str | None, signing_secret: str,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.fake = fake
+        self.transport = transport
+        self.app_url = app_url
+        self.secret = signing_secret
+        self.clock = clock
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session:
+            await self._session.close()
+
+    def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
+        ts = str(int(self.clock()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+    async def post_raw(self, body: str | bytes, headers: dict[str, str], content_type: str) -> tuple[int, str]:
+        """POST exactly these bytes and headers to the app (for signature and bad-input tests)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        assert self.app_url, "post_raw needs HTTP mode"
+        async with self._session.post(self.app_url, data=body, headers={**headers, "Content-Type": content_type}) as r:
+            return r.status, await r.text()
+
+    async def _send(self, kind: str, payload: dict[str, Any]) -> tuple[int, Any]:
+        if self.transport == "socket":
+            envelope_type = {"command": "slash_commands", "interactive": "interactive", "event": "events_api"}[kind]
+            ack = await self.fake.deliver(envelope_type, payload)
+            return 200, ack.get("payload")
+        if kind == "command":
+            body, ctype = urlencode(payload), "application/x-www-form-urlencoded"
+        elif kind == "interactive":
+            body, ctype = urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        else:
+            body, ctype = json.dumps(payload), "application/json"
+        status, text = await self.post_raw(body, self.sign(body), ctype)
+        return status, text
+
+    async def slash(self, text: str, *, user: str = "U0ALICE", channel: str = "C0TRADE",
+                    command: str = "/trade") -> Interaction:
+        interaction = Interaction(self.fake, self.fake.new_response_url(), f"{uuid.uuid4().int % 10**12}.trigger",
+                                  channel=channel, user=user)
+        payload = {
+            "token": "deprecated", "team_id": TEAM, "team_domain": "harness", "channel_id": channel,
+            "channel_name": "trade-news", "user_id": user, "user_name": user.lower(), "command": command,
+            "text": text, "api_app_id": "A0TRADEBOT", "is_enterprise_install": "false",
+            "response_url": interaction.response_url, "trigger_id": interaction.trigger_id,
+        }
+        interaction.ack_status, interaction.ack_body = await self._send("command", payload)
+        return interaction
+
+    async def click(self, blocks: list[dict[str, Any]], label: str, *, nth: int = 0, user: str = "U0ALICE",
+                    channel: str = "C0TRADE", view: dict[str, Any] | None = None) -> Interaction:
+        """Press a button found in `blocks` (a message's or, with `view`, a modal's)."""
+        button, block_id = find_button(blocks, label, nth)
+        response_url = None if view else self.fake.new_response_url()
+        interaction = Interaction(self.fake, response_url, f"{uuid.uuid4().int % 10**12}.trigger",
+                                  channel=channel, user=user)
+        payload: dict[str, Any] = {
+            "type": "block_actions", "team": {"id": TEAM, "domain": "harness"}, "api_app_id": "A0TRADEBOT",
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM}, "token": "deprecated",
+            "trigger_id": interaction.trigger_id,
+            "actions": [{"type": "button", "action_id": button.get("action_id"), "block_id": block_id or "b",
+                         "value": button.get("value", ""), "text": button.get("text"),
+                         "action_ts": f"{time.time():.6f}"}],
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view.get("id")}
+            payload["view"] = view
+        else:
+            payload["container"] = {"type": "message", "channel_id": channel, "is_ephemeral": True}
+            payload["channel"] = {"id": channel, "name": "trade-news"}
+            payload["response_url"] = response_url
+        interaction.ack_status, interaction.ack_body = await self._send("interactive", payload)
+        return interaction
+
+    def _event(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {"token": "deprecated", "team_id": TEAM, "api_app_id": "A0TRADEBOT", "event": event,
+                "type": "event_callback", "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
+                "event_time": int(time.time()), "authorizations": [{"team_id": TEAM, "user_id": "UTRADEBOT",
+                                                                     "is_bot": True}]}
+
+    async def mention(self, text: str, *, user: str = "U0ALICE", channel: str = "C0TRADE",
+                      thread_ts: str | None = None) -> tuple[int, Any]:
+        ts = f"{time.time():.6f}"
+        event = {"type": "app_mention", "user": user, "text": f"<@UTRADEBOT> {text}", "ts": ts,
+                 "channel": channel, "event_ts": ts}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return await self._send("event", self._event(event))
+
+    async def direct_message(self, text: str, *, user: str = "U0ALICE", channel: str = "D0ALICE") -> tuple[int, Any]:
+        ts = f"{time.time():.6f}"
+        event = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts,
+                 "channel": channel, "event_ts": ts}
+        return await self._send("event", self._event(event))
+
+    async def open_home(self, user: str = "U0ALICE") -> tuple[int, Any]:
+        event = {"type": "app_home_opened", "user": user, "channel": "D0ALICE", "tab": "home",
+                 "event_ts": f"{time.time():.6f}"}
+        return await self._send("event", self._event(event))

@@ -1,0 +1,56 @@
+"""Start the fake Slack and the real bot (same code as `tradebot run`) wired together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.clock import Clock
+from bot.harness.driver import Driver, Transport
+from bot.harness.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from bot.service import BotService
+from bot.settings import Settings
+
+
+class HarnessSession:
+    """`async with HarnessSession(corpus_dir) as s:` then `await s.driver.slash("who greer")`."""
+
+    def __init__(self, corpus_dir: Path, transport: Transport = "http", db_path: Path | None = None,
+                 clock: Clock | None = None, **settings: Any) -> None:
+        self.corpus_dir = corpus_dir
+        self.transport = transport
+        self.db_path = db_path
+        self.clock = clock
+        self.overrides = settings
+        self.fake = FakeSlack()
+        self.service: BotService | None = None
+        self.driver: Driver | None = None
+
+    async def __aenter__(self) -> HarnessSession:
+        await self.fake.start()
+        values: dict[str, Any] = {
+            "corpus_dir": self.corpus_dir, "slack_bot_token": SecretStr(BOT_TOKEN),
+            "slack_api_url": self.fake.api_url, "host": "127.0.0.1", "port": 0, "mode": self.transport,
+            "db_path": self.db_path or self.corpus_dir.parent / ".tradebot-harness.sqlite3",
+        }
+        if self.transport == "http":
+            values["slack_signing_secret"] = SecretStr(SIGNING_SECRET)
+        else:
+            values["slack_app_token"] = SecretStr(APP_TOKEN)
+        values.update(self.overrides)
+        settings = Settings.model_construct(**{**Settings().model_dump(), **values})
+        self.service = BotService(settings, clock=self.clock)
+        await self.service.start()
+        self.driver = Driver(self.fake, self.transport, self.service.url, SIGNING_SECRET)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self.driver:
+            await self.driver.close()
+        if self.service:
+            await self.service.stop()
+        await self.fake.stop()

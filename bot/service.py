@@ -1,0 +1,106 @@
+"""The running bot: corpus + watcher, Slack app (HTTP or Socket Mode), digest scheduler.
+
+`tradebot run` and the local harness start exactly this, so the harness tests
+the production code path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from bot.answers import Answerer
+from bot.clock import Clock, SystemClock
+from bot.digest.scheduler import DigestScheduler
+from bot.digest.store import DigestStore
+from bot.library import Library
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.client import make_client
+from bot.slack.deps import Deps
+from bot.slack.http import RequestGuard, make_web_app
+from bot.slack.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+
+class BotService:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.library = Library(settings.corpus_dir)
+        self.store = DigestStore(settings.db_path)
+        self.answerer = Answerer(self.library, prefs=self.store)
+        self.tasks = BackgroundTasks()
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+        self.client = make_client(token, settings.slack_api_url)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        self.app = build_app(self.client, Deps(self.answerer, self.tasks), secret)
+        self.mode = settings.resolved_mode()
+        self.scheduler = DigestScheduler(settings, self.library, self.store, self.client, self.clock)
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._background: list[asyncio.Task[Any]] = []
+        self.url: str | None = None
+
+    def health(self) -> dict[str, Any]:
+        snapshot = self.library.current
+        return {"articles": len(snapshot.corpus.articles) if snapshot else 0,
+                "corpus_error": self.library.error, "answers_in_flight": len(self.tasks)}
+
+    async def start(self) -> None:
+        self.settings.require_slack()
+        await asyncio.to_thread(self.library.load)
+        self._background.append(asyncio.create_task(self.library.watch(self.settings.reload_interval), name="watcher"))
+        if self.mode == "http":
+            secret = self.settings.slack_signing_secret
+            guard = RequestGuard(secret.get_secret_value() if secret else "")
+            web_app = make_web_app(self.app, guard, self.settings.max_body_bytes, health=self.health)
+            self._runner = web.AppRunner(web_app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+            await site.start()
+            host, port = self._runner.addresses[0][:2]
+            self.url = f"http://{host}:{port}/slack/events"
+            log.info("HTTP mode: listening on %s", self.url)
+        else:
+            app_token = self.settings.slack_app_token
+            self._socket = AsyncSocketModeHandler(self.app, app_token.get_secret_value() if app_token else "",
+                                                  web_client=self.client)
+            await self._socket.connect_async()
+            log.info("Socket Mode: connected")
+        if self.settings.digest_enabled:
+            self._background.append(asyncio.create_task(self.scheduler.run(), name="digest"))
+
+    async def stop(self) -> None:
+        """Stop taking requests, let answers in flight finish, then stop the rest."""
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self._runner is not None:
+            await self._runner.shutdown()
+        await self.tasks.drain(timeout=10)
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.scheduler.close()
+        self.store.close()
+        log.info("stopped")
+
+    async def run_forever(self) -> None:
+        import signal
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()

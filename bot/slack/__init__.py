@@ -1,0 +1,1 @@
+"""The Slack layer: parse payloads, call `bot.answers`, send. Nothing else lives here."""

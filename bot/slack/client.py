@@ -1,0 +1,65 @@
+"""The Web API client: slack-sdk's, with bounded retries for rate limits and server errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER = 120.0  # never sleep longer than this on one Retry-After
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+
+
+class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """Honour `Retry-After`; without one, back off exponentially (capped) with jitter.
+
+    slack-sdk's own handler waits a flat ~1 s when the header is missing.
+    A 429 means Slack did not act on the call, so retrying cannot post twice.
+    """
+
+    async def prepare_for_next_attempt_async(
+        self, *, state: RetryState, request: HttpRequest,
+        response: HttpResponse | None = None, error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]
+        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        try:
+            delay = min(float(header[0] if isinstance(header, list) else header), MAX_RETRY_AFTER) if header else None
+        except (TypeError, ValueError):
+            delay = None
+        if delay is None:
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**state.current_attempt) * (0.5 + random.random() / 2)
+        log.warning("Slack rate limit on %s; retrying in %.1fs", request.url.rsplit("/", 1)[-1], delay)
+        state.next_attempt_requested = True
+        await asyncio.sleep(delay)
+        state.increment_current_attempt()
+
+
+def retry_handlers(connection_retries: bool = True) -> list[AsyncRetryHandler]:
+    handlers: list[AsyncRetryHandler] = [RateLimitRetryHandler(max_retry_count=3),
+                                         AsyncServerErrorRetryHandler(max_retry_count=2)]
+    if connection_retries:
+        handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=1))
+    return handlers
+
+
+def make_client(token: str, base_url: str | None = None, timeout: int = 15,
+                connection_retries: bool = True) -> AsyncWebClient:
+    """`connection_retries=False` for posts that must not happen twice (a reset may follow a post)."""
+    kwargs = {"base_url": base_url} if base_url else {}
+    return AsyncWebClient(token=token, timeout=timeout, retry_handlers=retry_handlers(connection_retries), **kwargs)

@@ -1,0 +1,98 @@
+"""Buttons: share in channel, more results, read article (modal and its pages), pick a person."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks
+from bot.slack.deps import Deps
+from bot.slack.payloads import ButtonClick
+from bot.slack.send import guarded, post_message, respond_checked
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    answerer = deps.answerer
+
+    def spawn(name: str, click: ButtonClick, respond: AsyncRespond, client: AsyncWebClient, work: Any) -> None:
+        async def apologise(message: blocks.Message) -> None:
+            await respond_checked(respond, message, client=client, channel=click.channel, user=click.user)
+
+        deps.tasks.spawn(guarded(name, work, apologise), name=name)
+
+    @app.action(blocks.ACTION_MORE)
+    async def on_more(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        click = ButtonClick.parse(body)
+
+        async def work() -> None:
+            message = await asyncio.to_thread(answerer.more, click.value)
+            await respond_checked(respond, message, replace_original=True)
+
+        spawn("more", click, respond, client, work())
+
+    @app.action(blocks.ACTION_SHARE)
+    async def on_share(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        click = ButtonClick.parse(body)
+
+        async def work() -> None:
+            message = await asyncio.to_thread(answerer.share, click.value, click.user)
+            if not message.in_channel or click.channel is None:
+                await respond_checked(respond, message)
+                return
+            error = await post_message(client, click.channel, message)
+            if error in ("not_in_channel", "channel_not_found", "is_archived"):
+                await respond_checked(respond, blocks.notice_message(
+                    "I can't post in this conversation. Invite me with `/invite @tradebot` and try again."))
+            elif error:
+                await respond_checked(respond, blocks.notice_message(f"Slack refused the post (`{error}`)."))
+
+        spawn("share", click, respond, client, work())
+
+    @app.action(blocks.ACTION_PICK)
+    async def on_pick(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        click = ButtonClick.parse(body)
+
+        async def work() -> None:
+            message = await asyncio.to_thread(answerer.pick, click.value, click.user)
+            await respond_checked(respond, message, replace_original=True)
+
+        spawn("pick", click, respond, client, work())
+
+    @app.action(blocks.ACTION_READ)
+    async def on_read(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        # views.open must use the trigger_id within 3 s, so this one is not deferred.
+        await ack()
+        click = ButtonClick.parse(body)
+
+        async def work() -> None:
+            view = answerer.article_view(click.value)
+            if view is None:
+                await respond_checked(respond, answerer.article_missing(click.value))
+                return
+            await client.views_open(trigger_id=click.trigger_id, view=view)
+
+        await guarded("read", work(), lambda m: respond_checked(respond, m))
+
+    @app.action(blocks.ACTION_MODAL_PAGE)
+    async def on_modal_page(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click = ButtonClick.parse(body)
+        article_id, _, page = click.value.rpartition("|")
+        view = answerer.article_view(article_id, int(page) if page.isdigit() else 0)
+
+        async def work() -> None:
+            if view is not None and click.view_id:
+                try:
+                    await client.views_update(view_id=click.view_id, hash=click.view_hash, view=view)
+                except SlackApiError as exc:  # hash_conflict: the user clicked twice; the newer page won
+                    if exc.response.get("error") != "hash_conflict":
+                        raise
+
+        await guarded("modal-page", work(), None)
