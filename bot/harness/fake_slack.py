@@ -73,6 +73,7 @@ class FakeSlack:
         self.acks: dict[str, dict[str, Any]] = {}
         self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.connections_opened = 0
+        self._retired: set[int] = set()  # sockets told to disconnect: Slack delivers nothing more on them
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -369,9 +370,11 @@ class FakeSlack:
 
     async def wait_for_socket(self, timeout: float = 10.0) -> web.WebSocketResponse:
         async def poll() -> web.WebSocketResponse:
-            while not self.sockets or self.sockets[-1].closed:
+            while True:
+                live = [ws for ws in self.sockets if not ws.closed and id(ws) not in self._retired]
+                if live:
+                    return live[-1]
                 await asyncio.sleep(0.02)
-            return self.sockets[-1]
 
         return await asyncio.wait_for(poll(), timeout)
 
@@ -389,6 +392,7 @@ class FakeSlack:
     async def request_refresh(self) -> None:
         """Tell the client to reconnect, as Slack does every few hours."""
         ws = await self.wait_for_socket()
+        self._retired.add(id(ws))
         await ws.send_json({"type": "disconnect", "reason": "refresh_requested",
                             "debug_info": {"host": "harness"}})
 
