@@ -1,0 +1,30 @@
+"""Parsing `/trade` text into typed commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import Help, Latest, Search, Sources, Unwatch, Watch, Watching, Who, DigestStatus, parse_command
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", Help()), ("   ", Help()), ("help", Help()), ("tariffs china", Search("tariffs china")),
+    ("who greer", Who("greer")), ("hwo greer", Who("greer")), ("WHO He Lifeng", Who("He Lifeng")),
+    ("latest", Latest(5)), ("latest 3", Latest(3)), ("latest 999", Latest(20)), ("sources", Sources()),
+    ("watch rare earths", Watch("rare earths")), ("unwatch rare earths", Unwatch("rare earths")),
+    ("watching", Watching()), ("digest status", DigestStatus()), ("tarifs", Search("tarifs")),
+    ("whom", Search("whom")), ("&lt;!here&gt; tariffs", Search("<!here> tariffs")),
+    ("who\u202e greer\u0000", Who("greer")),
+])
+def test_parse(text: str, expected: object) -> None:
+    assert parse_command(text) == expected
+
+
+def test_who_without_a_name_explains() -> None:
+    command = parse_command("who")
+    assert isinstance(command, Help) and command.note and "who greer" in command.note
+
+
+def test_huge_text_is_capped() -> None:
+    command = parse_command("tariffs " * 10_000)
+    assert isinstance(command, Search) and len(command.query) <= 4000
