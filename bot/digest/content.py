@@ -37,7 +37,7 @@ def group_stories(articles: Sequence[Article]) -> list[StoryGroup]:
     for article in sorted(articles, key=lambda a: (a.published, a.id), reverse=True):
         for group in groups:
             same_title = fuzz.token_set_ratio(article.title.lower(), group.lead.title.lower()) >= SAME_STORY
-            same_lead = fuzz.ratio(article.lead[:300], group.lead.lead[:300]) >= 85
+            same_lead = len(article.lead) >= 80 and fuzz.ratio(article.lead[:300], group.lead.lead[:300]) >= 85
             if (same_title or same_lead) and article.publisher != group.lead.publisher:
                 group.also.append(article)
                 break

@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import Message
 from bot.digest.content import DIGEST_EVENT, digest_metadata
 from bot.digest.store import DigestStore
+from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ async def post_digest(client: AsyncWebClient, store: DigestStore, channel: str, 
         else:
             ts = await _post_with_join(client, channel, message, local_date)
     except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown_error")
+        error = slack_error(exc)
         log.error("digest for %s on %s failed: %s", channel, local_date, error)
         store.finish(channel, local_date, claim, "failed", now, error=error)
         return f"failed:{error}"
@@ -71,7 +72,7 @@ async def _reconcile(client: AsyncWebClient, channel: str, local_date: dt.date) 
     try:
         return await find_posted(client, channel, local_date)
     except SlackApiError as exc:
-        if exc.response.get("error") != "not_in_channel":
+        if slack_error(exc) != "not_in_channel":
             raise
     await client.conversations_join(channel=channel)
     return await find_posted(client, channel, local_date)
@@ -87,7 +88,7 @@ async def _post_with_join(client: AsyncWebClient, channel: str, message: Message
     try:
         return await post()
     except SlackApiError as exc:
-        if exc.response.get("error") != "not_in_channel":
+        if slack_error(exc) != "not_in_channel":
             raise
     log.info("not in %s; joining it and retrying once", channel)
     await client.conversations_join(channel=channel)  # fails for private channels: a clear error

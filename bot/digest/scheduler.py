@@ -97,6 +97,8 @@ class DigestScheduler:
             if record is not None and record.status != "claimed":
                 continue
             if now - instant > self.grace and record is None:
+                if not self.store.last_results(channel):
+                    continue  # a new install: nothing was missed, the first slot is still ahead
                 self.store.finish(channel, day, None, "skipped", now, error="missed the slot beyond the grace window")
                 log.warning("digest for %s on %s skipped: bot was down past the %s grace window", channel, day, self.grace)
                 outcomes[channel] = "skipped:missed"

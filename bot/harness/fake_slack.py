@@ -82,6 +82,7 @@ class FakeSlack:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack-sdk reads some methods with GET
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/_calls", self._get_calls)
@@ -150,11 +151,13 @@ class FakeSlack:
 
     @staticmethod
     async def _params(request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)  # slack-sdk sends some arguments in the query string
+        if request.method == "GET":
+            return params
         if request.content_type == "application/json":
             data = await request.json()
-            return data if isinstance(data, dict) else {}
+            return {**params, **data} if isinstance(data, dict) else params
         form = await request.post()
-        params: dict[str, Any] = {}
         for key, value in form.items():
             text = str(value)
             if key in ("blocks", "view", "metadata", "attachments") and text[:1] in "[{":

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -63,3 +64,11 @@ def make_client(token: str, base_url: str | None = None, timeout: int = 15,
     """`connection_retries=False` for posts that must not happen twice (a reset may follow a post)."""
     kwargs = {"base_url": base_url} if base_url else {}
     return AsyncWebClient(token=token, timeout=timeout, retry_handlers=retry_handlers(connection_retries), **kwargs)
+
+
+def slack_error(exc: SlackApiError) -> str:
+    """The error code of a failed call, also when Slack answered with HTML or plain text."""
+    data = getattr(exc.response, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("error") or "unknown_error")
+    return f"http_{getattr(exc.response, 'status_code', 'error')}"

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import Message, error_message
+from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ async def respond_checked(
             log.info("answer delivered with chat.postEphemeral instead")
             return True
         except SlackApiError as exc:
-            log.error("chat.postEphemeral fallback failed too: %s", exc.response.get("error"))
+            log.error("chat.postEphemeral fallback failed too: %s", slack_error(exc))
     return False
 
 
@@ -52,7 +53,7 @@ async def post_message(client: AsyncWebClient, channel: str, message: Message, t
                                       thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
         return None
     except SlackApiError as exc:
-        error = str(exc.response.get("error") or "unknown_error")
+        error = slack_error(exc)
         log.error("chat.postMessage to %s failed: %s", channel, error)
         return error
 

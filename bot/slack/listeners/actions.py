@@ -13,6 +13,7 @@ from bot import blocks
 from bot.slack.deps import Deps
 from bot.slack.payloads import ButtonClick
 from bot.slack.send import guarded, post_message, respond_checked
+from bot.slack.client import slack_error
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -92,7 +93,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 try:
                     await client.views_update(view_id=click.view_id, hash=click.view_hash, view=view)
                 except SlackApiError as exc:  # hash_conflict: the user clicked twice; the newer page won
-                    if exc.response.get("error") != "hash_conflict":
+                    if slack_error(exc) != "hash_conflict":
                         raise
 
         await guarded("modal-page", work(), None)
