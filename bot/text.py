@@ -23,6 +23,7 @@ _QUOTES = str.maketrans(
         "\u201a": "'",
         "\u201b": "'",
         "\u2032": "'",
+        "\u02bc": "'",
         "\u201c": '"',
         "\u201d": '"',
         "\u201e": '"',
@@ -32,7 +33,7 @@ _QUOTES = str.maketrans(
 )
 # A token: a run of letters/digits, with inner apostrophes (don't) and decimal points (2.25).
 # `%` and `$` are captured separately so that numbers with units stay searchable.
-TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*|[%$€£¥]", re.UNICODE)
+TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*|[%$€£¥]", re.UNICODE)
 _SYMBOL_TERMS = {"%": "percent", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy"}
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have he her his in is it its of on or she "
@@ -45,16 +46,23 @@ def strip_controls(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
+_COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", stripped)
+    if not _COMBINING_RE.search(decomposed):
+        return text
+    return unicodedata.normalize("NFC", _COMBINING_RE.sub("", decomposed))
 
 
 def normalize_text(text: str) -> str:
     """NFKC + casefold + straight quotes + no accents; lengths may change."""
-    text = unicodedata.normalize("NFKC", strip_controls(text)).translate(_QUOTES)
-    return _strip_accents(text.casefold())
+    text = strip_controls(text)
+    if text.isascii():
+        return text.casefold()
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return text if text.isascii() else _strip_accents(text)
 
 
 def normalize_term(raw: str) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks (not part of the test suite): synthetic corpus generator and search benchmark."""

@@ -1,0 +1,90 @@
+"""A deterministic synthetic news corpus in the corpus file format.
+
+Sentence shapes and vocabulary come from the seed articles; names, numbers and
+rare words are varied so that the vocabulary grows with size as real news does
+(hundreds of thousands of distinct terms at 100k articles).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from pathlib import Path
+
+from bot.corpus import Article, load_corpus, render_article
+
+SYLLABLES = ("ka to ri na mo su ve la den bar tor mik sen hal gor pra lin chu wei zan qi dor fel "
+             "nos pel tra vik sam rol ber tam gu hao lei ming jun tek ras bol cor dan").split()
+_CAP_RE = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_NUM_RE = re.compile(r"\b\d+(?:\.\d+)?\b")
+
+
+def pseudo_word(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(n))
+
+
+class Generator:
+    def __init__(self, seed_corpus: Path, size: int, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        corpus = load_corpus(seed_corpus)
+        self.sentences = [s for a in corpus.articles for p in a.paragraphs
+                          for s in re.split(r"(?<=[.!?])\s+", p) if 40 <= len(s) <= 400]
+        self.titles = [a.title for a in corpus.articles]
+        self.publishers = ["Reuters", "AFP", "Bloomberg", "Nikkei Asia", "Financial Times", "Taipei Times",
+                           "Korea Economic Daily", "South China Morning Post", "Politico", "The Straits Times"]
+        rng = self.rng
+        # Names grow with the corpus: about one distinct surname per 20 articles.
+        self.surnames = sorted({pseudo_word(rng, rng.randint(2, 3)).capitalize() for _ in range(max(200, size // 20))})
+        self.given = sorted({pseudo_word(rng, 2).capitalize() for _ in range(400)})
+        # A Zipf-like pool of rarer topic words, growing with size.
+        self.pool = [pseudo_word(rng, rng.randint(2, 4)) for _ in range(max(2000, size))]
+        self.rare_counter = 0
+
+    def name(self) -> str:
+        rng = self.rng
+        surname = self.surnames[min(int(rng.paretovariate(1.1)) - 1, len(self.surnames) - 1)
+                                if rng.random() < 0.5 else rng.randrange(len(self.surnames))]
+        return f"{rng.choice(self.given)} {surname}"
+
+    def pool_word(self) -> str:
+        index = min(int(self.rng.paretovariate(0.9)) - 1, len(self.pool) - 1)
+        return self.pool[index if self.rng.random() < 0.7 else self.rng.randrange(len(self.pool))]
+
+    def sentence(self, names: list[str]) -> str:
+        rng = self.rng
+        text = rng.choice(self.sentences)
+        text = _NUM_RE.sub(lambda m: str(rng.randint(1, 999)), text)
+        text = _CAP_RE.sub(lambda m: rng.choice(names).split()[rng.randint(0, 1)] if rng.random() < 0.25 else m.group(), text)
+        words = text.split()
+        for _ in range(rng.randint(1, 3)):
+            words.insert(rng.randrange(len(words) + 1), self.pool_word())
+        if rng.random() < 0.5:
+            self.rare_counter += 1
+            words.insert(rng.randrange(len(words) + 1), pseudo_word(rng, 3) + str(self.rare_counter % 97))
+        return " ".join(words)
+
+    def article(self, i: int) -> Article:
+        rng = self.rng
+        names = [self.name() for _ in range(3)]
+        paragraphs = tuple(" ".join(self.sentence(names) for _ in range(rng.randint(1, 3)))
+                           for _ in range(rng.randint(4, 9)))
+        title = f"{names[0]} {rng.choice(['says', 'warns', 'signals', 'rejects'])} {self.pool_word()} " \
+                f"{rng.choice(['tariffs', 'talks', 'export controls', 'rare earths', 'trade deal'])}"
+        return Article(id=f"synth-{i:06d}", title=title, publisher=rng.choice(self.publishers),
+                       url=f"https://synthetic.example/{i}", published=dt.date(2024, 1, 1) + dt.timedelta(days=i % 700),
+                       paragraphs=paragraphs)
+
+
+def generate(seed_corpus: Path, out: Path, size: int, seed: int = 7) -> Path:
+    """Write `size` articles to `out` (skipped when a complete corpus of that size is there)."""
+    marker = out / f".complete-{size}-{seed}"
+    if marker.exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    generator = Generator(seed_corpus, size, seed)
+    for i in range(size):
+        article = generator.article(i)
+        (out / f"{article.id}.md").write_text(render_article(article), encoding="utf-8")
+    marker.touch()
+    return out
