@@ -18,6 +18,8 @@ from bot.mrkdwn import escape, truncate
 from bot.state import AnswerStore, StoredAnswer
 
 PAGE_SIZE = 5
+PEOPLE_PENDING = ("I'm still reading the articles to find who is who (this takes a minute on a large corpus). "
+                  "Search works already; please ask again shortly.")
 
 
 class ChannelPrefs(Protocol):
@@ -51,6 +53,8 @@ class Answerer:
             response = snapshot.search.search(command.query, limit=PAGE_SIZE, offset=command.offset)
             return blocks.search_message(response, key, shared_by=shared_by)
         if isinstance(command, Who):
+            if snapshot.people is None:
+                return blocks.notice_message(PEOPLE_PENDING)
             matches = snapshot.people.lookup(command.name)
             if not matches:
                 return blocks.person_not_found(command.name, snapshot.people.suggest(command.name))
@@ -107,6 +111,8 @@ class Answerer:
         key, _, index = value.rpartition("|")
         stored = self.store.get(key)
         snapshot = self.library.current
+        if snapshot is not None and snapshot.people is None:
+            return blocks.notice_message(PEOPLE_PENDING)
         if stored is None or not isinstance(stored.command, Who) or snapshot is None or not index.isdigit():
             return self.expired()
         matches = snapshot.people.lookup(stored.command.name)
@@ -128,4 +134,4 @@ class Answerer:
         snapshot = self.library.current
         if snapshot is None:
             return blocks.home_view([], [], unavailable=self.library.error or "")
-        return blocks.home_view(snapshot.corpus.latest(5), snapshot.people.people[:8])
+        return blocks.home_view(snapshot.corpus.latest(5), snapshot.people.people[:8] if snapshot.people else [])

@@ -32,7 +32,7 @@ class BotService:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.library = Library(settings.corpus_dir)
+        self.library = Library(settings.corpus_dir, settings.index_cache_dir)
         self.store = DigestStore(settings.db_path)
         self.answerer = Answerer(self.library, prefs=self.store)
         self.tasks = BackgroundTasks()
@@ -54,7 +54,9 @@ class BotService:
 
     async def start(self) -> None:
         self.settings.require_slack()
-        await asyncio.to_thread(self.library.load)
+        people_task = await self.library.start()
+        if people_task is not None:
+            self._background.append(people_task)
         self._background.append(asyncio.create_task(self.library.watch(self.settings.reload_interval), name="watcher"))
         if self.mode == "http":
             secret = self.settings.slack_signing_secret
@@ -75,6 +77,11 @@ class BotService:
             log.info("Socket Mode: connected")
         if self.settings.digest_enabled:
             self._background.append(asyncio.create_task(self.scheduler.run(), name="digest"))
+
+    async def library_ready(self) -> None:
+        """Wait until the people directory is built too (the harness waits; production need not)."""
+        while self.library.current is not None and self.library.current.people is None:
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Stop taking requests, let answers in flight finish, then stop the rest."""

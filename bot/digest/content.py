@@ -66,7 +66,7 @@ def top_people(people: PeopleDirectory, article_ids: set[str], limit: int = 5) -
 
 
 def build_digest(
-    *, local_date: dt.date, channel: str, new_articles: Sequence[Article], people: PeopleDirectory,
+    *, local_date: dt.date, channel: str, new_articles: Sequence[Article], people: PeopleDirectory | None,
     search: SearchEngine, topics: Sequence[str], max_items: int = 8,
 ) -> Message:
     """The digest message; its metadata marks it as ours for this channel and date."""
@@ -84,7 +84,7 @@ def build_digest(
     if len(groups) > max_items:
         blocks.append(context(f"…and {len(groups) - max_items} more. Use `/trade latest 20` to see them."))
     new_ids = {a.id for a in new_articles}
-    names = top_people(people, new_ids)
+    names = top_people(people, new_ids) if people else []
     if names:
         blocks.append(DividerBlock())
         blocks.append(section("*In the news:* " + ", ".join(

@@ -36,6 +36,7 @@ class HarnessSession:
             "slack_api_url": self.fake.api_url, "host": "127.0.0.1", "port": 0, "mode": self.transport,
             "db_path": self.db_path or self.corpus_dir.parent / ".tradebot-harness.sqlite3",
         }
+        values["index_cache_dir"] = Path(values["db_path"]).parent / "index-cache"
         if self.transport == "http":
             values["slack_signing_secret"] = SecretStr(SIGNING_SECRET)
         else:
@@ -44,6 +45,7 @@ class HarnessSession:
         settings = Settings.model_construct(**{**Settings().model_dump(), **values})
         self.service = BotService(settings, clock=self.clock)
         await self.service.start()
+        await self.service.library_ready()
         self.driver = Driver(self.fake, self.transport, self.service.url, SIGNING_SECRET)
         return self
 

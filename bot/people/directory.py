@@ -125,6 +125,7 @@ def _load_overrides(path: Path | None) -> tuple[Overrides, str | None]:
 
 
 def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> PeopleDirectory:
+    """Two passes: find people and their roles; then count every sentence that mentions them."""
     roles: dict[str, list[tuple[dt.date, RoleMention]]] = defaultdict(list)
     evidence: dict[str, int] = defaultdict(int)
     for article in corpus.articles:
@@ -138,41 +139,80 @@ def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> Peopl
     by_name = {o.name: o for o in overrides.people}
     names = [n for n in evidence if not (n in by_name and by_name[n].hide)]
     names += [o.name for o in overrides.people if not o.hide and o.name not in evidence]
-    people = [_describe(name, roles.get(name, []), by_name.get(name), corpus) for name in names]
+    aliases = {name: _aliases(name, roles.get(name, []), by_name.get(name)) for name in names}
+    # A surname shared by two people (Wang, Li, Kim) is no alias: it would credit both.
+    owners: dict[str, set[str]] = defaultdict(set)
+    for name, alias_list in aliases.items():
+        for alias in alias_list:
+            owners[alias].add(name)
+    overridden = {a for o in overrides.people for a in o.aliases}
+    aliases = {n: [a for a in al if len(owners[a]) == 1 or a in overridden] for n, al in aliases.items()}
+    hits = _find_sentences(corpus, aliases)
+    people = [_describe(name, roles.get(name, []), aliases[name], hits.get(name, {}), by_name.get(name), corpus)
+              for name in names]
     people = [p for p in people if p.mentions > 0 or p.name in by_name]
     people.sort(key=lambda p: (-p.mentions, p.name))
     return PeopleDirectory(people=people, overrides_error=error)
 
 
-def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], override: PersonOverride | None, corpus: Corpus) -> Person:
-    best, others = _pick_role(roles)
-    aliases: list[str] = []
-    surname = _surname_pattern(name)
-    if surname:
-        aliases.append(name.split()[-1])
-    aliases += [r.alias for _, r in roles if r.alias]
+_CAPWORD_RE = re.compile(r"[A-Z][\w-]*")
+
+
+def _aliases(name: str, roles: list[tuple[dt.date, RoleMention]], override: PersonOverride | None) -> list[str]:
+    found: list[str] = []
+    if _surname_pattern(name):
+        found.append(name.split()[-1])
+    found += [r.alias for _, r in roles if r.alias]
     if override:
-        aliases += override.aliases
-    name_re = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
-    alias_res = [re.compile(rf"(?<![\w-]){re.escape(a)}(?![\w-])") for a in aliases if len(a) >= 3]
-    mentions = 0
-    articles: list[PersonArticle] = []
+        found += override.aliases
+    return list(dict.fromkeys(a for a in found if a != name))
+
+
+def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """name -> article id -> the sentences that mention the person (by full name or alias).
+
+    Only paragraphs holding a capitalised word that starts some name or alias are split
+    into sentences, so the cost follows the mentions, not people x articles."""
+    # Keyed by the last word of each name or alias; the first word must be there too.
+    by_last: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    patterns: dict[str, re.Pattern[str]] = {}
+    for name, alias_list in aliases.items():
+        words = [name] + [a for a in alias_list if len(a) >= 3]
+        for word in words:
+            by_last[word.split()[-1]].append((word.split()[0], name))
+        patterns[name] = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])")
+    hits: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for article in corpus.articles:
-        sentences = [s for p in article.paragraphs for s in split_sentences(p)]
-        hits = [s for s in sentences if name_re.search(s) or any(r.search(s) for r in alias_res)]
-        if not hits:
-            continue
-        mentions += len(hits)
-        sentence = next((s for s in hits if _SPEECH_RE.search(s)), hits[0])
+        for paragraph in article.paragraphs:
+            capwords = set(_CAPWORD_RE.findall(paragraph))
+            candidates = {n for w in capwords if w in by_last for first, n in by_last[w] if first in capwords}
+            if not candidates:
+                continue
+            for sentence in split_sentences(paragraph):
+                for name in candidates:
+                    if patterns[name].search(sentence):
+                        hits[name].setdefault(article.id, []).append(sentence)
+    return hits
+
+
+def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list[str],
+              hits: dict[str, list[str]], override: PersonOverride | None, corpus: Corpus) -> Person:
+    best, others = _pick_role(roles)
+    articles: list[PersonArticle] = []
+    for article_id, sentences in hits.items():
+        article = corpus.get(article_id)
+        assert article is not None
+        sentence = next((s for s in sentences if _SPEECH_RE.search(s)), sentences[0])
         articles.append(PersonArticle(article_id=article.id, title=article.title, url=article.url,
                                       published=article.published, sentence=sentence))
+    articles.sort(key=lambda a: (a.published, a.article_id), reverse=True)
     person = Person(
         name=name,
         role=best.role if best else None,
         organization=best.organization if best else None,
         country=best.country if best else None,
-        aliases=list(dict.fromkeys(a for a in aliases if a != name)),
-        mentions=mentions,
+        aliases=aliases,
+        mentions=sum(len(v) for v in hits.values()),
         articles=articles,
         other_roles=others,
     )

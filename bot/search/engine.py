@@ -16,10 +16,10 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from bot.search.expand import Expansion, expand_term, suggest
-from bot.search.index import SearchIndex
+from bot.search.index import SearchIndex, passage_terms
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.snippet import make_snippet
-from bot.text import normalize_text, tokenize
+from bot.text import normalize_text
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
@@ -144,16 +144,16 @@ class SearchEngine:
         unmatched = [t for t, e in expansions.items() if not e]
         scores = np.zeros(idx.passage_count, dtype=np.float32)
         matched = np.zeros(idx.passage_count, dtype=np.float32)
-        for term, options in expansions.items():
-            if not options:
-                continue
-            hit_lists = []
+        # Which query term last marked each passage, so a passage holding two variants of
+        # one term (tariff, tariffs) counts that term once. Touches postings only.
+        stamp = np.full(idx.passage_count, -1, dtype=np.int16)
+        for term_no, options in enumerate(expansions.values()):
             for option in options:
                 passages, impacts = idx.postings(option.term_id)
                 scores[passages] += impacts * option.weight
-                hit_lists.append(passages)
-            hit = hit_lists[0] if len(hit_lists) == 1 else np.unique(np.concatenate(hit_lists))
-            matched[hit] += 1.0
+                fresh = passages[stamp[passages] != term_no]
+                stamp[fresh] = term_no
+                matched[fresh] += 1.0
         mask = self._article_mask(query, notices)
         if mask is not None:
             scores[~mask[idx.passage_article]] = 0.0
@@ -166,13 +166,19 @@ class SearchEngine:
         if candidates.size > want:
             top = np.argpartition(-key, want - 1)[:want]
             candidates, key = candidates[top], key[top]
+        if mask is None and not query.phrases:
+            seen = np.zeros(len(idx.articles), dtype=bool)
+            seen[idx.passage_article[np.flatnonzero(scores)]] = True
+            total = int(seen.sum())
+        else:
+            total = 0  # with filters or phrases, count what survives the re-rank
         ranked = self._rerank(query, expansions, candidates, key)
         best_per_article: dict[int, tuple[float, int]] = {}
         for score, passage in ranked:
             article = int(idx.passage_article[passage])
             if article not in best_per_article:
                 best_per_article[article] = (score, passage)
-        response.total = len(best_per_article)
+        response.total = max(total, len(best_per_article))
         page = list(best_per_article.values())[offset : offset + limit]
         response.results = [self._hit(passage, score, expansions) for score, passage in page]
         return response
@@ -188,7 +194,7 @@ class SearchEngine:
         for position in order:
             passage = int(candidates[position])
             score = float(key[position])
-            seq = [t.term for t in tokenize(idx.passage_text(passage))]
+            seq = passage_terms(idx.passage_text(passage))
             if query.phrases and not all(_has_phrase(seq, p, variants) for p in query.phrases):
                 continue
             positions: dict[str, list[int]] = {}

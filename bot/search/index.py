@@ -24,7 +24,7 @@ B = 0.75
 MAX_PASSAGE_CHARS = 700
 
 
-def _fast_terms(text: str) -> list[str]:
+def passage_terms(text: str) -> list[str]:
     """The same terms as `bot.text.terms`, without spans: normalise the passage once,
     then fix up only the rare tokens that need it. The index build's hot path."""
     raw = TOKEN_RE.findall(normalize_text(text))
@@ -116,7 +116,7 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
         for para_index, paragraph in enumerate(article.paragraphs):
             for start, end in split_passages(paragraph):
                 passage_id = len(p_article)
-                tokens = _fast_terms(paragraph[start:end])
+                tokens = passage_terms(paragraph[start:end])
                 if not tokens:
                     continue
                 p_article.append(a_index)

@@ -1,0 +1,48 @@
+"""Snapshot loading: staged build, the saved index, and what users see meanwhile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.answers import PEOPLE_PENDING, Answerer
+from bot.commands import Who
+from bot.corpus import corpus_signature
+from bot.library import Library, build_snapshot, load_saved, save_snapshot
+from tests.helpers import write_article
+
+
+async def test_start_builds_search_first_then_people_and_saves(corpus_copy: Path, tmp_path: Path) -> None:
+    library = Library(corpus_copy, tmp_path / "cache")
+    task = await library.start()
+    assert task is not None and library.current is not None
+    if library.current.people is None:  # search is ready before the people directory
+        message = Answerer(library).answer(Who("greer"), user="U1", channel="C1")
+        assert PEOPLE_PENDING in message.text
+    await task
+    assert library.current.people is not None and library.current.people.get("Jamieson Greer")
+    assert list((tmp_path / "cache").glob("snapshot-*.pickle"))
+    again = Library(corpus_copy, tmp_path / "cache")
+    assert await again.start() is None  # loaded from the saved index: nothing left to build
+    assert again.current.people.get("Jamieson Greer")
+    assert again.current.search.search("tariffs").results
+
+
+def test_saved_index_is_ignored_when_the_corpus_changed_or_the_file_is_bad(corpus_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    snapshot = build_snapshot(corpus_copy)
+    save_snapshot(cache, snapshot)
+    assert load_saved(cache, snapshot.signature) is not None
+    write_article(corpus_copy, "new", "New article", ["Fresh text."])
+    assert load_saved(cache, corpus_signature(corpus_copy)) is None
+    [saved] = cache.glob("snapshot-*.pickle")
+    saved.write_bytes(b"not a pickle")
+    assert load_saved(cache, snapshot.signature) is None
+
+
+async def test_missing_corpus_then_created_is_picked_up(tmp_path: Path) -> None:
+    library = Library(tmp_path / "corpus")
+    assert await library.start() is None and library.current is None and "not found" in library.error
+    (tmp_path / "corpus").mkdir()
+    write_article(tmp_path / "corpus", "a", "Tariff news", ["Tariffs rose."])
+    assert await library.reload_if_changed()
+    assert library.current is not None and library.current.search.search("tariffs").results
