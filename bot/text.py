@@ -89,7 +89,8 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     previous = ""
     for match in TOKEN_RE.finditer(text):
-        term = normalize_term(match.group())
+        raw = match.group()
+        term = raw.lower() if raw.isascii() and raw.isalnum() else normalize_term(raw)
         if not term:
             continue
         # "per cent" is the same unit as "%".

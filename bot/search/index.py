@@ -65,6 +65,8 @@ class SearchIndex:
     offsets: np.ndarray  # int64, len(vocab) + 1
     post_passage: np.ndarray  # int32
     post_impact: np.ndarray  # float32
+    tokens: np.ndarray  # int32: every passage's term ids in order (positions, for phrases and proximity)
+    token_offsets: np.ndarray  # int64, passage_count + 1
     title_terms: list[frozenset[str]]
     article_published: np.ndarray  # int32 ordinal per article
     buckets: dict[tuple[str, int], tuple[list[str], np.ndarray]] = field(default_factory=dict)
@@ -165,6 +167,8 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
         offsets=offsets,
         post_passage=post_passage,
         post_impact=impact,
+        tokens=term_arr.astype(np.int32),
+        token_offsets=np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))]),
         title_terms=title_terms,
         article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
         buckets={k: ([vocab[i] for i in ids], np.asarray(ids, dtype=np.int32)) for k, ids in buckets.items()},

@@ -1,0 +1,272 @@
+"""Search benchmark: tradebot vs the naive design vs tantivy, on the same synthetic corpus.
+
+    python -m benchmarks.search_bench --sizes 1000 10000 100000
+
+For each size: build time, saved-index load time, resident memory, p50/p95/p99 query
+latency over a mix where half the queries carry a typo, and precision@5 (the share
+of the top 5 articles that contain every intended query term). Ratios are against
+tradebot measured in the same run, since the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.synth import generate
+from bot.corpus import Corpus, load_corpus
+from bot.library import Snapshot, load_saved, save_snapshot, with_people_added
+from bot.search import SearchEngine, build_index
+from bot.search.expand import typo_budget
+from bot.search.index import SearchIndex, passage_terms
+from bot.text import STOPWORDS
+
+NAIVE_BUDGET_S = 2.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rss_mb() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 1e6
+    except ImportError:  # Linux fallback
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1e3
+
+
+@dataclass
+class Query:
+    text: str
+    intended: list[str]  # the terms a correct result must contain (before any typo)
+    typo: bool
+
+
+@dataclass
+class Result:
+    name: str
+    latencies_ms: list[float] = field(default_factory=list)
+    precision: list[float] = field(default_factory=list)
+    typo_precision: list[float] = field(default_factory=list)
+    note: str = ""
+
+    def pct(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+
+def add_typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.choice(["swap", "drop", "sub", "insert"])
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if kind == "drop":
+        return word[:i] + word[i + 1:]
+    letter = rng.choice("aeioulnrst")
+    return word[:i] + letter + word[i + 1:] if kind == "sub" else word[:i] + letter + word[i:]
+
+
+def make_queries(index: SearchIndex, n: int, seed: int = 11) -> list[Query]:
+    """Two-term queries taken from real passages; half get one typo in a long term."""
+    rng = random.Random(seed)
+    queries: list[Query] = []
+    while len(queries) < n:
+        passage = rng.randrange(index.passage_count)
+        words = [w for w in dict.fromkeys(passage_terms(index.passage_text(passage)))
+                 if w.isalpha() and len(w) >= 5 and w not in STOPWORDS]
+        if len(words) < 2:
+            continue
+        intended = rng.sample(words, 2)
+        typo = len(queries) % 2 == 1
+        shown = list(intended)
+        if typo:
+            k = max(range(2), key=lambda j: len(shown[j]))
+            shown[k] = add_typo(shown[k], rng)
+        queries.append(Query(" ".join(shown), intended, typo))
+    return queries
+
+
+def relevant(index: SearchIndex, article_ids: list[str], terms: list[str], by_id: dict[str, int]) -> int:
+    hits = 0
+    for article_id in article_ids:
+        article = index.articles[by_id[article_id]]
+        words = set(passage_terms(article.body))
+        hits += all(t in words for t in terms)
+    return hits
+
+
+def count_relevant(index: SearchIndex, terms: list[str]) -> int:
+    sets = []
+    for t in terms:
+        term_id = index.term_ids.get(t)
+        if term_id is None:
+            return 0
+        passages, _ = index.postings(term_id)
+        sets.append(set(index.passage_article[passages].tolist()))
+    return len(set.intersection(*sets))
+
+
+def run_engine(name: str, search: Callable[[str], list[str]], queries: list[Query], index: SearchIndex,
+               by_id: dict[str, int], limit_s: float | None = None) -> Result:
+    result = Result(name)
+    for query in queries:
+        t0 = time.perf_counter()
+        ids = search(query.text)[:5]
+        elapsed = time.perf_counter() - t0
+        result.latencies_ms.append(elapsed * 1000)
+        expected = min(5, count_relevant(index, query.intended))
+        if expected:
+            p = relevant(index, ids, query.intended, by_id) / expected
+            result.precision.append(p)
+            if query.typo:
+                result.typo_precision.append(p)
+        if limit_s is not None and elapsed > limit_s:
+            result.note = f"stopped after {len(result.latencies_ms)} queries: one took {elapsed:.1f}s"
+            break
+    return result
+
+
+def naive_search(index: SearchIndex) -> Callable[[str], list[str]]:
+    from rapidfuzz import fuzz, process
+
+    texts = [index.passage_text(i) for i in range(index.passage_count)]
+
+    def search(q: str) -> list[str]:
+        found = process.extract(q, texts, scorer=fuzz.token_set_ratio, limit=50)
+        out: list[str] = []
+        for _, _, position in found:
+            article_id = index.articles[index.passage_article[position]].id
+            if article_id not in out:
+                out.append(article_id)
+        return out
+
+    return search
+
+
+def tantivy_search(index: SearchIndex, path: Path) -> tuple[Callable[[str], list[str]], float]:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("body", stored=False)
+    builder.add_text_field("article", stored=True, tokenizer_name="raw")
+    schema = builder.build()
+    started = time.perf_counter()
+    tindex = tantivy.Index(schema, path=str(path))
+    writer = tindex.writer(heap_size=256_000_000, num_threads=2)
+    for i in range(index.passage_count):
+        writer.add_document(tantivy.Document(body=index.passage_text(i),
+                                             article=index.articles[index.passage_article[i]].id))
+    writer.commit()
+    writer.wait_merging_threads()
+    tindex.reload()
+    build_s = time.perf_counter() - started
+    searcher = tindex.searcher()
+
+    def search(q: str) -> list[str]:
+        from bot.text import terms
+
+        clauses = []
+        for term in terms(q):
+            budget = typo_budget(term)
+            query = (tantivy.Query.fuzzy_term_query(schema, "body", term, distance=budget, transposition_cost_one=True)
+                     if budget else tantivy.Query.term_query(schema, "body", term))
+            clauses.append((tantivy.Occur.Should, query))
+        hits = searcher.search(tantivy.Query.boolean_query(clauses), 50).hits
+        out: list[str] = []
+        for _, address in hits:
+            article_id = searcher.doc(address)["article"][0]
+            if article_id not in out:
+                out.append(article_id)
+        return out
+
+    return search, build_s
+
+
+def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, with_naive: bool) -> None:
+    corpus_dir = generate(ROOT / "corpus", data_dir / str(size), size)
+    gc.collect()
+    rss0 = rss_mb()
+    t0 = time.perf_counter()
+    corpus: Corpus = load_corpus(corpus_dir)
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index = build_index(corpus)
+    index_s = time.perf_counter() - t0
+    engine = SearchEngine(index)
+    rss_search = rss_mb() - rss0
+    from bot.corpus import corpus_signature
+
+    snapshot = Snapshot(corpus, engine, None, corpus_signature(corpus_dir), load_s + index_s)
+    t0 = time.perf_counter()
+    snapshot = with_people_added(snapshot, corpus_dir)
+    people_s = time.perf_counter() - t0
+    rss_all = rss_mb() - rss0
+    with tempfile.TemporaryDirectory() as cache:
+        t0 = time.perf_counter()
+        save_snapshot(Path(cache), snapshot)
+        save_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        assert load_saved(Path(cache), snapshot.signature) is not None
+        reload_s = time.perf_counter() - t0
+    print(f"\n=== {size:,} articles: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
+    print(f"tradebot: load files {load_s:.1f}s + index {index_s:.1f}s = ready to search in {load_s + index_s:.1f}s; "
+          f"people directory +{people_s:.1f}s; save {save_s:.1f}s; load saved {reload_s:.1f}s; "
+          f"RSS +{rss_search:.0f} MB (search) / +{rss_all:.0f} MB (with people)")
+    by_id = {a.id: i for i, a in enumerate(index.articles)}
+    queries = make_queries(index, n_queries)
+    engine.search(queries[0].text)  # warm-up
+    results = [run_engine("tradebot", lambda q: [h.article_id for h in engine.search(q).results], queries, index, by_id)]
+    if with_naive:
+        search = naive_search(index)
+        t0 = time.perf_counter()
+        search(queries[0].text)
+        first = time.perf_counter() - t0
+        if first > NAIVE_BUDGET_S:
+            results.append(Result("naive", note=f"skipped: one query took {first:.1f}s (> {NAIVE_BUDGET_S:.0f}s)"))
+        else:
+            results.append(run_engine("naive", search, queries[: max(20, n_queries // 5)], index, by_id, NAIVE_BUDGET_S))
+    if with_tantivy:
+        try:
+            with tempfile.TemporaryDirectory() as tdir:
+                search, build_s = tantivy_search(index, Path(tdir))
+                result = run_engine("tantivy", search, queries, index, by_id)
+                result.note = f"index build {build_s:.1f}s"
+                results.append(result)
+        except ImportError:
+            results.append(Result("tantivy", note="skipped: pip install -e '.[bench]'"))
+    base = results[0]
+    print(f"{'engine':<9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99 vs tradebot':>16} "
+          f"{'P@5 all':>8} {'P@5 typo':>9}  note")
+    for r in results:
+        if not r.latencies_ms:
+            print(f"{r.name:<9} {'-':>8} {'-':>8} {'-':>8} {'-':>16} {'-':>8} {'-':>9}  {r.note}")
+            continue
+        ratio = r.pct(99) / base.pct(99)
+        print(f"{r.name:<9} {r.pct(50):>8.1f} {r.pct(95):>8.1f} {r.pct(99):>8.1f} {ratio:>15.1f}x "
+              f"{statistics.mean(r.precision or [0]):>8.2f} {statistics.mean(r.typo_precision or [0]):>9.2f}  {r.note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("TRADEBOT_BENCH_DATA", "bench-data")))
+    parser.add_argument("--no-tantivy", action="store_true")
+    parser.add_argument("--no-naive", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; corpus cache in {args.data}/")
+    for size in args.sizes:
+        bench_size(size, args.data, args.queries, not args.no_tantivy, not args.no_naive)
+
+
+if __name__ == "__main__":
+    main()
