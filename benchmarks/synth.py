@@ -39,7 +39,6 @@ class Generator:
         self.given = sorted({pseudo_word(rng, 2).capitalize() for _ in range(400)})
         # A Zipf-like pool of rarer topic words, growing with size.
         self.pool = [pseudo_word(rng, rng.randint(2, 4)) for _ in range(max(2000, size))]
-        self.rare_counter = 0
 
     def name(self) -> str:
         rng = self.rng
@@ -59,9 +58,8 @@ class Generator:
         words = text.split()
         for _ in range(rng.randint(1, 3)):
             words.insert(rng.randrange(len(words) + 1), self.pool_word())
-        if rng.random() < 0.5:
-            self.rare_counter += 1
-            words.insert(rng.randrange(len(words) + 1), pseudo_word(rng, 3) + str(self.rare_counter % 97))
+        if rng.random() < 0.4:  # rare words (names of firms, places, products): the vocabulary's long tail
+            words.insert(rng.randrange(len(words) + 1), pseudo_word(rng, rng.randint(3, 4)))
         return " ".join(words)
 
     def article(self, i: int) -> Article:
@@ -78,7 +76,7 @@ class Generator:
 
 def generate(seed_corpus: Path, out: Path, size: int, seed: int = 7) -> Path:
     """Write `size` articles to `out` (skipped when a complete corpus of that size is there)."""
-    marker = out / f".complete-{size}-{seed}"
+    marker = out / f".complete-v2-{size}-{seed}"  # bump when the generator changes
     if marker.exists():
         return out
     out.mkdir(parents=True, exist_ok=True)

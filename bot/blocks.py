@@ -176,8 +176,9 @@ def search_message(response: SearchResponse, key: str | None, shared_by: str | N
 def person_blocks(person: Person, limit_articles: int = 8) -> list[Block]:
     described = ", ".join(escape(x) for x in (person.role, person.organization, person.country) if x)
     blocks: list[Block] = [section(f":bust_in_silhouette: *{escape(person.name)}*" + (f"\n{described}" if described else ""))]
-    facts = [f"{person.mentions} mention{'s' if person.mentions != 1 else ''} in {len(person.articles)} "
-             f"article{'s' if len(person.articles) != 1 else ''}"]
+    n_articles = max(person.article_count, len(person.articles))
+    facts = [f"{person.mentions} mention{'s' if person.mentions != 1 else ''} in {n_articles} "
+             f"article{'s' if n_articles != 1 else ''}"]
     if person.other_roles:
         facts.append("also described as " + "; ".join(escape(r) for r in person.other_roles[:3]))
     if person.aliases:
@@ -186,8 +187,8 @@ def person_blocks(person: Person, limit_articles: int = 8) -> list[Block]:
     for item in person.articles[:limit_articles]:
         blocks.append(section(f"*{link(item.url, truncate(item.title, 200))}* · {item.published:%d %b %Y}\n"
                               f">{escape(truncate(item.sentence, 600))}"))
-    if len(person.articles) > limit_articles:
-        blocks.append(context(f"…and {len(person.articles) - limit_articles} more articles."))
+    if n_articles > limit_articles:
+        blocks.append(context(f"…and {n_articles - limit_articles} more articles."))
     return blocks
 
 

@@ -9,9 +9,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.corpus import CorpusUnavailable, load_corpus
 from bot.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.library import Snapshot
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -71,10 +75,11 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
-def _snapshot(args: argparse.Namespace):  # noqa: ANN202 - Snapshot, imported lazily
+def _snapshot(args: argparse.Namespace) -> Snapshot:
     from bot.library import build_snapshot
+    from bot.progress import bar_progress
 
-    return build_snapshot(_corpus_dir(args))
+    return build_snapshot(_corpus_dir(args), bar_progress("indexing"))
 
 
 @command("search")

@@ -97,9 +97,11 @@ def save_snapshot(cache_dir: Path | None, snapshot: Snapshot) -> None:
 class Library:
     """Holds the current snapshot; `None` with an error message when the corpus is unavailable."""
 
-    def __init__(self, corpus_dir: Path, cache_dir: Path | None = None) -> None:
+    def __init__(self, corpus_dir: Path, cache_dir: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.corpus_dir = corpus_dir
         self.cache_dir = cache_dir
+        self.progress = progress
         self.current: Snapshot | None = None
         self.error: str | None = None
 
@@ -111,7 +113,7 @@ class Library:
     def load(self) -> Snapshot | None:
         """Everything, synchronously (the CLI and tests)."""
         try:
-            self.current = build_snapshot(self.corpus_dir)
+            self.current = build_snapshot(self.corpus_dir, self.progress)
             self.error = None
             self._log_loaded(self.current, "loaded")
         except CorpusUnavailable as exc:
@@ -132,7 +134,7 @@ class Library:
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
         try:
-            snapshot = await asyncio.to_thread(build_snapshot, self.corpus_dir, None, False)
+            snapshot = await asyncio.to_thread(build_snapshot, self.corpus_dir, self.progress, False)
         except CorpusUnavailable as exc:
             self.current, self.error = None, str(exc)
             log.error("corpus unavailable: %s", exc)

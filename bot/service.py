@@ -18,6 +18,7 @@ from bot.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
 from bot.library import Library
+from bot.progress import log_progress
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import make_client
@@ -32,7 +33,8 @@ class BotService:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.library = Library(settings.corpus_dir, settings.index_cache_dir)
+        self.library = Library(settings.corpus_dir, settings.index_cache_dir,
+                               progress=log_progress(log, "indexing the corpus"))
         self.store = DigestStore(settings.db_path)
         self.answerer = Answerer(self.library, prefs=self.store)
         self.tasks = BackgroundTasks()
@@ -95,7 +97,6 @@ class BotService:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.scheduler.close()
         self.store.close()
         log.info("stopped")
 

@@ -7,6 +7,7 @@ longer, and the value is visible to the client. Keys expire after a day.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,20 +29,23 @@ class AnswerStore:
         self._ttl = ttl
         self._capacity = capacity
         self._clock = clock
+        self._lock = threading.Lock()  # answers are computed in worker threads
 
     def put(self, answer: StoredAnswer) -> str:
         key = secrets.token_urlsafe(9)
-        self._items[key] = (self._clock(), answer)
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = (self._clock(), answer)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
         return key
 
     def get(self, key: str) -> StoredAnswer | None:
-        item = self._items.get(key)
-        if item is None:
-            return None
-        created, answer = item
-        if self._clock() - created > self._ttl:
-            del self._items[key]
-            return None
-        return answer
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            created, answer = item
+            if self._clock() - created > self._ttl:
+                del self._items[key]
+                return None
+            return answer

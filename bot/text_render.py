@@ -41,7 +41,7 @@ def format_person(person: Person) -> str:
     lines = [f"{person.name}" + (f" — {described}" if described else "")]
     if person.other_roles:
         lines.append("   also described as: " + "; ".join(person.other_roles))
-    lines.append(f"   {person.mentions} mentions in {len(person.articles)} articles")
+    lines.append(f"   {person.mentions} mentions in {max(person.article_count, len(person.articles))} articles")
     for a in person.articles:
         lines.append(f"   - {a.title} ({a.published})" + (f" {a.url}" if a.url else ""))
         lines.append(f"     “{a.sentence}”")

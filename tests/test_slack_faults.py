@@ -112,3 +112,20 @@ async def test_html_502_is_handled_not_crashed(seed_corpus_dir: Path, tmp_path: 
         answer = await (await s.driver.slash("help")).answer()  # still alive
     assert "How to use" in answer["text"]
     assert "handler home failed" in caplog.text
+
+
+async def test_tokens_and_secrets_never_reach_the_log(seed_corpus_dir: Path, tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    from bot.harness.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
+
+    caplog.set_level(logging.DEBUG)
+    for transport in ("http", "socket"):
+        async with HarnessSession(seed_corpus_dir, transport=transport, db_path=tmp_path / f"{transport}.db") as s:
+            await (await s.driver.slash("who greer")).answer()
+            if transport == "http":
+                await s.driver.post_raw("token=x", {"X-Slack-Signature": "v0=bad"},
+                                        "application/x-www-form-urlencoded")
+            repr(s.service.settings)
+    for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET):
+        assert secret not in caplog.text
+        assert secret not in repr(s.service.settings)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks import Message
 from bot.clock import Clock
 from bot.digest.content import build_digest
 from bot.digest.poster import post_digest
@@ -31,9 +32,7 @@ def slot_instant(local_date: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetim
     """The UTC instant of the slot on a local date. A non-existent local time (spring
     forward) lands just after the gap; an ambiguous one (fall back) is its first occurrence."""
     local = dt.datetime.combine(local_date, at, tzinfo=zone).replace(fold=0)
-    instant = local.astimezone(dt.timezone.utc)
-    # Round-trip: if the wall time does not exist, zoneinfo maps it with the old offset.
-    return instant
+    return local.astimezone(dt.timezone.utc)
 
 
 def latest_due_slot(now: dt.datetime, at: dt.time, zone: ZoneInfo) -> tuple[dt.date, dt.datetime]:
@@ -60,10 +59,8 @@ class DigestScheduler:
         self.client = make_client(token or "", base, connection_retries=False)
         self.grace = dt.timedelta(hours=settings.digest_grace_hours)
 
-    async def close(self) -> None:
-        pass
-
-    def compose(self, channel: str, local_date: dt.date):  # noqa: ANN201 - (Message, ids) or None
+    def compose(self, channel: str, local_date: dt.date) -> tuple[Message, list[str]] | None:
+        """The digest for a channel and the ids of the articles it reports (None: no corpus)."""
         snapshot = self.library.current
         if snapshot is None:
             return None

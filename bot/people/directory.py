@@ -37,7 +37,8 @@ class Person(BaseModel):
     country: str | None = None
     aliases: list[str] = []
     mentions: int = 0
-    articles: list[PersonArticle] = []
+    article_count: int = 0
+    articles: list[PersonArticle] = []  # the newest MAX_ARTICLES_PER_PERSON
     other_roles: list[str] = []
 
 
@@ -156,6 +157,8 @@ def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> Peopl
 
 
 _CAPWORD_RE = re.compile(r"[A-Z][\w-]*")
+_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
+MAX_ARTICLES_PER_PERSON = 25  # newest first; mentions are still counted in every article
 
 
 def _aliases(name: str, roles: list[tuple[dt.date, RoleMention]], override: PersonOverride | None) -> list[str]:
@@ -168,30 +171,49 @@ def _aliases(name: str, roles: list[tuple[dt.date, RoleMention]], override: Pers
     return list(dict.fromkeys(a for a in found if a != name))
 
 
+def _sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in split_sentences(paragraph):
+        start = paragraph.find(sentence, cursor)
+        spans.append((start, start + len(sentence)))
+        cursor = start + len(sentence)
+    return spans
+
+
 def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     """name -> article id -> the sentences that mention the person (by full name or alias).
 
-    Only paragraphs holding a capitalised word that starts some name or alias are split
-    into sentences, so the cost follows the mentions, not people x articles."""
-    # Keyed by the last word of each name or alias; the first word must be there too.
-    by_last: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    patterns: dict[str, re.Pattern[str]] = {}
+    Names are looked up by the runs of capitalised words in a paragraph (one dict
+    lookup per word, pair and triple), so the cost follows the text, not people x articles."""
+    phrase_to_name: dict[str, str] = {}
     for name, alias_list in aliases.items():
-        words = [name] + [a for a in alias_list if len(a) >= 3]
-        for word in words:
-            by_last[word.split()[-1]].append((word.split()[0], name))
-        patterns[name] = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])")
+        phrase_to_name[name] = name
+        for alias in alias_list:
+            if len(alias) >= 3:
+                phrase_to_name.setdefault(alias, name)
     hits: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for article in corpus.articles:
         for paragraph in article.paragraphs:
-            capwords = set(_CAPWORD_RE.findall(paragraph))
-            candidates = {n for w in capwords if w in by_last for first, n in by_last[w] if first in capwords}
-            if not candidates:
+            found: list[tuple[int, str]] = []
+            for run in _CAPRUN_RE.finditer(paragraph):
+                words = [(m.start() + run.start(), m.group()) for m in _CAPWORD_RE.finditer(run.group())]
+                for i, (offset, _) in enumerate(words):
+                    for n in (3, 2, 1):
+                        phrase = " ".join(w for _, w in words[i:i + n])
+                        if i + n <= len(words) and phrase in phrase_to_name:
+                            found.append((offset, phrase_to_name[phrase]))
+                            break
+            if not found:
                 continue
-            for sentence in split_sentences(paragraph):
-                for name in candidates:
-                    if patterns[name].search(sentence):
-                        hits[name].setdefault(article.id, []).append(sentence)
+            spans = _sentence_spans(paragraph)
+            seen: set[tuple[str, int]] = set()
+            for offset, name in found:
+                k = next((k for k, (a, b) in enumerate(spans) if a <= offset < b), len(spans) - 1)
+                if (name, k) not in seen:
+                    seen.add((name, k))
+                    a, b = spans[k]
+                    hits[name].setdefault(article.id, []).append(paragraph[a:b])
     return hits
 
 
@@ -199,13 +221,14 @@ def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list
               hits: dict[str, list[str]], override: PersonOverride | None, corpus: Corpus) -> Person:
     best, others = _pick_role(roles)
     articles: list[PersonArticle] = []
-    for article_id, sentences in hits.items():
+    newest = sorted(hits, key=lambda a: corpus.get(a).published, reverse=True)  # type: ignore[union-attr]
+    for article_id in newest[:MAX_ARTICLES_PER_PERSON]:
         article = corpus.get(article_id)
         assert article is not None
+        sentences = hits[article_id]
         sentence = next((s for s in sentences if _SPEECH_RE.search(s)), sentences[0])
         articles.append(PersonArticle(article_id=article.id, title=article.title, url=article.url,
                                       published=article.published, sentence=sentence))
-    articles.sort(key=lambda a: (a.published, a.article_id), reverse=True)
     person = Person(
         name=name,
         role=best.role if best else None,
@@ -213,6 +236,7 @@ def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list
         country=best.country if best else None,
         aliases=aliases,
         mentions=sum(len(v) for v in hits.values()),
+        article_count=len(hits),
         articles=articles,
         other_roles=others,
     )

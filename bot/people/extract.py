@@ -92,12 +92,13 @@ def _words_before(text: str) -> list[str]:
     return _WORD_RE.findall(clause)
 
 
+_DEMONYM_RE = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(DEMONYMS, key=len, reverse=True))
+                         + r")(?!\w)")
+
+
 def _country(words: list[str]) -> str | None:
-    joined = " ".join(w.lower() for w in words)
-    for key in sorted(DEMONYMS, key=len, reverse=True):
-        if re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", joined):
-            return DEMONYMS[key]
-    return None
+    match = _DEMONYM_RE.search(" ".join(w.lower() for w in words))
+    return DEMONYMS[match.group(1)] if match else None
 
 
 def _title_before(prefix: str) -> RoleMention | None:

@@ -9,6 +9,7 @@ so typo expansion compares a query term with a small slice of it.
 from __future__ import annotations
 
 import bisect
+from array import array
 import re
 import unicodedata
 from collections.abc import Callable
@@ -109,15 +110,13 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
     p_end: list[int] = []
     lengths: list[int] = []
     term_ids: dict[str, int] = {}
-    pair_terms: list[int] = []
-    pair_passages: list[int] = []
+    pair_terms = array("i")  # every passage's term ids, in order; C ints, not Python objects
     title_terms: list[frozenset[str]] = []
     get_id = term_ids.setdefault
     for a_index, article in enumerate(articles):
         title_terms.append(frozenset(terms(article.title)))
         for para_index, paragraph in enumerate(article.paragraphs):
             for start, end in split_passages(paragraph):
-                passage_id = len(p_article)
                 tokens = passage_terms(paragraph[start:end])
                 if not tokens:
                     continue
@@ -126,9 +125,7 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
                 p_start.append(start)
                 p_end.append(end)
                 lengths.append(len(tokens))
-                ids = [get_id(t, len(term_ids)) for t in tokens]
-                pair_terms.extend(ids)
-                pair_passages.extend([passage_id] * len(ids))
+                pair_terms.extend([get_id(t, len(term_ids)) for t in tokens])
         if progress and (a_index + 1) % 1000 == 0:
             progress(a_index + 1, len(articles))
     n_passages = len(p_article)
@@ -138,8 +135,11 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
     old_to_new = np.empty(n_terms, dtype=np.int64)
     for new_id, term in enumerate(vocab):
         old_to_new[term_ids[term]] = new_id
-    term_arr = old_to_new[np.asarray(pair_terms, dtype=np.int64)] if pair_terms else np.zeros(0, np.int64)
-    keys = term_arr * max(n_passages, 1) + np.asarray(pair_passages, dtype=np.int64)
+    term_arr = old_to_new[np.frombuffer(pair_terms, dtype=np.int32)] if pair_terms else np.zeros(0, np.int64)
+    del pair_terms
+    pair_passages = np.repeat(np.arange(n_passages, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
+    keys = term_arr * max(n_passages, 1) + pair_passages
+    del pair_passages
     unique_keys, tf = np.unique(keys, return_counts=True)
     post_term = unique_keys // max(n_passages, 1)
     post_passage = (unique_keys % max(n_passages, 1)).astype(np.int32)
