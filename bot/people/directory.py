@@ -158,7 +158,7 @@ def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> Peopl
 
 _CAPWORD_RE = re.compile(r"[A-Z][\w-]*")
 _CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
-MAX_ARTICLES_PER_PERSON = 25  # newest first; mentions are still counted in every article
+MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are counted in every article
 
 
 def _aliases(name: str, roles: list[tuple[dt.date, RoleMention]], override: PersonOverride | None) -> list[str]:

@@ -147,13 +147,18 @@ class SearchEngine:
         unmatched = [t for t, e in expansions.items() if not e]
         scores = np.zeros(idx.passage_count, dtype=np.float32)
         matched = np.zeros(idx.passage_count, dtype=np.float32)
-        # Which query term last marked each passage, so a passage holding two variants of
-        # one term (tariff, tariffs) counts that term once. Touches postings only.
-        stamp = np.full(idx.passage_count, -1, dtype=np.int16)
+        stamp: np.ndarray | None = None
         for term_no, options in enumerate(expansions.values()):
             for option in options:
                 passages, impacts = idx.postings(option.term_id)
                 scores[passages] += impacts * option.weight
+                if len(options) == 1:
+                    matched[passages] += 1.0
+                    continue
+                # Which query term last marked each passage, so a passage holding two variants
+                # of one term (tariff, tariffs) counts that term once. Touches postings only.
+                if stamp is None:
+                    stamp = np.full(idx.passage_count, -1, dtype=np.int16)
                 fresh = passages[stamp[passages] != term_no]
                 stamp[fresh] = term_no
                 matched[fresh] += 1.0
@@ -164,17 +169,20 @@ class SearchEngine:
         if candidates.size == 0:
             response.suggestions = [s for t in (unmatched or query.all_terms) for s in suggest(idx, t)][:5]
             return response
-        key = matched[candidates] * TIER + scores[candidates]
+        total = 0  # with phrases, count what survives the re-rank
+        if not query.phrases:
+            seen = np.zeros(len(idx.articles), dtype=bool)
+            seen[idx.passage_article[candidates]] = True
+            total = int(seen.sum())
         want = max(RERANK, (offset + limit) * 8) * (4 if query.phrases else 1)
+        tiers = matched[candidates]
+        best_tier = candidates[tiers == tiers.max()]
+        if best_tier.size >= want:  # enough passages match the most terms: rank only those
+            candidates = best_tier
+        key = matched[candidates] * TIER + scores[candidates]
         if candidates.size > want:
             top = np.argpartition(-key, want - 1)[:want]
             candidates, key = candidates[top], key[top]
-        if mask is None and not query.phrases:
-            seen = np.zeros(len(idx.articles), dtype=bool)
-            seen[idx.passage_article[np.flatnonzero(scores)]] = True
-            total = int(seen.sum())
-        else:
-            total = 0  # with filters or phrases, count what survives the re-rank
         ranked = self._rerank(query, expansions, candidates, key)
         best_per_article: dict[int, tuple[float, int]] = {}
         for score, passage in ranked:

@@ -30,7 +30,7 @@ class Expansion:
 
 
 def _variants(term: str) -> list[str]:
-    """Singular forms of a plural query term: `tariffs` also finds `tariff`."""
+    """Singular and plural forms: `tariffs` also finds `tariff`, and `tariff` finds `tariffs`."""
     if len(term) < 4 or not term.isalpha():
         return []
     if term.endswith("ies"):
@@ -39,7 +39,9 @@ def _variants(term: str) -> list[str]:
         return [term[:-1], term[:-2]]
     if term.endswith("s") and not term.endswith("ss"):
         return [term[:-1]]
-    return []
+    if term.endswith("y"):
+        return [term[:-1] + "ies", term + "s"]
+    return [term + "s", term + "es"]
 
 
 def typo_budget(term: str) -> int:
@@ -85,7 +87,9 @@ def expand_term(index: SearchIndex, term: str) -> list[Expansion]:
         variant_id = index.term_ids.get(variant)
         if variant_id is not None:
             expansions.append(Expansion(variant_id, variant, VARIANT_WEIGHT, "variant"))
-    if len(term) >= 4:
+    # A word that is in the vocabulary means what it says; a word that is not may be
+    # cut short ("bessen") or mistyped ("bessnt"): try completions, then corrections.
+    if exact is None and len(term) >= 4:
         lo, hi = index.prefix_range(term)
         taken = {e.term_id for e in expansions}
         ids = [i for i in range(lo, hi) if i not in taken]
