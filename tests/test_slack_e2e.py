@@ -76,6 +76,14 @@ async def test_read_article_opens_a_modal_with_source_link(harness: HarnessSessi
     shown = render_blocks(view["blocks"])
     assert "Treasury Secretary Signals Major US-China Trade Breakthrough" in shown
     assert "Read at the source (https://financejumps.com/" in shown
+    stored = harness.fake.views[call_result_view_id(harness)]
+    submitted = await harness.driver.submit_view(stored)
+    assert submitted.ack_status == 200
+    assert "clear" in str(submitted.ack_body)
+
+
+def call_result_view_id(harness: HarnessSession) -> str:
+    return next(iter(harness.fake.views))
 
 
 async def test_app_mention_replies_in_thread(harness: HarnessSession) -> None:

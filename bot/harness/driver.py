@@ -155,6 +155,18 @@ class Driver:
         interaction.ack_status, interaction.ack_body = await self._send("interactive", payload)
         return interaction
 
+    async def submit_view(self, view: dict[str, Any], *, user: str = "U0ALICE") -> Interaction:
+        """Submit a modal, as when the user presses its submit button."""
+        interaction = Interaction(self.fake, None, f"{uuid.uuid4().int % 10**12}.trigger", user=user)
+        payload = {
+            "type": "view_submission", "team": {"id": TEAM, "domain": "harness"}, "api_app_id": "A0TRADEBOT",
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM}, "token": "deprecated",
+            "trigger_id": interaction.trigger_id,
+            "view": {**view, "state": {"values": {}}, "team_id": TEAM, "app_id": "A0TRADEBOT"},
+        }
+        interaction.ack_status, interaction.ack_body = await self._send("interactive", payload)
+        return interaction
+
     def _event(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"token": "deprecated", "team_id": TEAM, "api_app_id": "A0TRADEBOT", "event": event,
                 "type": "event_callback", "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
