@@ -111,11 +111,17 @@ class SearchEngine:
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
         self._scratch = _Scratch()
-        publishers = sorted({a.publisher for a in index.articles})
-        self._publishers = publishers
-        self._publisher_of = np.asarray(
-            [publishers.index(a.publisher) for a in index.articles] if publishers else [], dtype=np.int32
-        )
+        self._publishers = sorted({a.publisher for a in index.articles})
+        number = {name: i for i, name in enumerate(self._publishers)}
+        self._publisher_of = np.asarray([number[a.publisher] for a in index.articles], dtype=np.int32)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Saved with the snapshot: everything but the per-thread scratch arrays."""
+        return {k: v for k, v in self.__dict__.items() if k != "_scratch"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._scratch = _Scratch()
 
     def _article_mask(self, query: ParsedQuery, notices: list[str]) -> np.ndarray | None:
         idx = self.index
