@@ -117,3 +117,17 @@ async def test_rate_limited_share_is_retried_and_posted_once(harness: HarnessSes
                                 len(harness.fake.calls_to("chat.postMessage")) == 2, timeout=15)
     assert len(harness.fake.calls_to("chat.postMessage")) == 2  # one refused with 429, one accepted
     assert len(harness.fake.channels["C0TRADE"].messages) == 1
+
+
+async def test_several_people_match_become_buttons_to_pick_from(corpus_copy: Path, tmp_path: Path) -> None:
+    from tests.helpers import write_article
+
+    write_article(corpus_copy, "wang-yi", "Wang Yi meets counterparts",
+                  ["Chinese Foreign Minister Wang Yi said the talks were candid."])
+    async with HarnessSession(corpus_copy, db_path=tmp_path / "db.sqlite3") as session:
+        answer = await (await session.driver.slash("who wang")).answer()
+        shown = text_of(answer)
+        assert "Several people match" in shown and "[Wang Wentao]" in shown and "[Wang Yi]" in shown
+        picked = await (await session.driver.click(answer["blocks"], "Wang Yi")).answer()
+    assert picked["replace_original"] is True
+    assert "Foreign Minister" in text_of(picked) and "[Share in channel]" in text_of(picked)

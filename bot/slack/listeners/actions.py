@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -25,16 +26,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         deps.tasks.spawn(guarded(name, work, apologise), name=name)
 
-    @app.action(blocks.ACTION_MORE)
-    async def on_more(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
-        await ack()
-        click = ButtonClick.parse(body)
+    def replace_answer_with(action_id: str, name: str, compute: Callable[[ButtonClick], blocks.Message]) -> None:
+        """A button whose answer replaces the message it sits in (next page, picked person)."""
 
-        async def work() -> None:
-            message = await asyncio.to_thread(answerer.more, click.value)
-            await respond_checked(respond, message, replace_original=True)
+        @app.action(action_id)
+        async def on_click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+            await ack()
+            click = ButtonClick.parse(body)
 
-        spawn("more", click, respond, client, work())
+            async def work() -> None:
+                message = await asyncio.to_thread(compute, click)
+                await respond_checked(respond, message, replace_original=True)
+
+            spawn(name, click, respond, client, work())
+
+    replace_answer_with(blocks.ACTION_MORE, "more", lambda click: answerer.more(click.value))
+    replace_answer_with(blocks.ACTION_PICK, "pick", lambda click: answerer.pick(click.value, click.user))
 
     @app.action(blocks.ACTION_SHARE)
     async def on_share(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
@@ -54,17 +61,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await respond_checked(respond, blocks.notice_message(f"Slack refused the post (`{error}`)."))
 
         spawn("share", click, respond, client, work())
-
-    @app.action(blocks.ACTION_PICK)
-    async def on_pick(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
-        await ack()
-        click = ButtonClick.parse(body)
-
-        async def work() -> None:
-            message = await asyncio.to_thread(answerer.pick, click.value, click.user)
-            await respond_checked(respond, message, replace_original=True)
-
-        spawn("pick", click, respond, client, work())
 
     @app.action(blocks.ACTION_READ)
     async def on_read(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
