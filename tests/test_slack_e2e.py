@@ -131,3 +131,21 @@ async def test_several_people_match_become_buttons_to_pick_from(corpus_copy: Pat
         picked = await (await session.driver.click(answer["blocks"], "Wang Yi")).answer()
     assert picked["replace_original"] is True
     assert "Foreign Minister" in text_of(picked) and "[Share in channel]" in text_of(picked)
+
+
+async def test_long_article_modal_pages_with_views_update(corpus_copy: Path, tmp_path: Path) -> None:
+    from tests.helpers import write_article
+
+    write_article(corpus_copy, "long-read", "The long read on zanzibar clove tariffs",
+                  [f"Part {i}: zanzibar clove tariffs " + "and more detail " * 60 for i in range(30)])
+    async with HarnessSession(corpus_copy, db_path=tmp_path / "db.sqlite3") as session:
+        answer = await (await session.driver.slash("zanzibar clove")).answer()
+        await session.driver.click(answer["blocks"], "Read article")
+        opened = await session.fake.wait_for(lambda c: c["method"] == "views.open")
+        view = next(iter(session.fake.views.values()))
+        assert "Page 1 of" in render_blocks(view["blocks"])
+        await session.driver.click(view["blocks"], "Next page", view=view)
+        updated = await session.fake.wait_for(lambda c: c["method"] == "views.update")
+    assert updated["params"]["view_id"] == view["id"]
+    assert "Page 2 of" in render_blocks(updated["params"]["view"]["blocks"])
+    assert opened["params"]["view"]["type"] == "modal"
