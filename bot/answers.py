@@ -115,6 +115,7 @@ class Answerer:
             return blocks.notice_message(PEOPLE_PENDING)
         if stored is None or not isinstance(stored.command, Who) or snapshot is None or not index.isdigit():
             return self.expired()
+        assert snapshot.people is not None
         matches = snapshot.people.lookup(stored.command.name)
         if int(index) >= len(matches):
             return self.expired()

@@ -16,6 +16,7 @@ from bot.settings import SettingsError, load_settings
 
 if TYPE_CHECKING:
     from bot.library import Snapshot
+    from bot.people import PeopleDirectory
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -82,6 +83,12 @@ def _snapshot(args: argparse.Namespace) -> Snapshot:
     return build_snapshot(_corpus_dir(args), bar_progress("indexing"))
 
 
+def _people(args: argparse.Namespace) -> PeopleDirectory:
+    directory = _snapshot(args).people
+    assert directory is not None  # build_snapshot builds it unless told not to
+    return directory
+
+
 @command("search")
 def cmd_search(args: argparse.Namespace) -> int:
     from bot.text_render import format_search
@@ -106,7 +113,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_who(args: argparse.Namespace) -> int:
     from bot.text_render import format_person
 
-    people = _snapshot(args).people
+    people = _people(args)
     matches = people.lookup(args.name)
     if args.json:
         _print_json({"query": args.name, "matches": [m.person.model_dump(mode="json") for m in matches]})
@@ -122,7 +129,7 @@ def cmd_who(args: argparse.Namespace) -> int:
 
 @command("people")
 def cmd_people(args: argparse.Namespace) -> int:
-    people = _snapshot(args).people.people
+    people = _people(args).people
     if args.json:
         _print_json({"people": [p.model_dump(mode="json") for p in people]})
         return 0

@@ -70,7 +70,7 @@ def _proximity(positions: dict[int, list[int]]) -> float:
     covered = 0
     best = 10**9
     left = 0
-    for right, (pos, k) in enumerate(events):
+    for pos, k in events:
         counts[k] += 1
         covered += counts[k] == 1
         while covered == need:

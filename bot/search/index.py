@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 from array import array
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -62,8 +62,8 @@ def retry_handlers(connection_retries: bool = True) -> list[AsyncRetryHandler]:
 def make_client(token: str, base_url: str | None = None, timeout: int = 15,
                 connection_retries: bool = True) -> AsyncWebClient:
     """`connection_retries=False` for posts that must not happen twice (a reset may follow a post)."""
-    kwargs = {"base_url": base_url} if base_url else {}
-    return AsyncWebClient(token=token, timeout=timeout, retry_handlers=retry_handlers(connection_retries), **kwargs)
+    return AsyncWebClient(token=token, base_url=base_url or AsyncWebClient.BASE_URL, timeout=timeout,
+                          retry_handlers=retry_handlers(connection_retries))
 
 
 def slack_error(exc: SlackApiError) -> str:

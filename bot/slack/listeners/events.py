@@ -19,19 +19,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
     answerer = deps.answerer
 
     async def reply(event: MessageEvent, client: AsyncWebClient, in_thread: bool) -> None:
-        if event.channel is None:
+        channel = event.channel
+        if channel is None:
             return
         thread = (event.thread_ts or event.ts) if in_thread else None
         command = parse_command(event.text)
 
         async def work() -> None:
             message = await asyncio.to_thread(answerer.answer, command, user=event.user or "unknown",
-                                              channel=event.channel)
+                                              channel=channel)
             message.blocks = blocks.without_action(message.blocks, blocks.ACTION_SHARE)
-            await post_message(client, event.channel, message, thread_ts=thread)
+            await post_message(client, channel, message, thread_ts=thread)
 
         async def apologise(message: blocks.Message) -> None:
-            await post_message(client, event.channel, message, thread_ts=thread)
+            await post_message(client, channel, message, thread_ts=thread)
 
         deps.tasks.spawn(guarded("mention" if in_thread else "dm", work(), apologise), name="event-reply")
 
