@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
-from bot import blocks
+from bot import blocks, views
 from bot.blocks import Message
 from bot.commands import (
     Command, DigestStatus, Help, Latest, Search, Sources, Unwatch, Watch, Watching, Who, parse_command,
@@ -126,7 +126,7 @@ class Answerer:
     def article_view(self, article_id: str, page: int = 0) -> dict | None:
         snapshot = self.library.current
         article = snapshot.corpus.get(article_id) if snapshot else None
-        return blocks.article_modal(article, page) if article else None
+        return views.article_modal(article, page) if article else None
 
     def article_missing(self, article_id: str) -> Message:
         return blocks.notice_message(f"That article (`{escape(truncate(article_id, 80))}`) is no longer in the corpus.")
@@ -134,5 +134,5 @@ class Answerer:
     def home(self) -> dict:
         snapshot = self.library.current
         if snapshot is None:
-            return blocks.home_view([], [], unavailable=self.library.error or "")
-        return blocks.home_view(snapshot.corpus.latest(5), snapshot.people.people[:8] if snapshot.people else [])
+            return views.home_view([], [], unavailable=self.library.error or "")
+        return views.home_view(snapshot.corpus.latest(5), snapshot.people.people[:8] if snapshot.people else [])

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot import blocks
+from bot import blocks, views
 from bot.corpus import Article, Corpus
 from bot.harness.limits import check_message, check_view
 from bot.library import Snapshot
@@ -109,19 +109,19 @@ def test_help_is_built_from_the_subcommand_table() -> None:
 def test_article_modal_paginates_within_view_limits() -> None:
     article = Article(id="long", title="A long read " * 30, publisher="Wire", url="https://w.example/long",
                       published=dt.date(2025, 1, 1), paragraphs=tuple(f"Paragraph {i}. " + "word " * 400 for i in range(60)))
-    pages = blocks.paginate_article(article)
+    pages = views.paginate_article(article)
     assert len(pages) > 1
     for page in range(len(pages)):
-        view = blocks.article_modal(article, page)
+        view = views.article_modal(article, page)
         assert check_view(view) is None
         assert len(view["blocks"]) <= 100
-    first = blocks.article_modal(article, 0)
+    first = views.article_modal(article, 0)
     assert "Next page" in all_text(first["blocks"]) and "Previous page" not in all_text(first["blocks"])
     assert "Read at the source" in all_text(first["blocks"])
 
 
 def test_home_view_and_sources(snapshot: Snapshot) -> None:
-    view = blocks.home_view(snapshot.corpus.latest(5), snapshot.people.people[:8])
+    view = views.home_view(snapshot.corpus.latest(5), snapshot.people.people[:8])
     assert check_view(view) is None and "Top people in the news" in all_text(view["blocks"])
     sources = blocks.sources_message(snapshot.corpus)
     assert "5 articles" in all_text(sources.blocks) and "Taipei Times: 1" in all_text(sources.blocks)
