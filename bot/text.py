@@ -31,6 +31,7 @@ _QUOTES = str.maketrans(
         "\u00bb": '"',
     }
 )
+_QUOTE_PAIRS = tuple((chr(k), v) for k, v in _QUOTES.items())
 # A token: a run of letters/digits, with inner apostrophes (don't) and decimal points (2.25).
 # `%` and `$` are captured separately so that numbers with units stay searchable.
 TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*|[%$€£¥]", re.UNICODE)
@@ -61,7 +62,11 @@ def normalize_text(text: str) -> str:
     text = strip_controls(text)
     if text.isascii():
         return text.casefold()
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    text = unicodedata.normalize("NFKC", text)
+    for curly, straight in _QUOTE_PAIRS:  # str.replace is C-fast; translate() with a dict is not
+        if curly in text:
+            text = text.replace(curly, straight)
+    text = text.casefold()
     return text if text.isascii() else _strip_accents(text)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 from array import array
+from collections import defaultdict
+from itertools import count
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,10 +110,9 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
     p_start: list[int] = []
     p_end: list[int] = []
     lengths: list[int] = []
-    term_ids: dict[str, int] = {}
+    term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
     pair_terms = array("i")  # every passage's term ids, in order; C ints, not Python objects
     title_terms: list[frozenset[str]] = []
-    get_id = term_ids.setdefault
     for a_index, article in enumerate(articles):
         title_terms.append(frozenset(terms(article.title)))
         for para_index, paragraph in enumerate(article.paragraphs):
@@ -124,7 +125,7 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
                 p_start.append(start)
                 p_end.append(end)
                 lengths.append(len(tokens))
-                pair_terms.extend([get_id(t, len(term_ids)) for t in tokens])
+                pair_terms.extend([term_ids[t] for t in tokens])
         if progress and (a_index + 1) % 1000 == 0:
             progress(a_index + 1, len(articles))
     n_passages = len(p_article)
