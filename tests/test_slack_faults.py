@@ -129,3 +129,14 @@ async def test_tokens_and_secrets_never_reach_the_log(seed_corpus_dir: Path, tmp
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET):
         assert secret not in caplog.text
         assert secret not in repr(s.service.settings)
+
+
+async def test_share_is_not_posted_twice_after_a_connection_reset(seed_corpus_dir: Path, tmp_path: Path) -> None:
+    async with HarnessSession(seed_corpus_dir, db_path=tmp_path / "db") as s:
+        s.fake.fail(Failure(method="chat.postMessage", after_success=True))
+        answer = await (await s.driver.slash("who greer")).answer()
+        click = await s.driver.click(answer["blocks"], "Share in channel")
+        notice = await click.answer()
+        assert "Check the channel before sharing again" in notice["text"]
+        assert len(s.fake.calls_to("chat.postMessage")) == 1
+        assert len(s.fake.channels["C0TRADE"].messages) == 1

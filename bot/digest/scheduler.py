@@ -52,11 +52,9 @@ class DigestScheduler:
         self.library = library
         self.store = store
         self.clock = clock
-        # The digest's client must not retry a post after a connection reset (that can post twice);
-        # the reconcile step does that safely.
-        token = client.token if client is not None else ""
-        base = client.base_url if client is not None else None
-        self.client = make_client(token or "", base, connection_retries=False)
+        # The client never retries a post after a connection reset (that could post twice);
+        # the reconcile step of the next tick does that safely.
+        self.client = client if client is not None else make_client("")
         self.grace = dt.timedelta(hours=settings.digest_grace_hours)
 
     def compose(self, channel: str, local_date: dt.date) -> tuple[Message, list[str]] | None:

@@ -51,19 +51,30 @@ class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-def retry_handlers(connection_retries: bool = True) -> list[AsyncRetryHandler]:
-    handlers: list[AsyncRetryHandler] = [RateLimitRetryHandler(max_retry_count=3),
-                                         AsyncServerErrorRetryHandler(max_retry_count=2)]
-    if connection_retries:
-        handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=1))
-    return handlers
+POSTING_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage")
 
 
-def make_client(token: str, base_url: str | None = None, timeout: int = 15,
-                connection_retries: bool = True) -> AsyncWebClient:
-    """`connection_retries=False` for posts that must not happen twice (a reset may follow a post)."""
+class SafeConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """Retry connection errors, except for calls that post: a connection can break after
+    Slack has accepted a post, and posting again would show it twice."""
+
+    async def _can_retry_async(
+        self, *, state: RetryState, request: HttpRequest,
+        response: HttpResponse | None = None, error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").rsplit("/", 1)[-1] in POSTING_METHODS:
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    return [SafeConnectionErrorRetryHandler(max_retry_count=1), RateLimitRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2)]
+
+
+def make_client(token: str, base_url: str | None = None, timeout: int = 15) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url or AsyncWebClient.BASE_URL, timeout=timeout,
-                          retry_handlers=retry_handlers(connection_retries))
+                          retry_handlers=retry_handlers())
 
 
 def slack_error(exc: SlackApiError) -> str:

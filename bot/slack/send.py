@@ -8,11 +8,13 @@ with an error id; the log gets the traceback under the same id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,6 +22,8 @@ from bot.blocks import Message, error_message
 from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)
+
+CONNECTION_LOST = "connection_lost"
 
 
 async def respond_checked(
@@ -56,6 +60,10 @@ async def post_message(client: AsyncWebClient, channel: str, message: Message, t
         error = slack_error(exc)
         log.error("chat.postMessage to %s failed: %s", channel, error)
         return error
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        # Slack may have posted before the connection broke; it is not retried (see bot.slack.client).
+        log.warning("chat.postMessage to %s: connection lost, delivery unknown (%r)", channel, exc)
+        return CONNECTION_LOST
 
 
 async def guarded(name: str, work: Awaitable[None], apologise: Callable[[Message], Awaitable[Any]] | None) -> None:

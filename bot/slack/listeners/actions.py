@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks
 from bot.slack.deps import Deps
 from bot.slack.payloads import ButtonClick
-from bot.slack.send import guarded, post_message, respond_checked
+from bot.slack.send import CONNECTION_LOST, guarded, post_message, respond_checked
 from bot.slack.client import slack_error
 
 
@@ -57,6 +57,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if error in ("not_in_channel", "channel_not_found", "is_archived"):
                 await respond_checked(respond, blocks.notice_message(
                     "I can't post in this conversation. Invite me with `/invite @tradebot` and try again."))
+            elif error == CONNECTION_LOST:
+                await respond_checked(respond, blocks.notice_message(
+                    "The connection to Slack broke while sharing. Check the channel before sharing again."))
             elif error:
                 await respond_checked(respond, blocks.notice_message(f"Slack refused the post (`{error}`)."))
 
