@@ -148,7 +148,7 @@ class SearchEngine:
             for term_no, options in enumerate(expansions.values()):
                 for option in options:
                     passages, impacts = idx.postings(option.term_id)
-                    scores[passages] += impacts * option.weight
+                    scores[passages] += impacts * np.float32(option.weight)
                     # `stamp` says which query term last counted a passage, so a passage with two
                     # variants of one term (tariff, tariffs) counts it once; -1 marks untouched.
                     fresh = passages[stamp[passages] != term_no]
@@ -207,7 +207,7 @@ class SearchEngine:
                 passages, impacts = idx.postings(option.term_id)
                 at = np.minimum(np.searchsorted(passages, base), max(passages.size - 1, 0))
                 hit = passages[at] == base if passages.size else np.zeros(base.size, bool)
-                scores[hit] += impacts[at[hit]] * option.weight
+                scores[hit] += impacts[at[hit]] * np.float32(option.weight)
                 has_term |= hit
             matched += has_term
         complete = matched == len(groups)

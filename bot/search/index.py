@@ -66,10 +66,11 @@ class SearchIndex:
     df: np.ndarray  # int32 per term: passages containing it
     offsets: np.ndarray  # int64, len(vocab) + 1
     post_passage: np.ndarray  # int32
-    post_impact: np.ndarray  # float32
+    post_impact: np.ndarray  # float16
     tokens: np.ndarray  # int32: every passage's term ids in order (positions, for phrases and proximity)
     token_offsets: np.ndarray  # int64, passage_count + 1
-    title_terms: list[frozenset[str]]
+    title_tokens: np.ndarray  # int32: each article's title term ids (those in the vocabulary)
+    title_offsets: np.ndarray  # int64, len(articles) + 1
     article_published: np.ndarray  # int32 ordinal per article
     buckets: dict[tuple[str, int], tuple[list[str], np.ndarray]] = field(default_factory=dict)
 
@@ -90,6 +91,9 @@ class SearchIndex:
         lo = bisect.bisect_left(self.vocab, prefix)
         hi = bisect.bisect_left(self.vocab, prefix + "\U0010ffff", lo)
         return lo, hi
+
+    def title_ids(self, article: int) -> set[int]:
+        return set(self.title_tokens[self.title_offsets[article] : self.title_offsets[article + 1]].tolist())
 
     def bucket(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
         return self.buckets.get((first, length), ([], _EMPTY))
@@ -112,9 +116,9 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
     lengths: list[int] = []
     term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
     pair_terms = array("i")  # every passage's term ids, in order; C ints, not Python objects
-    title_terms: list[frozenset[str]] = []
+    title_terms: list[list[str]] = []
     for a_index, article in enumerate(articles):
-        title_terms.append(frozenset(terms(article.title)))
+        title_terms.append(terms(article.title))
         for para_index, paragraph in enumerate(article.paragraphs):
             for start, end in split_passages(paragraph):
                 tokens = passage_terms(paragraph[start:end])
@@ -151,7 +155,10 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
     idf = np.log(1.0 + (n_passages - df + 0.5) / (df + 0.5)).astype(np.float32)
     tf_f = tf.astype(np.float32)
     norm = K1 * (1.0 - B + B * doc_len[post_passage] / avg_len)
-    impact = (idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + norm)).astype(np.float32)
+    # float16 halves the largest array; 3 significant digits are plenty to rank by.
+    impact = (idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + norm)).astype(np.float16)
+    new_ids = {t: i for i, t in enumerate(vocab)}
+    title_ids = [sorted({new_ids[t] for t in ts if t in new_ids}) for ts in title_terms]
     buckets: dict[tuple[str, int], list[int]] = {}
     for term_id, term in enumerate(vocab):
         buckets.setdefault((_first_key(term), len(term)), []).append(term_id)
@@ -162,14 +169,15 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
         passage_start=np.asarray(p_start, dtype=np.int32),
         passage_end=np.asarray(p_end, dtype=np.int32),
         vocab=vocab,
-        term_ids={t: i for i, t in enumerate(vocab)},
+        term_ids=new_ids,
         df=df,
         offsets=offsets,
         post_passage=post_passage,
         post_impact=impact,
         tokens=term_arr.astype(np.int32),
         token_offsets=np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))]),
-        title_terms=title_terms,
+        title_tokens=np.asarray([t for ts in title_ids for t in ts], dtype=np.int32),
+        title_offsets=np.concatenate([[0], np.cumsum([len(ts) for ts in title_ids], dtype=np.int64)]),
         article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
         buckets={k: ([vocab[i] for i in ids], np.asarray(ids, dtype=np.int32)) for k, ids in buckets.items()},
     )

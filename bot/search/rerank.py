@@ -76,7 +76,7 @@ def rerank(
     hit_owner, hit_pos, hit_q = owners[hit], positions[hit], exp_q[where[hit]]
     bounds = np.searchsorted(hit_owner, np.arange(len(candidates) + 1))
     phrases = [[q_terms.index(t) for t in phrase] for phrase in query.phrases]
-    title_variants = [{e.term for e in expansions[t]} for t in q_terms]
+    title_variants = [{e.term_id for e in expansions[t]} for t in q_terms]
     ranked: list[tuple[float, int]] = []
     for k, passage in enumerate(candidates.tolist()):
         lo, hi = bounds[k], bounds[k + 1]
@@ -85,7 +85,7 @@ def rerank(
             by_term.setdefault(q_no, []).append(pos)
         if phrases and not all(_has_phrase(by_term, phrase) for phrase in phrases):
             continue
-        title = idx.title_terms[idx.passage_article[passage]]
+        title = idx.title_ids(int(idx.passage_article[passage]))
         in_title = sum(1 for variants in title_variants if variants & title)
         score = float(key[k]) + PROXIMITY_WEIGHT * _proximity(by_term) + TITLE_WEIGHT * in_title
         ranked.append((score, passage))
