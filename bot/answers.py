@@ -47,7 +47,7 @@ class Answerer:
             return self._channel_command(command, channel)
         snapshot = self.library.current
         if snapshot is None:
-            return blocks.unavailable_message(self.library.error)
+            return blocks.loading_message() if self.library.loading else blocks.unavailable_message(self.library.error)
         key = None if shared_by else self.store.put(StoredAnswer(command, user, channel))
         if isinstance(command, Search):
             response = snapshot.search.search(command.query, limit=PAGE_SIZE, offset=command.offset)

@@ -263,6 +263,11 @@ def error_message(error_id: str) -> Message:
     return notice_message(f":warning: Sorry, something went wrong on our side. (error id `{error_id}`)")
 
 
+def loading_message() -> Message:
+    return notice_message(":hourglass_flowing_sand: I'm still reading the articles (the bot has just started). "
+                          "Please try again in a minute.")
+
+
 def unavailable_message(reason: str | None) -> Message:
     return notice_message(":warning: The article corpus is unavailable right now, so I can't answer. "
                           "An admin can check the server log." + (f"\n`{escape(truncate(reason, 200))}`" if reason else ""))

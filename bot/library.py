@@ -104,6 +104,7 @@ class Library:
         self.progress = progress
         self.current: Snapshot | None = None
         self.error: str | None = None
+        self.loading = True  # until the first load has finished, one way or the other
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,
@@ -112,6 +113,7 @@ class Library:
 
     def load(self) -> Snapshot | None:
         """Everything, synchronously (the CLI and tests)."""
+        self.loading = False
         try:
             self.current = build_snapshot(self.corpus_dir, self.progress)
             self.error = None
@@ -124,13 +126,16 @@ class Library:
 
     async def start(self) -> asyncio.Task[None] | None:
         """Ready to search as soon as possible; returns the task finishing the people directory."""
-        signature = await asyncio.to_thread(corpus_signature, self.corpus_dir)
-        saved = await asyncio.to_thread(load_saved, self.cache_dir, signature) if signature else None
-        if saved is not None:
-            self.current, self.error = saved, None
-            self._log_loaded(saved, "loaded from the saved index")
-            return None
-        return await self._rebuild()
+        try:
+            signature = await asyncio.to_thread(corpus_signature, self.corpus_dir)
+            saved = await asyncio.to_thread(load_saved, self.cache_dir, signature) if signature else None
+            if saved is not None:
+                self.current, self.error = saved, None
+                self._log_loaded(saved, "loaded from the saved index")
+                return None
+            return await self._rebuild()
+        finally:
+            self.loading = False
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
         try:

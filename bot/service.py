@@ -47,6 +47,7 @@ class BotService:
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._background: list[asyncio.Task[Any]] = []
+        self._loaded: asyncio.Task[None] | None = None
         self.url: str | None = None
 
     def health(self) -> dict[str, Any]:
@@ -55,11 +56,9 @@ class BotService:
                 "corpus_error": self.library.error, "answers_in_flight": len(self.tasks)}
 
     async def start(self) -> None:
+        """Connect to Slack first, then load the corpus: meanwhile users are told it is loading
+        (a 100k-article corpus takes most of a minute to index without a saved index)."""
         self.settings.require_slack()
-        people_task = await self.library.start()
-        if people_task is not None:
-            self._background.append(people_task)
-        self._background.append(asyncio.create_task(self.library.watch(self.settings.reload_interval), name="watcher"))
         if self.mode == "http":
             secret = self.settings.slack_signing_secret
             guard = RequestGuard(secret.get_secret_value() if secret else "")
@@ -77,13 +76,21 @@ class BotService:
                                                   web_client=self.client)
             await self._socket.connect_async()
             log.info("Socket Mode: connected")
-        if self.settings.digest_enabled:
+        self._loaded = asyncio.create_task(self._load(), name="corpus-load")
+        self._background.append(self._loaded)
+
+    async def _load(self) -> None:
+        people_task = await self.library.start()
+        self._background.append(asyncio.create_task(self.library.watch(self.settings.reload_interval), name="watcher"))
+        if self.settings.digest_enabled:  # after the corpus, so a catch-up digest is not built from nothing
             self._background.append(asyncio.create_task(self.scheduler.run(), name="digest"))
+        if people_task is not None:
+            await people_task
 
     async def library_ready(self) -> None:
-        """Wait until the people directory is built too (the harness waits; production need not)."""
-        while self.library.current is not None and self.library.current.people is None:
-            await asyncio.sleep(0.01)
+        """Wait until the corpus, search and people directory are all loaded (the harness waits)."""
+        if self._loaded is not None:
+            await asyncio.shield(self._loaded)
 
     async def stop(self) -> None:
         """Stop taking requests, let answers in flight finish, then stop the rest."""
@@ -92,7 +99,7 @@ class BotService:
         if self._runner is not None:
             await self._runner.shutdown()
         await self.tasks.drain(timeout=10)
-        for task in self._background:
+        for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._runner is not None:

@@ -46,3 +46,13 @@ async def test_missing_corpus_then_created_is_picked_up(tmp_path: Path) -> None:
     write_article(tmp_path / "corpus", "a", "Tariff news", ["Tariffs rose."])
     assert await library.reload_if_changed()
     assert library.current is not None and library.current.search.search("tariffs").results
+
+
+def test_while_loading_users_are_told_to_wait(corpus_copy: Path) -> None:
+    library = Library(corpus_copy)
+    assert library.loading and library.current is None
+    message = Answerer(library).answer_text("tariffs", user="U1", channel="C1")
+    assert "still reading the articles" in message.text
+    library.load()
+    assert not library.loading
+    assert "tariffs" in Answerer(library).answer_text("tariffs", user="U1", channel="C1").text.lower()
