@@ -27,7 +27,7 @@ DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
 RERANK = 120
 TIER = 1000.0  # score distance between "matches k terms" and "matches k+1 terms"
-FAST_PATH_POSTINGS = 20_000  # the rarest term's postings at most, for the all-terms-first path
+FAST_PATH_POSTINGS = 100_000  # the rarest term's postings at most, for the all-terms-first path
 
 
 class SearchHit(BaseModel):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.search.index import SearchIndex, _first_key
+from bot.search.index import SearchIndex, _first_key, letter_mask
 
 VARIANT_WEIGHT = 0.9
 PREFIX_WEIGHT = 0.7
@@ -58,17 +59,22 @@ def fuzzy_candidates(index: SearchIndex, term: str, budget: int, limit: int) -> 
     if budget <= 0 or not term:
         return []
     found: dict[str, tuple[int, int]] = {}
+    query_mask = np.uint32(letter_mask(term))
 
     def scan(first: str) -> None:
         for length in range(max(1, len(term) - budget), len(term) + budget + 1):
-            words, ids = index.bucket(first, length)
+            words, ids, masks = index.bucket(first, length)
             if not words:
                 continue
+            near = np.flatnonzero(np.bitwise_count(masks ^ query_mask) <= 2 * budget)
+            if near.size == 0:
+                continue
+            subset = [words[j] for j in near.tolist()]
             for word, distance, position in process.extract(
-                term, words, scorer=OSA.distance, score_cutoff=budget, limit=limit
+                term, subset, scorer=OSA.distance, score_cutoff=budget, limit=limit
             ):
                 if word != term:
-                    found[word] = (int(distance), int(ids[position]))
+                    found[word] = (int(distance), int(ids[near[position]]))
 
     scan(_first_key(term))
     if not found:

@@ -72,7 +72,8 @@ class SearchIndex:
     title_tokens: np.ndarray  # int32: each article's title term ids (those in the vocabulary)
     title_offsets: np.ndarray  # int64, len(articles) + 1
     article_published: np.ndarray  # int32 ordinal per article
-    buckets: dict[tuple[str, int], tuple[list[str], np.ndarray]] = field(default_factory=dict)
+    # (first letter, length) -> (terms, their ids, their letter masks)
+    buckets: dict[tuple[str, int], tuple[list[str], np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def passage_count(self) -> int:
@@ -95,11 +96,26 @@ class SearchIndex:
     def title_ids(self, article: int) -> set[int]:
         return set(self.title_tokens[self.title_offsets[article] : self.title_offsets[article + 1]].tolist())
 
-    def bucket(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
-        return self.buckets.get((first, length), ([], _EMPTY))
+    def bucket(self, first: str, length: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+        return self.buckets.get((first, length), ([], _EMPTY, _EMPTY_MASKS))
 
 
 _EMPTY = np.zeros(0, dtype=np.int32)
+_EMPTY_MASKS = np.zeros(0, dtype=np.uint32)
+
+
+def letter_mask(term: str) -> int:
+    """Which letters a term holds, as bits. One edit changes at most two bits, so terms whose
+    masks differ in more than 2k bits are more than k edits apart: a cheap filter before rapidfuzz."""
+    mask = 0
+    for c in term:
+        if "a" <= c <= "z":
+            mask |= 1 << (ord(c) - 97)
+        elif c.isdigit():
+            mask |= 1 << 26
+        else:
+            mask |= 1 << (27 + ord(c) % 5)
+    return mask
 
 
 def _first_key(term: str) -> str:
@@ -179,7 +195,9 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
         title_tokens=np.asarray([t for ts in title_ids for t in ts], dtype=np.int32),
         title_offsets=np.concatenate([[0], np.cumsum([len(ts) for ts in title_ids], dtype=np.int64)]),
         article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
-        buckets={k: ([vocab[i] for i in ids], np.asarray(ids, dtype=np.int32)) for k, ids in buckets.items()},
+        buckets={k: ([vocab[i] for i in ids], np.asarray(ids, dtype=np.int32),
+                     np.asarray([letter_mask(vocab[i]) for i in ids], dtype=np.uint32))
+                 for k, ids in buckets.items()},
     )
     if progress:
         progress(len(articles), len(articles))
