@@ -134,5 +134,7 @@ class Answerer:
     def home(self) -> dict:
         snapshot = self.library.current
         if snapshot is None:
-            return views.home_view([], [], unavailable=self.library.error or "")
+            notice = (":hourglass_flowing_sand: Still reading the articles; this tab fills in a minute."
+                      if self.library.loading else ":warning: The article corpus is unavailable right now.")
+            return views.home_view([], [], notice=notice)
         return views.home_view(snapshot.corpus.latest(5), snapshot.people.people[:8] if snapshot.people else [])

@@ -72,12 +72,12 @@ class Subcommand:
     usage: str
     summary: str
     example: str
-    takes_argument: bool
+    takes_argument: bool | None  # None: optional (`latest [N]`)
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("who", "who <name>", "who someone in the news is, and where they appear", "who greer", True),
-    Subcommand("latest", "latest [N]", "the newest articles", "latest 5", False),
+    Subcommand("latest", "latest [N]", "the newest articles", "latest 5", None),
     Subcommand("sources", "sources", "what the corpus holds, by publisher", "sources", False),
     Subcommand("watch", "watch <topic>", "follow a topic in this channel's daily digest", "watch rare earths", True),
     Subcommand("unwatch", "unwatch <topic>", "stop following a topic", "unwatch rare earths", True),
@@ -113,7 +113,7 @@ def parse_command(text: str) -> Command:
         guess = _fuzzy_word(word)
         # A fuzzy subcommand needs the shape of one: `hwo greer` yes, `tarifs` (a search) no.
         spec = next((s for s in SUBCOMMANDS if s.word == guess), None)
-        if spec is None or spec.takes_argument != bool(rest):
+        if spec is None or (spec.takes_argument is not None and spec.takes_argument != bool(rest)):
             return Search(text)
         word = guess or word
     if word == "help":

@@ -59,10 +59,11 @@ def article_modal(article: Article, page: int = 0) -> dict:
     }
 
 
-def home_view(articles: Sequence[Article], people: Sequence[Person], unavailable: str | None = None) -> dict:
+def home_view(articles: Sequence[Article], people: Sequence[Person], notice: str | None = None) -> dict:
+    """The Home tab; `notice` replaces the news when there is none to show (loading, unavailable)."""
     blocks: list[Block] = [header("Trade negotiations in the news")]
-    if unavailable is not None:
-        blocks.append(section(":warning: The article corpus is unavailable right now."))
+    if notice is not None:
+        blocks.append(section(notice))
     else:
         blocks.append(section("*Newest articles*"))
         blocks += article_list_blocks(articles, with_buttons=True)

@@ -10,7 +10,7 @@ from bot.commands import Help, Latest, Search, Sources, Unwatch, Watch, Watching
 @pytest.mark.parametrize("text, expected", [
     ("", Help()), ("   ", Help()), ("help", Help()), ("tariffs china", Search("tariffs china")),
     ("who greer", Who("greer")), ("hwo greer", Who("greer")), ("WHO He Lifeng", Who("He Lifeng")),
-    ("latest", Latest(5)), ("latest 3", Latest(3)), ("latest 999", Latest(20)), ("sources", Sources()),
+    ("latest", Latest(5)), ("latest 3", Latest(3)), ("lates 3", Latest(3)), ("latset", Latest(5)), ("latest 999", Latest(20)), ("sources", Sources()),
     ("watch rare earths", Watch("rare earths")), ("unwatch rare earths", Unwatch("rare earths")),
     ("watching", Watching()), ("digest status", DigestStatus()), ("tarifs", Search("tarifs")),
     ("whom", Search("whom")), ("&lt;!here&gt; tariffs", Search("<!here> tariffs")),
