@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator, PrivateAttr
 
 from bot.text import strip_controls
 
@@ -99,15 +99,13 @@ class Corpus(BaseModel):
     articles: tuple[Article, ...]
     skipped: tuple[SkippedFile, ...] = ()
 
-    def get(self, article_id: str) -> Article | None:
-        return self._by_id().get(article_id)
+    _by_id: dict[str, Article] = PrivateAttr(default_factory=dict)
 
-    def _by_id(self) -> dict[str, Article]:
-        cache = self.__dict__.get("_by_id_cache")
-        if cache is None:
-            cache = {a.id: a for a in self.articles}
-            self.__dict__["_by_id_cache"] = cache
-        return cache
+    def model_post_init(self, __context: Any) -> None:
+        self._by_id = {a.id: a for a in self.articles}
+
+    def get(self, article_id: str) -> Article | None:
+        return self._by_id.get(article_id)
 
     def publishers(self) -> dict[str, int]:
         counts: dict[str, int] = {}

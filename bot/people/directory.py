@@ -106,11 +106,10 @@ def _pick_role(roles: list[tuple[dt.date, RoleMention]]) -> tuple[RoleMention | 
     return best, others
 
 
-def _surname_pattern(name: str) -> re.Pattern[str] | None:
+def _surname_is_alias(name: str) -> bool:
+    """A surname works as an alias unless it is too short or a common word ("He" in He Lifeng)."""
     last = name.split()[-1]
-    if len(last) < 3 or last.lower() in STOPWORDS:
-        return None
-    return re.compile(rf"(?<![\w-]){re.escape(last)}(?![\w-])")
+    return len(last) >= 3 and last.lower() not in STOPWORDS
 
 
 def _load_overrides(path: Path | None) -> tuple[Overrides, str | None]:
@@ -163,7 +162,7 @@ MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are coun
 
 def _aliases(name: str, roles: list[tuple[dt.date, RoleMention]], override: PersonOverride | None) -> list[str]:
     found: list[str] = []
-    if _surname_pattern(name):
+    if _surname_is_alias(name):
         found.append(name.split()[-1])
     found += [r.alias for _, r in roles if r.alias]
     if override:

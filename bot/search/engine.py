@@ -58,6 +58,18 @@ class SearchResponse(BaseModel):
         return self.offset + len(self.results) < self.total
 
 
+def _rerank_size(query: ParsedQuery, needed: int) -> int:
+    """How many candidate passages the re-rank sees (more with phrases: it filters them)."""
+    return max(RERANK, needed * 8) * (4 if query.phrases else 1)
+
+
+def _keep_best(key: np.ndarray, candidates: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
+    if candidates.size <= want:
+        return key, candidates
+    top = np.argpartition(-key, want - 1)[:want]
+    return key[top], candidates[top]
+
+
 class _Scratch(threading.local):
     """Per-thread score arrays, allocated once and cleaned after each query by touching only
     the passages that query touched, so a query costs its postings, not the corpus size."""
@@ -219,11 +231,7 @@ class SearchEngine:
         articles = np.unique(idx.passage_article[candidates])
         if articles.size < needed:
             return None
-        key = matched * TIER + scores
-        want = max(RERANK, needed * 8) * (4 if query.phrases else 1)
-        if candidates.size > want:
-            top = np.argpartition(-key, want - 1)[:want]
-            candidates, key = candidates[top], key[top]
+        key, candidates = _keep_best(matched * TIER + scores, candidates, _rerank_size(query, needed))
         return key, candidates, int(articles.size)
 
     def _select(self, query: ParsedQuery, candidates: np.ndarray, scores: np.ndarray, matched: np.ndarray,
@@ -240,15 +248,12 @@ class SearchEngine:
             seen = np.zeros(len(idx.articles), dtype=bool)
             seen[idx.passage_article[candidates]] = True
             total = int(np.count_nonzero(seen))
-        want = max(RERANK, needed * 8) * (4 if query.phrases else 1)
+        want = _rerank_size(query, needed)
         tiers = matched[candidates]
         best_tier = candidates[tiers == tiers.max()]
         if best_tier.size >= want:  # enough passages match the most terms: rank only those
             candidates = best_tier
-        key = matched[candidates] * TIER + scores[candidates]
-        if candidates.size > want:
-            top = np.argpartition(-key, want - 1)[:want]
-            candidates, key = candidates[top], key[top]
+        key, candidates = _keep_best(matched[candidates] * TIER + scores[candidates], candidates, want)
         return key, candidates, total
 
     def _hit(self, passage: int, score: float, expansions: dict[str, list[Expansion]]) -> SearchHit:
