@@ -26,7 +26,7 @@ from bot.search import SearchEngine, build_index
 log = logging.getLogger(__name__)
 
 Signature = tuple[tuple[str, int, int], ...]
-CACHE_VERSION = 3  # bump when Snapshot, SearchIndex or the people models change shape
+CACHE_VERSION = 4  # bump when Snapshot, SearchIndex or the people models change shape
 
 
 @dataclass(frozen=True)

@@ -89,23 +89,28 @@ class Token:
     end: int
 
 
-def tokenize(text: str) -> list[Token]:
-    """Tokens with their character spans in `text` (spans are used to mark snippets)."""
+def tokenize(text: str, only: set[str] | frozenset[str] | None = None) -> list[Token]:
+    """Tokens with their character spans in `text` (spans are used to mark snippets);
+    with `only`, just the tokens whose term is in it (snippets need no others)."""
     tokens: list[Token] = []
     previous = ""
+    per_start = -1
     for match in TOKEN_RE.finditer(text):
         raw = match.group()
         term = raw.lower() if raw.isascii() and raw.isalnum() else normalize_term(raw)
         if not term:
             continue
         # "per cent" is the same unit as "%".
-        if term == "cent" and previous == "per" and tokens:
-            first = tokens.pop()
-            tokens.append(Token("percent", first.start, match.end()))
-            previous = "percent"
-            continue
-        tokens.append(Token(term, match.start(), match.end()))
-        previous = term
+        if term == "cent" and previous == "per":
+            if tokens and tokens[-1].start == per_start:
+                tokens.pop()
+            term = "percent"
+            start = per_start
+        else:
+            start = match.start()
+        previous, per_start = term, start
+        if only is None or term in only:
+            tokens.append(Token(term, start, match.end()))
     return tokens
 
 

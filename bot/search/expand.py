@@ -64,12 +64,12 @@ def fuzzy_candidates(index: SearchIndex, term: str, budget: int, limit: int) -> 
     def scan(first: str) -> None:
         for length in range(max(1, len(term) - budget), len(term) + budget + 1):
             words, ids, masks = index.bucket(first, length)
-            if not words:
+            if not words.size:
                 continue
             near = np.flatnonzero(np.bitwise_count(masks ^ query_mask) <= 2 * budget)
             if near.size == 0:
                 continue
-            subset = [words[j] for j in near.tolist()]
+            subset = words[near].tolist()
             for word, distance, position in process.extract(
                 term, subset, scorer=OSA.distance, score_cutoff=budget, limit=limit
             ):

@@ -2,19 +2,22 @@
 
 Postings are stored as CSR numpy arrays (term -> passage ids, impacts), so a
 query touches only the postings of its (expanded) terms; nothing scans every
-passage with a fuzzy scorer. Vocabulary is bucketed by first letter and length
-so typo expansion compares a query term with a small slice of it.
+passage with a fuzzy scorer. The few terms found in a large share of passages
+(`the`, `trade`, `china`) are stored instead as dense one-byte impact columns:
+as small as their postings, and summed or probed with contiguous vector
+operations instead of scattered ones. Vocabulary is bucketed by first letter
+and length so typo expansion compares a query term with a small slice of it.
 """
 
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from array import array
 from collections import defaultdict
-from itertools import count
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import count
 
 import numpy as np
 
@@ -24,6 +27,7 @@ from bot.text import TOKEN_RE, normalize_term, normalize_text, split_sentences, 
 K1 = 1.2
 B = 0.75
 MAX_PASSAGE_CHARS = 700
+DENSE_SHARE = 16  # a term in at least 1/16 of passages gets a dense column (one byte per passage)
 
 
 def passage_terms(text: str) -> list[str]:
@@ -64,16 +68,20 @@ class SearchIndex:
     vocab: list[str]  # sorted
     term_ids: dict[str, int]
     df: np.ndarray  # int32 per term: passages containing it
-    offsets: np.ndarray  # int64, len(vocab) + 1
+    offsets: np.ndarray  # int64, len(vocab) + 1 (dense terms have no sparse postings)
     post_passage: np.ndarray  # int32
     post_impact: np.ndarray  # float16
+    dense_row: dict[int, int]  # term id -> row of `dense`, for terms in many passages
+    dense: np.ndarray  # uint8 (rows, passage_count): impact / dense_scale[row], 0 = absent
+    dense_scale: np.ndarray  # float32 per row
+    dense_articles: np.ndarray  # bool (rows, article count): which articles hold the term
     tokens: np.ndarray  # int32: every passage's term ids in order (positions, for phrases and proximity)
     token_offsets: np.ndarray  # int64, passage_count + 1
     title_tokens: np.ndarray  # int32: each article's title term ids (those in the vocabulary)
     title_offsets: np.ndarray  # int64, len(articles) + 1
     article_published: np.ndarray  # int32 ordinal per article
-    # (first letter, length) -> (terms, their ids, their letter masks)
-    buckets: dict[tuple[str, int], tuple[list[str], np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # (first letter, length) -> (terms as an object array, their ids, their letter masks)
+    buckets: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def passage_count(self) -> int:
@@ -84,9 +92,32 @@ class SearchIndex:
         paragraph = article.paragraphs[self.passage_para[passage]]
         return paragraph[self.passage_start[passage] : self.passage_end[passage]]
 
+    @property
+    def article_count(self) -> int:
+        return len(self.articles)
+
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Passages holding the term (ascending) and its impacts there."""
+        row = self.dense_row.get(term_id)
+        if row is not None:
+            passages = np.flatnonzero(self.dense[row] > 0).astype(np.int32)
+            return passages, self.dense[row][passages] * self.dense_scale[row]
         lo, hi = self.offsets[term_id], self.offsets[term_id + 1]
         return self.post_passage[lo:hi], self.post_impact[lo:hi]
+
+    def impacts_at(self, term_id: int, passages: np.ndarray) -> np.ndarray:
+        """The term's impact in each of the (ascending) passages; 0 where it is absent."""
+        row = self.dense_row.get(term_id)
+        if row is not None:
+            return self.dense[row][passages] * self.dense_scale[row]
+        lo, hi = self.offsets[term_id], self.offsets[term_id + 1]
+        out = np.zeros(passages.size, dtype=np.float32)
+        if hi > lo:
+            at = lo + np.searchsorted(self.post_passage[lo:hi], passages)
+            at = np.minimum(at, hi - 1)
+            hit = self.post_passage[at] == passages
+            out[hit] = self.post_impact[at[hit]]
+        return out
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         lo = bisect.bisect_left(self.vocab, prefix)
@@ -96,12 +127,13 @@ class SearchIndex:
     def title_ids(self, article: int) -> set[int]:
         return set(self.title_tokens[self.title_offsets[article] : self.title_offsets[article + 1]].tolist())
 
-    def bucket(self, first: str, length: int) -> tuple[list[str], np.ndarray, np.ndarray]:
-        return self.buckets.get((first, length), ([], _EMPTY, _EMPTY_MASKS))
+    def bucket(self, first: str, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.buckets.get((first, length), (_EMPTY_WORDS, _EMPTY, _EMPTY_MASKS))
 
 
 _EMPTY = np.zeros(0, dtype=np.int32)
 _EMPTY_MASKS = np.zeros(0, dtype=np.uint32)
+_EMPTY_WORDS = np.zeros(0, dtype=object)
 
 
 def letter_mask(term: str) -> int:
@@ -118,8 +150,31 @@ def letter_mask(term: str) -> int:
     return mask
 
 
+def _words(words: list[str]) -> np.ndarray:
+    """An object array of strings: selecting many of them by index happens in C."""
+    out = np.empty(len(words), dtype=object)
+    out[:] = words
+    return out
+
+
 def _first_key(term: str) -> str:
     return unicodedata.normalize("NFKD", term[:1])[:1]
+
+
+def _dense_columns(term_ids: np.ndarray, offsets: np.ndarray, passages: np.ndarray, impacts: np.ndarray,
+                   passage_article: np.ndarray, n_articles: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One byte per passage for each term: its impact in 255 steps of its own maximum (1 at least);
+    and one flag per article, so counting the articles a query matches needs no pass over passages."""
+    dense = np.zeros((term_ids.size, passage_article.size), dtype=np.uint8)
+    scale = np.ones(term_ids.size, dtype=np.float32)
+    articles = np.zeros((term_ids.size, n_articles), dtype=bool)
+    for row, term_id in enumerate(term_ids.tolist()):
+        lo, hi = offsets[term_id], offsets[term_id + 1]
+        values = impacts[lo:hi]
+        scale[row] = max(float(values.max()), 1e-6) / 255.0
+        dense[row, passages[lo:hi]] = np.clip(np.rint(values / scale[row]), 1, 255)
+        articles[row, passage_article[passages[lo:hi]]] = True
+    return dense, scale, articles
 
 
 def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = None) -> SearchIndex:
@@ -171,8 +226,20 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
     idf = np.log(1.0 + (n_passages - df + 0.5) / (df + 0.5)).astype(np.float32)
     tf_f = tf.astype(np.float32)
     norm = K1 * (1.0 - B + B * doc_len[post_passage] / avg_len)
+    impact = idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + norm)
+    del tf_f, norm
+    dense_ids = np.flatnonzero(df >= max(2, n_passages // DENSE_SHARE))
+    passage_article = np.asarray(p_article, dtype=np.int32)
+    dense, dense_scale, dense_articles = _dense_columns(dense_ids, offsets, post_passage, impact, passage_article,
+                                                        len(articles))
+    sparse = ~np.isin(post_term, dense_ids)
+    sparse_df = df.astype(np.int64)
+    sparse_df[dense_ids] = 0
+    offsets = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(sparse_df, out=offsets[1:])
+    post_passage = post_passage[sparse]
     # float16 halves the largest array; 3 significant digits are plenty to rank by.
-    impact = (idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + norm)).astype(np.float16)
+    impact = impact[sparse].astype(np.float16)
     new_ids = {t: i for i, t in enumerate(vocab)}
     title_ids = [sorted({new_ids[t] for t in ts if t in new_ids}) for ts in title_terms]
     buckets: dict[tuple[str, int], list[int]] = {}
@@ -180,7 +247,7 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
         buckets.setdefault((_first_key(term), len(term)), []).append(term_id)
     index = SearchIndex(
         articles=articles,
-        passage_article=np.asarray(p_article, dtype=np.int32),
+        passage_article=passage_article,
         passage_para=np.asarray(p_para, dtype=np.int32),
         passage_start=np.asarray(p_start, dtype=np.int32),
         passage_end=np.asarray(p_end, dtype=np.int32),
@@ -190,12 +257,16 @@ def build_index(corpus: Corpus, progress: Callable[[int, int], None] | None = No
         offsets=offsets,
         post_passage=post_passage,
         post_impact=impact,
+        dense_row={int(t): row for row, t in enumerate(dense_ids)},
+        dense=dense,
+        dense_scale=dense_scale,
+        dense_articles=dense_articles,
         tokens=term_arr.astype(np.int32),
         token_offsets=np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))]),
         title_tokens=np.asarray([t for ts in title_ids for t in ts], dtype=np.int32),
         title_offsets=np.concatenate([[0], np.cumsum([len(ts) for ts in title_ids], dtype=np.int64)]),
         article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
-        buckets={k: ([vocab[i] for i in ids], np.asarray(ids, dtype=np.int32),
+        buckets={k: (_words([vocab[i] for i in ids]), np.asarray(ids, dtype=np.int32),
                      np.asarray([letter_mask(vocab[i]) for i in ids], dtype=np.uint32))
                  for k, ids in buckets.items()},
     )

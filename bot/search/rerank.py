@@ -46,48 +46,101 @@ def _has_phrase(by_term: dict[int, list[int]], phrase: list[int]) -> bool:
     return any(all(start + j + 1 in later[j] for j in range(len(later))) for start in by_term[phrase[0]])
 
 
+def _within_reach(idx: SearchIndex, candidates: np.ndarray, key: np.ndarray, needed: int,
+                  bonus: float) -> tuple[np.ndarray, np.ndarray]:
+    """Drop candidates that cannot reach the first `needed` articles even with every bonus.
+
+    Bonuses only add, so the `needed`-th best article by key alone is a floor for the
+    final page; a passage whose key plus the largest bonus stays below it is out.
+    """
+    order = np.argsort(-key, kind="stable")
+    articles = idx.passage_article[candidates[order]]
+    seen: set[int] = set()
+    for rank, article in enumerate(articles.tolist()):
+        seen.add(article)
+        if len(seen) == needed:
+            keep = key >= key[order[rank]] - bonus
+            return candidates[keep], key[keep]
+    return candidates, key
+
+
+def _hits(tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray, exp_ids: np.ndarray,
+          exp_q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the expanded query terms occur in token ranges: (range no, position, query term no),
+    ordered by range then position. One numpy pass over all ranges together."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    first_of_each = np.cumsum(lengths) - lengths
+    flat = np.repeat(starts - first_of_each, lengths) + np.arange(total)
+    owners = np.repeat(np.arange(len(starts)), lengths)
+    found = tokens[flat]
+    where = np.minimum(np.searchsorted(exp_ids, found), len(exp_ids) - 1)
+    hit = exp_ids[where] == found
+    return owners[hit], (flat - np.repeat(starts, lengths))[hit], exp_q[where[hit]]
+
+
+def _distinct_terms(owner: np.ndarray, q: np.ndarray, n_owners: int, n_terms: int) -> np.ndarray:
+    """How many different query terms each range holds."""
+    pairs = np.unique(owner.astype(np.int64) * n_terms + q)
+    return np.bincount(pairs // n_terms, minlength=n_owners)
+
+
+def _proximities(owner: np.ndarray, pos: np.ndarray, q: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """`_proximity` of every candidate. With two terms the closest pair is always adjacent in
+    position order, so numpy does it; candidates holding three or more terms go through Python."""
+    out = np.zeros(need.size, dtype=np.float32)
+    if owner.size < 2:
+        return out
+    pair = (owner[1:] == owner[:-1]) & (q[1:] != q[:-1])
+    gap = np.full(need.size, np.iinfo(np.int64).max)
+    np.minimum.at(gap, owner[1:][pair], (pos[1:] - pos[:-1])[pair])
+    two = need == 2
+    out[two] = 1.0 / np.maximum(gap[two], 1)
+    bounds = np.searchsorted(owner, np.arange(need.size + 1))
+    for k in np.flatnonzero(need > 2).tolist():
+        by_term: dict[int, list[int]] = {}
+        for q_no, at in zip(q[bounds[k]:bounds[k + 1]].tolist(), pos[bounds[k]:bounds[k + 1]].tolist()):
+            by_term.setdefault(q_no, []).append(at)
+        out[k] = _proximity(by_term)
+    return out
+
+
 def rerank(
-    idx: SearchIndex, query: ParsedQuery, expansions: dict[str, list[Expansion]], candidates: np.ndarray, key: np.ndarray
+    idx: SearchIndex, query: ParsedQuery, expansions: dict[str, list[Expansion]], candidates: np.ndarray,
+    key: np.ndarray, needed: int,
 ) -> list[tuple[float, int]]:
     """Phrase filter plus proximity and title bonuses, from the stored token positions.
 
-    The candidates' tokens are gathered in one numpy pass and matched against the
-    expanded term ids; Python then only walks the (few) matches of each candidate.
+    The candidates' tokens (and their titles') are gathered in one numpy pass each and
+    matched against the expanded term ids; Python walks matches only for phrases and
+    for candidates holding three or more query terms.
     """
     q_terms = list(expansions)
+    if not query.phrases:  # a phrase filter may drop any candidate: then all are needed
+        candidates, key = _within_reach(idx, candidates, key, needed, PROXIMITY_WEIGHT + TITLE_WEIGHT * len(q_terms))
     owner_of: dict[int, int] = {}
     for q_no, term in enumerate(q_terms):
         for option in expansions[term]:
             owner_of.setdefault(option.term_id, q_no)
-    if not owner_of:
+    if not owner_of or candidates.size == 0:
         return []
     exp_ids = np.fromiter(sorted(owner_of), dtype=np.int32)
-    exp_q = np.asarray([owner_of[int(t)] for t in exp_ids], dtype=np.int32)
-    starts = idx.token_offsets[candidates]
-    lengths = idx.token_offsets[candidates + 1] - starts
-    total = int(lengths.sum())
-    first_of_each = np.cumsum(lengths) - lengths
-    flat = np.repeat(starts - first_of_each, lengths) + np.arange(total)
-    positions = flat - np.repeat(starts, lengths)
-    owners = np.repeat(np.arange(len(candidates)), lengths)
-    tokens = idx.tokens[flat]
-    where = np.minimum(np.searchsorted(exp_ids, tokens), len(exp_ids) - 1)
-    hit = exp_ids[where] == tokens
-    hit_owner, hit_pos, hit_q = owners[hit], positions[hit], exp_q[where[hit]]
-    bounds = np.searchsorted(hit_owner, np.arange(len(candidates) + 1))
-    phrases = [[q_terms.index(t) for t in phrase] for phrase in query.phrases]
-    title_variants = [{e.term_id for e in expansions[t]} for t in q_terms]
-    ranked: list[tuple[float, int]] = []
-    for k, passage in enumerate(candidates.tolist()):
-        lo, hi = bounds[k], bounds[k + 1]
-        by_term: dict[int, list[int]] = {}
-        for q_no, pos in zip(hit_q[lo:hi].tolist(), hit_pos[lo:hi].tolist()):
-            by_term.setdefault(q_no, []).append(pos)
-        if phrases and not all(_has_phrase(by_term, phrase) for phrase in phrases):
-            continue
-        title = idx.title_ids(int(idx.passage_article[passage]))
-        in_title = sum(1 for variants in title_variants if variants & title)
-        score = float(key[k]) + PROXIMITY_WEIGHT * _proximity(by_term) + TITLE_WEIGHT * in_title
-        ranked.append((score, passage))
-    ranked.sort(key=lambda sp: (-sp[0], sp[1]))
+    exp_q = np.asarray([owner_of[int(t)] for t in exp_ids], dtype=np.int64)
+    n, m = candidates.size, len(q_terms)
+    owner, pos, q = _hits(idx.tokens, idx.token_offsets[candidates], idx.token_offsets[candidates + 1], exp_ids, exp_q)
+    articles = idx.passage_article[candidates]
+    t_owner, _, t_q = _hits(idx.title_tokens, idx.title_offsets[articles], idx.title_offsets[articles + 1],
+                            exp_ids, exp_q)
+    scores = (key.astype(np.float64) + PROXIMITY_WEIGHT * _proximities(owner, pos, q, _distinct_terms(owner, q, n, m))
+              + TITLE_WEIGHT * _distinct_terms(t_owner, t_q, n, m))
+    keep = np.ones(n, dtype=bool)
+    if query.phrases:
+        phrases = [[q_terms.index(t) for t in phrase] for phrase in query.phrases]
+        bounds = np.searchsorted(owner, np.arange(n + 1))
+        for k in range(n):
+            by_term: dict[int, list[int]] = {}
+            for q_no, at in zip(q[bounds[k]:bounds[k + 1]].tolist(), pos[bounds[k]:bounds[k + 1]].tolist()):
+                by_term.setdefault(q_no, []).append(at)
+            keep[k] = all(_has_phrase(by_term, phrase) for phrase in phrases)
+    ranked = sorted(zip(scores[keep].tolist(), candidates[keep].tolist()), key=lambda sp: (-sp[0], sp[1]))
     return ranked

@@ -10,7 +10,7 @@ ELLIPSIS = "…"
 
 def best_window(tokens: list[Token], matched: set[str], width: int) -> tuple[int, int]:
     """Start and end character offsets of the window covering the most distinct matches."""
-    hits = [t for t in tokens if t.term in matched]
+    hits = [t for t in tokens if t.term in matched]  # (tokens may already be only the matches)
     if not hits:
         return 0, width
     best = (0, 0, hits[0].start)
@@ -31,7 +31,7 @@ def best_window(tokens: list[Token], matched: set[str], width: int) -> tuple[int
 
 def make_snippet(text: str, matched: set[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
     """Plain-text snippet and the (start, end) spans of matched words inside it."""
-    tokens = tokenize(text)
+    tokens = tokenize(text, only=matched)
     if len(text) <= width:
         start, end = 0, len(text)
     else:
