@@ -27,8 +27,9 @@ from benchmarks.synth import generate
 from bot.corpus import Corpus, load_corpus
 from bot.library import Snapshot, load_saved, save_snapshot, with_people_added
 from bot.search import SearchEngine, build_index
+from bot.search.build import passage_terms
 from bot.search.expand import typo_budget
-from bot.search.index import SearchIndex, passage_terms
+from bot.search.index import SearchIndex
 from bot.text import STOPWORDS
 
 NAIVE_BUDGET_S = 2.0

@@ -80,7 +80,8 @@ def _snapshot(args: argparse.Namespace) -> Snapshot:
     from bot.library import build_snapshot
     from bot.progress import bar_progress
 
-    return build_snapshot(_corpus_dir(args), bar_progress("indexing"))
+    workers = load_settings().build_workers
+    return build_snapshot(_corpus_dir(args), bar_progress("indexing"), workers=workers)
 
 
 def _people(args: argparse.Namespace) -> PeopleDirectory:

@@ -16,7 +16,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator, PrivateAttr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.text import strip_controls
 
@@ -192,41 +200,71 @@ def parse_article(text: str, *, fallback_id: str) -> Article:
         raise ValueError(f"{field}: {first['msg']}") from None
 
 
-def load_corpus(directory: Path) -> Corpus:
-    """Load every `*.md` file; skip (and report) the bad ones and the duplicates."""
+def corpus_files(directory: Path) -> list[Path]:
+    """The article files of a corpus directory, in the order they are loaded."""
     if not directory.is_dir():
         raise CorpusUnavailable(f"corpus directory not found: {directory}")
+    return sorted(directory.glob("*.md"))
+
+
+def read_article(path: Path) -> Article:
+    """One article file; raises OSError or ValueError with a reason a person can act on."""
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise ValueError("binary file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
+    return parse_article(text, fallback_id=path.stem.lower())
+
+
+IdentityKeys = tuple[str, str | None, str]  # id, canonical URL, text fingerprint
+
+
+def identity_keys(article: Article) -> IdentityKeys:
+    """What makes two articles the same one (computed where the article is loaded)."""
+    return article.id, canonical_url(article.url) if article.url else None, text_fingerprint(article.paragraphs)
+
+
+class Deduplicator:
+    """Remembers the articles kept so far, to refuse a later one with the same id, URL or text."""
+
+    def __init__(self) -> None:
+        self._seen: tuple[dict[str, str], dict[str, str], dict[str, str]] = ({}, {}, {})
+
+    def admit(self, name: str, keys: IdentityKeys) -> str | None:
+        """None when the article is new (and now remembered), else why it is a duplicate."""
+        duplicate_of = next((seen[key] for seen, key in zip(self._seen, keys) if key in seen), None)
+        if duplicate_of:
+            return f"duplicate of {duplicate_of} (same id, URL or text)"
+        for seen, key in zip(self._seen, keys):
+            if key is not None:
+                seen[key] = name
+        return None
+
+
+def newest_first(articles: list[Article]) -> list[Article]:
+    return sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
+
+
+def load_corpus(directory: Path) -> Corpus:
+    """Load every `*.md` file; skip (and report) the bad ones and the duplicates."""
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
-    seen_ids: dict[str, str] = {}
-    seen_urls: dict[str, str] = {}
-    seen_text: dict[str, str] = {}
-    for path in sorted(directory.glob("*.md")):
+    dedupe = Deduplicator()
+    for path in corpus_files(directory):
         try:
-            raw = path.read_bytes()
-            if b"\x00" in raw:
-                raise ValueError("binary file (contains NUL bytes)")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ValueError(f"not UTF-8 (byte {exc.start})") from None
-            article = parse_article(text, fallback_id=path.stem.lower())
-            fingerprint = text_fingerprint(article.paragraphs)
-            url_key = canonical_url(article.url) if article.url else None
-            duplicate_of = seen_ids.get(article.id) or (url_key and seen_urls.get(url_key)) or seen_text.get(fingerprint)
-            if duplicate_of:
-                raise ValueError(f"duplicate of {duplicate_of} (same id, URL or text)")
+            article = read_article(path)
+            duplicate = dedupe.admit(path.name, identity_keys(article))
+            if duplicate:
+                raise ValueError(duplicate)
         except (OSError, ValueError) as exc:
             log.warning("skipping corpus file %s: %s", path.name, exc)
             skipped.append(SkippedFile(path=path.name, reason=str(exc)))
             continue
-        seen_ids[article.id] = path.name
-        if url_key:
-            seen_urls[url_key] = path.name
-        seen_text[fingerprint] = path.name
         articles.append(article)
-    articles.sort(key=lambda a: (a.published, a.id), reverse=True)
-    return Corpus(articles=tuple(articles), skipped=tuple(skipped))
+    return Corpus(articles=tuple(newest_first(articles)), skipped=tuple(skipped))
 
 
 def corpus_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:

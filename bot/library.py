@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.corpus import Corpus, CorpusUnavailable, corpus_signature, load_corpus
+from bot.corpus import Corpus, CorpusUnavailable, corpus_signature
+from bot.parallel_load import load_and_index
 from bot.people import PeopleDirectory, build_directory
-from bot.search import SearchEngine, build_index
+from bot.search import SearchEngine
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,12 @@ class Snapshot:
 
 
 def build_snapshot(corpus_dir: Path, progress: Callable[[int, int], None] | None = None,
-                   with_people: bool = True) -> Snapshot:
+                   with_people: bool = True, workers: int = 1) -> Snapshot:
+    """Load and index the corpus (in `workers` processes when it is large), then the people."""
     started = time.perf_counter()
     signature = corpus_signature(corpus_dir)
-    corpus = load_corpus(corpus_dir)
-    engine = SearchEngine(build_index(corpus, progress))
+    corpus, index = load_and_index(corpus_dir, progress, workers)
+    engine = SearchEngine(index)
     snapshot = Snapshot(corpus, engine, None, signature, time.perf_counter() - started)
     return with_people_added(snapshot, corpus_dir) if with_people else snapshot
 
@@ -98,10 +100,11 @@ class Library:
     """Holds the current snapshot; `None` with an error message when the corpus is unavailable."""
 
     def __init__(self, corpus_dir: Path, cache_dir: Path | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, workers: int = 1) -> None:
         self.corpus_dir = corpus_dir
         self.cache_dir = cache_dir
         self.progress = progress
+        self.workers = workers
         self.current: Snapshot | None = None
         self.error: str | None = None
         self.loading = True  # until the first load has finished, one way or the other
@@ -115,7 +118,7 @@ class Library:
         """Everything, synchronously (the CLI and tests)."""
         self.loading = False
         try:
-            self.current = build_snapshot(self.corpus_dir, self.progress)
+            self.current = build_snapshot(self.corpus_dir, self.progress, workers=self.workers)
             self.error = None
             self._log_loaded(self.current, "loaded")
         except CorpusUnavailable as exc:
@@ -139,7 +142,7 @@ class Library:
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
         try:
-            snapshot = await asyncio.to_thread(build_snapshot, self.corpus_dir, self.progress, False)
+            snapshot = await asyncio.to_thread(build_snapshot, self.corpus_dir, self.progress, False, self.workers)
         except CorpusUnavailable as exc:
             self.current, self.error = None, str(exc)
             log.error("corpus unavailable: %s", exc)

@@ -34,7 +34,7 @@ class BotService:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
-                               progress=log_progress(log, "indexing the corpus"))
+                               progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
         self.store = DigestStore(settings.db_path)
         self.answerer = Answerer(self.library, prefs=self.store)
         self.tasks = BackgroundTasks()

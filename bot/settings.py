@@ -6,6 +6,7 @@ Secrets are `SecretStr`, so they never show up in logs, reprs or error messages.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     db_path: Path = Field(Path(".tradebot/tradebot.sqlite3"), alias="TRADEBOT_DB")
     index_cache_dir: Path | None = Field(Path(".tradebot/index"), alias="TRADEBOT_INDEX_CACHE")
     reload_interval: float = Field(5.0, alias="TRADEBOT_RELOAD_SECONDS", ge=0.2)
+    build_workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), alias="TRADEBOT_BUILD_WORKERS",
+                               ge=1, le=32)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")

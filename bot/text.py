@@ -35,7 +35,7 @@ _QUOTE_PAIRS = tuple((chr(k), v) for k, v in _QUOTES.items())
 # A token: a run of letters/digits, with inner apostrophes (don't) and decimal points (2.25).
 # `%` and `$` are captured separately so that numbers with units stay searchable.
 TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*|[%$€£¥]", re.UNICODE)
-_SYMBOL_TERMS = {"%": "percent", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy"}
+SYMBOL_TERMS = {"%": "percent", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy"}
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have he her his in is it its of on or she "
     "that the their they this to was were will with".split()
@@ -72,8 +72,8 @@ def normalize_text(text: str) -> str:
 
 def normalize_term(raw: str) -> str:
     """One token as it is indexed: `Bessent’s` -> `bessent`, `%` -> `percent`."""
-    if raw in _SYMBOL_TERMS:
-        return _SYMBOL_TERMS[raw]
+    if raw in SYMBOL_TERMS:
+        return SYMBOL_TERMS[raw]
     term = normalize_text(raw)
     if term.endswith("'s"):
         term = term[:-2]

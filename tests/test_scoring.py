@@ -9,9 +9,8 @@ import pytest
 
 from benchmarks.synth import generate
 from bot.corpus import load_corpus
-from bot.search import scoring
+from bot.search import SearchIndex, build_index, scoring
 from bot.search.expand import Expansion, expand_term
-from bot.search.index import SearchIndex, build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 WANT = 40

@@ -121,7 +121,7 @@ async def test_index_reloads_when_the_corpus_changes(corpus_copy: Path) -> None:
 
 
 def test_passages_split_at_sentences() -> None:
-    from bot.search.index import MAX_PASSAGE_CHARS, split_passages
+    from bot.search.build import MAX_PASSAGE_CHARS, split_passages
 
     paragraph = " ".join(f"Sentence number {i} talks about tariffs and trade." for i in range(60))
     ranges = split_passages(paragraph)

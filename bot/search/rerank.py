@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.search.expand import Expansion
-from bot.search.index import SearchIndex
+from bot.search.index import SearchIndex, flat_ranges
 from bot.search.query import ParsedQuery
 
 PROXIMITY_WEIGHT = 3.0
@@ -69,9 +69,7 @@ def _hits(tokens: np.ndarray, starts: np.ndarray, ends: np.ndarray, exp_ids: np.
     """Where the expanded query terms occur in token ranges: (range no, position, query term no),
     ordered by range then position. One numpy pass over all ranges together."""
     lengths = ends - starts
-    total = int(lengths.sum())
-    first_of_each = np.cumsum(lengths) - lengths
-    flat = np.repeat(starts - first_of_each, lengths) + np.arange(total)
+    flat = flat_ranges(starts, lengths)
     owners = np.repeat(np.arange(len(starts)), lengths)
     found = tokens[flat]
     where = np.minimum(np.searchsorted(exp_ids, found), len(exp_ids) - 1)

@@ -1,0 +1,240 @@
+"""Building a `SearchIndex`: tokenise passages, then lay out postings and BM25 impacts.
+
+Tokenising is the slow, per-article part, so it produces `Tokens` that can be made
+for separate runs of articles (in worker processes) and merged; assembling the
+postings from merged tokens is numpy work done once.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import count
+
+import numpy as np
+
+from bot.corpus import Article, Corpus
+from bot.progress import Progress
+from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask
+from bot.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
+
+K1 = 1.2
+B = 0.75
+MAX_PASSAGE_CHARS = 700
+DENSE_SHARE = 16  # a term in at least 1/16 of passages gets a dense column (one byte per passage)
+
+# TOKEN_RE for text that is all ASCII, where its Unicode classes reduce to these (faster) ones.
+_ASCII_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[a-zA-Z]+(?:'[a-zA-Z]+)*|[%$]")
+# What `normalize_term` does to single tokens, done to a whole passage at once:
+# (Each pattern starts with its literal apostrophe, which lets `re` skip ahead to it.)
+_POSSESSIVE_RE = re.compile(r"'(?<=[^\W\d_]')s(?![^\W\d_]|'[^\W\d_])")  # a token's final 's goes
+_INNER_APOSTROPHE_RE = re.compile(r"'(?<=[^\W\d_]')(?=[^\W\d_])")  # then its other apostrophes
+_SYMBOL_WORDS = tuple((symbol, f" {word} ") for symbol, word in SYMBOL_TERMS.items())  # % -> percent
+
+
+def passage_terms(text: str) -> list[str]:
+    """The same terms as `bot.text.terms` (a test holds them equal), without spans and
+    faster: the passage is normalised as one string, then split. The build's hot path.
+    "per cent" is joined here too, so `terms` is not needed for it."""
+    normal = normalize_text(text)
+    if "'" in normal:
+        normal = _INNER_APOSTROPHE_RE.sub("", _POSSESSIVE_RE.sub("", normal))
+    for symbol, word in _SYMBOL_WORDS:
+        if symbol in normal:
+            normal = normal.replace(symbol, word)
+    out: list[str] = (_ASCII_TOKEN_RE if normal.isascii() else TOKEN_RE).findall(normal)
+    if "cent" not in out:
+        return out
+    joined: list[str] = []  # "per cent" is one term, as `%` is
+    for term in out:
+        if term == "cent" and joined and joined[-1] == "per":
+            joined[-1] = "percent"
+        else:
+            joined.append(term)
+    return joined
+
+
+def split_passages(paragraph: str) -> list[tuple[int, int]]:
+    """Character ranges of a paragraph's passages: long ones split at sentence ends."""
+    if len(paragraph) <= MAX_PASSAGE_CHARS:
+        return [(0, len(paragraph))]
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    cursor = 0
+    for sentence in split_sentences(paragraph):
+        at = paragraph.find(sentence, cursor)
+        end = at + len(sentence)
+        if end - start > MAX_PASSAGE_CHARS and at > start:
+            ranges.append((start, at))
+            start = at
+        cursor = end
+    ranges.append((start, len(paragraph)))
+    return [(s, e) for s, e in ranges if paragraph[s:e].strip()]
+
+
+@dataclass
+class Tokens:
+    """The passages of a run of articles as term ids over a vocabulary of their own."""
+
+    vocab: list[str]  # term id -> term, in first-seen order
+    article: np.ndarray  # int32 per passage: its article's position in the run
+    para: np.ndarray  # int32 per passage
+    start: np.ndarray  # int32 per passage: character range in the paragraph
+    end: np.ndarray  # int32
+    lengths: np.ndarray  # int64 per passage: how many tokens it has
+    terms: np.ndarray  # int32: every passage's term ids, in order
+    titles: list[list[str]]  # per article: its title's terms
+
+
+def tokenize_articles(articles: Sequence[Article], progress: Progress | None = None) -> Tokens:
+    """Tokenise every passage once; `progress(done, total)` hears every 1,000 articles."""
+    p_article, p_para, p_start, p_end, lengths = (array("i") for _ in range(5))
+    term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
+    flat = array("i")  # every passage's term ids, in order; C ints, not Python objects
+    titles: list[list[str]] = []
+    for a_index, article in enumerate(articles):
+        titles.append(passage_terms(article.title))
+        for para_index, paragraph in enumerate(article.paragraphs):
+            for start, end in split_passages(paragraph):
+                tokens = passage_terms(paragraph[start:end])
+                if not tokens:
+                    continue
+                p_article.append(a_index)
+                p_para.append(para_index)
+                p_start.append(start)
+                p_end.append(end)
+                lengths.append(len(tokens))
+                flat.extend([term_ids[t] for t in tokens])
+        if progress and (a_index + 1) % 1000 == 0:
+            progress(a_index + 1, len(articles))
+    if progress:
+        progress(len(articles), len(articles))
+
+    def ints(values: array[int]) -> np.ndarray:
+        return np.frombuffer(values, dtype=np.int32).copy() if values else np.zeros(0, np.int32)
+
+    return Tokens(list(term_ids), ints(p_article), ints(p_para), ints(p_start), ints(p_end),
+                  ints(lengths).astype(np.int64), ints(flat), titles)
+
+
+def merge_tokens(parts: Sequence[Tokens], positions: Sequence[np.ndarray], n_articles: int) -> Tokens:
+    """Join runs into one: `positions[k][i]` is where article i of run k goes, or -1 to drop it.
+
+    Passages come out grouped by their article's new position, as `assemble_index` needs."""
+    vocab_ids: dict[str, int] = defaultdict(count().__next__)
+    remaps = [np.fromiter((vocab_ids[t] for t in part.vocab), np.int32, len(part.vocab)) for part in parts]
+    article = np.concatenate([np.zeros(0, np.int64), *(pos[p.article] for p, pos in zip(parts, positions))])
+    lengths = np.concatenate([np.zeros(0, np.int64), *(p.lengths for p in parts)])
+    flat = np.concatenate([np.zeros(0, np.int32), *(remap[p.terms] for p, remap in zip(parts, remaps))])
+    starts = np.cumsum(lengths) - lengths
+    kept = np.flatnonzero(article >= 0)
+    order = kept[np.argsort(article[kept], kind="stable")]
+
+    def column(name: str) -> np.ndarray:
+        return np.concatenate([np.zeros(0, np.int32), *(getattr(p, name) for p in parts)])[order]
+
+    titles: list[list[str]] = [[] for _ in range(n_articles)]
+    for part, pos in zip(parts, positions):
+        for i, at in enumerate(pos.tolist()):
+            if at >= 0:
+                titles[at] = part.titles[i]
+    return Tokens(list(vocab_ids), article[order].astype(np.int32), column("para"), column("start"), column("end"),
+                  lengths[order], flat[flat_ranges(starts[order], lengths[order])], titles)
+
+
+def build_index(corpus: Corpus, progress: Progress | None = None) -> SearchIndex:
+    """Tokenise and assemble in this process (see `bot.parallel_load` for large corpora)."""
+    return assemble_index(corpus.articles, tokenize_articles(corpus.articles, progress))
+
+
+def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex:
+    """Lay postings out sorted by term, then passage, with BM25 impacts; dense columns for common terms."""
+    n_passages = tokens.article.size
+    n_terms = len(tokens.vocab)
+    # Renumber terms so ids follow sorted vocabulary order (prefix ranges become id ranges).
+    vocab = sorted(tokens.vocab)
+    new_ids = {t: i for i, t in enumerate(vocab)}
+    old_to_new = np.fromiter((new_ids[t] for t in tokens.vocab), np.int64, n_terms)
+    term_arr = old_to_new[tokens.terms]
+    keys = term_arr * max(n_passages, 1) + np.repeat(np.arange(n_passages, dtype=np.int64), tokens.lengths)
+    keys.sort()  # (np.unique would too, several times slower)
+    first = np.flatnonzero(np.diff(keys, prepend=-1))
+    tf = np.diff(first, append=keys.size)
+    unique_keys = keys[first]
+    del keys
+    post_term = unique_keys // max(n_passages, 1)
+    post_passage = (unique_keys % max(n_passages, 1)).astype(np.int32)
+    df = np.bincount(post_term, minlength=n_terms).astype(np.int32)
+    offsets = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(df, out=offsets[1:])
+    doc_len = tokens.lengths.astype(np.float32)
+    avg_len = float(doc_len.mean()) if n_passages else 1.0
+    idf = np.log(1.0 + (n_passages - df + 0.5) / (df + 0.5)).astype(np.float32)
+    tf_f = tf.astype(np.float32)
+    impact = idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + K1 * (1.0 - B + B * doc_len[post_passage] / avg_len))
+    del tf_f
+    dense_ids = np.flatnonzero(df >= max(2, n_passages // DENSE_SHARE))
+    dense, dense_scale, dense_articles = _dense_columns(dense_ids, offsets, post_passage, impact, tokens.article,
+                                                        len(articles))
+    is_dense = np.zeros(n_terms, dtype=bool)
+    is_dense[dense_ids] = True
+    sparse = ~is_dense[post_term]
+    sparse_df = df.astype(np.int64)
+    sparse_df[dense_ids] = 0
+    offsets = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(sparse_df, out=offsets[1:])
+    title_ids = [sorted({new_ids[t] for t in ts if t in new_ids}) for ts in tokens.titles]
+    buckets: dict[tuple[str, int], list[int]] = {}
+    for term_id, term in enumerate(vocab):
+        buckets.setdefault((_first_key(term), len(term)), []).append(term_id)
+    return SearchIndex(
+        articles=articles,
+        passage_article=tokens.article,
+        passage_para=tokens.para,
+        passage_start=tokens.start,
+        passage_end=tokens.end,
+        vocab=vocab,
+        term_ids=new_ids,
+        df=df,
+        offsets=offsets,
+        post_passage=post_passage[sparse],
+        post_impact=impact[sparse].astype(np.float16),  # 3 significant digits are plenty to rank by
+        dense_row={int(t): row for row, t in enumerate(dense_ids)},
+        dense=dense,
+        dense_scale=dense_scale,
+        dense_articles=dense_articles,
+        tokens=term_arr.astype(np.int32),
+        token_offsets=np.concatenate([[0], np.cumsum(tokens.lengths)]).astype(np.int64),
+        title_tokens=np.asarray([t for ts in title_ids for t in ts], dtype=np.int32),
+        title_offsets=np.concatenate([[0], np.cumsum([len(ts) for ts in title_ids], dtype=np.int64)]),
+        article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
+        buckets={k: (_words([vocab[i] for i in ids]), np.asarray(ids, dtype=np.int32),
+                     np.asarray([letter_mask(vocab[i]) for i in ids], dtype=np.uint32))
+                 for k, ids in buckets.items()},
+    )
+
+
+def _words(words: list[str]) -> np.ndarray:
+    """An object array of strings: selecting many of them by index happens in C."""
+    out = np.empty(len(words), dtype=object)
+    out[:] = words
+    return out
+
+
+def _dense_columns(term_ids: np.ndarray, offsets: np.ndarray, passages: np.ndarray, impacts: np.ndarray,
+                   passage_article: np.ndarray, n_articles: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One byte per passage for each term: its impact in 255 steps of its own maximum (1 at least);
+    and one flag per article, so counting the articles a query matches needs no pass over passages."""
+    dense = np.zeros((term_ids.size, passage_article.size), dtype=np.uint8)
+    scale = np.ones(term_ids.size, dtype=np.float32)
+    articles = np.zeros((term_ids.size, n_articles), dtype=bool)
+    for row, term_id in enumerate(term_ids.tolist()):
+        lo, hi = offsets[term_id], offsets[term_id + 1]
+        values = impacts[lo:hi]
+        scale[row] = max(float(values.max()), 1e-6) / 255.0
+        dense[row, passages[lo:hi]] = np.clip(np.rint(values / scale[row]), 1, 255)
+        articles[row, passage_article[passages[lo:hi]]] = True
+    return dense, scale, articles

@@ -1,0 +1,76 @@
+"""Index building: the fast tokeniser agrees with the reference one, and worker processes
+build exactly the index one process builds."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.synth import generate
+from bot import parallel_load
+from bot.corpus import load_corpus
+from bot.search.build import passage_terms
+from bot.text import terms
+from tests.helpers import write_article
+
+ROOT = Path(__file__).resolve().parent.parent
+TRICKY = [
+    "Bessent’s 145% tariff, $3.5bn and €2,5 for ¥100 or £9",
+    "per cent 10 per cent, per per cent; cent per cent super cent",
+    "rock’n’roll O'Neil's don't it’s 1990's 'quoted' bessent's'x",
+    "ＦＵＬＬ width, café ŠKODA naïve façade Straße",
+    "中国 关税 émoji 🎉 U.S. F16 2.25 1,000,000 v2.0",
+    "\u202eevil\u202c text",  # (the loader strips control characters from bodies before this)
+]
+
+
+def test_passage_terms_match_the_reference_tokeniser(seed_corpus_dir: Path) -> None:
+    texts = TRICKY + [p for a in load_corpus(seed_corpus_dir).articles for p in a.paragraphs]
+    for text in texts:
+        assert passage_terms(text) == terms(text), text
+
+
+def index_arrays(index: object) -> dict[str, object]:
+    return {k: v for k, v in vars(index).items() if k not in ("articles", "buckets")}
+
+
+def test_workers_build_the_same_corpus_and_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    corpus_dir = generate(ROOT / "corpus", tmp_path / "synth", 120)
+    first = load_corpus(corpus_dir).articles[0]
+    write_article(corpus_dir, "zz-copy-of-first", first.title, list(first.paragraphs))  # same text: skipped
+    (corpus_dir / "broken.md").write_text("no front matter", encoding="utf-8")
+    monkeypatch.setattr(parallel_load, "MIN_FILES_FOR_WORKERS", 10)
+    monkeypatch.setattr(parallel_load, "CHUNK_FILES", 25)  # several chunks, merged out of order
+    one_corpus, one = parallel_load.load_and_index(corpus_dir, workers=1)
+    with caplog.at_level(logging.INFO, logger="bot.parallel_load"):
+        two_corpus, two = parallel_load.load_and_index(corpus_dir, workers=2)
+    assert "by 2 processes" in caplog.text  # really in workers, not the in-process fallback
+    assert [a.id for a in two_corpus.articles] == [a.id for a in one_corpus.articles]
+    assert two_corpus.skipped == one_corpus.skipped and len(two_corpus.skipped) == 2
+    a, b = index_arrays(one), index_arrays(two)
+    assert a.keys() == b.keys()
+    for name, value in a.items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value, b[name]), name
+        else:
+            assert value == b[name], name
+
+
+def test_a_broken_worker_pool_falls_back_to_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    corpus_dir = generate(ROOT / "corpus", tmp_path / "synth", 30)
+
+    def broken(*args: object) -> None:
+        raise BrokenProcessPool("a worker was killed")
+
+    monkeypatch.setattr(parallel_load, "MIN_FILES_FOR_WORKERS", 10)
+    monkeypatch.setattr(parallel_load, "_in_workers", broken)
+    corpus, index = parallel_load.load_and_index(corpus_dir, workers=2)
+    assert len(corpus.articles) == 30 and index.passage_count > 0
+    assert "building in this one" in caplog.text
