@@ -108,7 +108,7 @@ def relevant(index: SearchIndex, article_ids: list[str], terms: list[str], by_id
 def count_relevant(index: SearchIndex, terms: list[str]) -> int:
     sets = []
     for t in terms:
-        term_id = index.term_ids.get(t)
+        term_id = index.term_id(t)
         if term_id is None:
             return 0
         passages, _ = index.postings(term_id)

@@ -117,7 +117,7 @@ def cmd_who(args: argparse.Namespace) -> int:
     people = _people(args)
     matches = people.lookup(args.name)
     if args.json:
-        _print_json({"query": args.name, "matches": [m.person.model_dump(mode="json") for m in matches]})
+        _print_json({"query": args.name, "matches": [m.person.to_json() for m in matches]})
         return 0
     if not matches:
         hint = ", ".join(people.suggest(args.name))
@@ -132,7 +132,7 @@ def cmd_who(args: argparse.Namespace) -> int:
 def cmd_people(args: argparse.Namespace) -> int:
     people = _people(args).people
     if args.json:
-        _print_json({"people": [p.model_dump(mode="json") for p in people]})
+        _print_json({"people": [p.to_json() for p in people]})
         return 0
     for p in people:
         print(f"{p.mentions:>4}  {p.name:<24} {p.role or ''}")

@@ -16,15 +16,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic.dataclasses import dataclass
+from pydantic_core import ArgsKwargs
 
 from bot.text import strip_controls
 
@@ -39,10 +33,12 @@ class CorpusUnavailable(Exception):
     """The corpus directory is missing or unreadable."""
 
 
-class Article(BaseModel):
-    """A clean article, as stored in `corpus/<id>.md`."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    """A clean article, as stored in `corpus/<id>.md`.
 
-    model_config = ConfigDict(frozen=True)
+    A slotted pydantic dataclass rather than a model: the same validation, but ~70 bytes
+    of overhead per article instead of ~1 KB, which at 100k articles is 100 MB."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,119}$")
     title: str = Field(min_length=1, max_length=500)
@@ -57,12 +53,14 @@ class Article(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _pack_paragraphs(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "paragraphs" in data:
-            data = dict(data)
-            paragraphs = [str(p) for p in data.pop("paragraphs")]
+        """`Article(..., paragraphs=[...])` is how articles are made; the body is stored packed."""
+        if isinstance(data, ArgsKwargs) and data.kwargs and "paragraphs" in data.kwargs:
+            kwargs = dict(data.kwargs)
+            paragraphs = [str(p) for p in kwargs.pop("paragraphs")]
             if not paragraphs or not all(p.strip() for p in paragraphs):
                 raise ValueError("paragraphs: at least one non-empty paragraph is needed")
-            data["body_utf8"] = "\n\n".join(paragraphs).encode("utf-8")
+            kwargs["body_utf8"] = "\n\n".join(paragraphs).encode("utf-8")
+            return ArgsKwargs(data.args, kwargs)
         return data
 
     @field_validator("title", "publisher")
@@ -193,7 +191,7 @@ def parse_article(text: str, *, fallback_id: str) -> Article:
         except ValueError:
             raise ValueError(f"bad date {published!r} (want YYYY-MM-DD)") from None
     try:
-        return Article(**{k: v for k, v in meta.items() if k in Article.model_fields}, paragraphs=paragraphs)
+        return Article(**{k: v for k, v in meta.items() if k in Article.__pydantic_fields__}, paragraphs=paragraphs)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "article"

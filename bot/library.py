@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus import Corpus, CorpusUnavailable, corpus_signature
+from bot.memory import release_free_memory
 from bot.parallel_load import load_and_index
 from bot.people import PeopleDirectory, build_directory
 from bot.search import SearchEngine
@@ -149,6 +150,7 @@ class Library:
             return None
         self.current, self.error = snapshot, None
         self._log_loaded(snapshot, "indexed for search")
+        await asyncio.to_thread(release_free_memory)
         return asyncio.create_task(self._finish_people(snapshot), name="people-directory")
 
     async def _finish_people(self, snapshot: Snapshot) -> None:
@@ -156,6 +158,7 @@ class Library:
         if self.current is snapshot:  # not replaced by a newer reload meanwhile
             self.current = complete
             self._log_loaded(complete, "complete")
+            await asyncio.to_thread(release_free_memory)
             await asyncio.to_thread(save_snapshot, self.cache_dir, complete)
 
     def changed(self) -> bool:

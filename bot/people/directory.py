@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -9,7 +10,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus
@@ -22,7 +24,10 @@ MATCH_THRESHOLD = 78.0
 _SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
 
 
-class PersonArticle(BaseModel):
+# Person and PersonArticle are slotted pydantic dataclasses, not models: a large corpus has
+# tens of thousands of people, and a model instance carries ~1 KB of bookkeeping.
+@dataclass(frozen=True, slots=True)
+class PersonArticle:
     article_id: str
     title: str
     url: str | None
@@ -30,16 +35,23 @@ class PersonArticle(BaseModel):
     sentence: str
 
 
-class Person(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Person:
     name: str
     role: str | None = None
     organization: str | None = None
     country: str | None = None
-    aliases: list[str] = []
+    aliases: tuple[str, ...] = ()
     mentions: int = 0
     article_count: int = 0
-    articles: list[PersonArticle] = []  # the newest MAX_ARTICLES_PER_PERSON
-    other_roles: list[str] = []
+    articles: tuple[PersonArticle, ...] = ()  # the newest MAX_ARTICLES_PER_PERSON
+    other_roles: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return _PERSON_JSON.dump_python(self, mode="json")  # type: ignore[no-any-return]
+
+
+_PERSON_JSON = TypeAdapter(Person)
 
 
 class PersonOverride(BaseModel):
@@ -233,13 +245,13 @@ def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list
         role=best.role if best else None,
         organization=best.organization if best else None,
         country=best.country if best else None,
-        aliases=aliases,
+        aliases=tuple(aliases),
         mentions=sum(len(v) for v in hits.values()),
         article_count=len(hits),
-        articles=articles,
-        other_roles=others,
+        articles=tuple(articles),
+        other_roles=tuple(others),
     )
     if override:
         updates = override.model_dump(include={"role", "organization", "country"}, exclude_none=True)
-        person = person.model_copy(update=updates)
+        person = dataclasses.replace(person, **updates)
     return person

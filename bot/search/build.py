@@ -86,7 +86,7 @@ class Tokens:
     end: np.ndarray  # int32
     lengths: np.ndarray  # int64 per passage: how many tokens it has
     terms: np.ndarray  # int32: every passage's term ids, in order
-    titles: list[list[str]]  # per article: its title's terms
+    titles: list[str]  # per article: its title's terms, space-separated (one object, not a list of them)
 
 
 def tokenize_articles(articles: Sequence[Article], progress: Progress | None = None) -> Tokens:
@@ -94,9 +94,9 @@ def tokenize_articles(articles: Sequence[Article], progress: Progress | None = N
     p_article, p_para, p_start, p_end, lengths = (array("i") for _ in range(5))
     term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
     flat = array("i")  # every passage's term ids, in order; C ints, not Python objects
-    titles: list[list[str]] = []
+    titles: list[str] = []
     for a_index, article in enumerate(articles):
-        titles.append(passage_terms(article.title))
+        titles.append(" ".join(passage_terms(article.title)))
         for para_index, paragraph in enumerate(article.paragraphs):
             for start, end in split_passages(paragraph):
                 tokens = passage_terms(paragraph[start:end])
@@ -136,7 +136,7 @@ def merge_tokens(parts: Sequence[Tokens], positions: Sequence[np.ndarray], n_art
     def column(name: str) -> np.ndarray:
         return np.concatenate([np.zeros(0, np.int32), *(getattr(p, name) for p in parts)])[order]
 
-    titles: list[list[str]] = [[] for _ in range(n_articles)]
+    titles = [""] * n_articles
     for part, pos in zip(parts, positions):
         for i, at in enumerate(pos.tolist()):
             if at >= 0:
@@ -155,7 +155,8 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
     n_passages = tokens.article.size
     n_terms = len(tokens.vocab)
     # Renumber terms so ids follow sorted vocabulary order (prefix ranges become id ranges).
-    vocab = sorted(tokens.vocab)
+    # Fresh string objects, side by side in memory: the runs' own copies can then be freed whole.
+    vocab = "\n".join(sorted(tokens.vocab)).split("\n") if n_terms else []
     new_ids = {t: i for i, t in enumerate(vocab)}
     old_to_new = np.fromiter((new_ids[t] for t in tokens.vocab), np.int64, n_terms)
     term_arr = old_to_new[tokens.terms]
@@ -186,7 +187,7 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
     sparse_df[dense_ids] = 0
     offsets = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(sparse_df, out=offsets[1:])
-    title_ids = [sorted({new_ids[t] for t in ts if t in new_ids}) for ts in tokens.titles]
+    title_ids = [sorted({new_ids[t] for t in ts.split() if t in new_ids}) for ts in tokens.titles]
     buckets: dict[tuple[str, int], list[int]] = {}
     for term_id, term in enumerate(vocab):
         buckets.setdefault((_first_key(term), len(term)), []).append(term_id)
@@ -197,7 +198,6 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
         passage_start=tokens.start,
         passage_end=tokens.end,
         vocab=vocab,
-        term_ids=new_ids,
         df=df,
         offsets=offsets,
         post_passage=post_passage[sparse],

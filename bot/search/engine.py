@@ -89,7 +89,7 @@ class SearchEngine:
         if query.until:
             narrow(idx.article_published <= query.until.toordinal())
         for term in query.excluded:
-            term_id = idx.term_ids.get(term)
+            term_id = idx.term_id(term)
             if term_id is not None:
                 passages, _ = idx.postings(term_id)
                 keep = np.ones(len(idx.articles), dtype=bool)

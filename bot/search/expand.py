@@ -86,11 +86,11 @@ def fuzzy_candidates(index: SearchIndex, term: str, budget: int, limit: int) -> 
 
 def expand_term(index: SearchIndex, term: str) -> list[Expansion]:
     expansions: list[Expansion] = []
-    exact = index.term_ids.get(term)
+    exact = index.term_id(term)
     if exact is not None:
         expansions.append(Expansion(exact, term, 1.0, "exact"))
     for variant in _variants(term):
-        variant_id = index.term_ids.get(variant)
+        variant_id = index.term_id(variant)
         if variant_id is not None:
             expansions.append(Expansion(variant_id, variant, VARIANT_WEIGHT, "variant"))
     # A word that is in the vocabulary means what it says; a word that is not may be

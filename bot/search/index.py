@@ -28,8 +28,7 @@ class SearchIndex:
     passage_para: np.ndarray  # int32
     passage_start: np.ndarray  # int32
     passage_end: np.ndarray  # int32
-    vocab: list[str]  # sorted
-    term_ids: dict[str, int]
+    vocab: list[str]  # sorted, so a term's id is found by bisection (a dict would cost 26 MB at 100k)
     df: np.ndarray  # int32 per term: passages containing it
     offsets: np.ndarray  # int64, len(vocab) + 1 (dense terms have no sparse postings)
     post_passage: np.ndarray  # int32
@@ -81,6 +80,10 @@ class SearchIndex:
             hit = self.post_passage[at] == passages
             out[hit] = self.post_impact[at[hit]]
         return out
+
+    def term_id(self, term: str) -> int | None:
+        at = bisect.bisect_left(self.vocab, term)
+        return at if at < len(self.vocab) and self.vocab[at] == term else None
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         lo = bisect.bisect_left(self.vocab, prefix)
