@@ -135,8 +135,8 @@ def test_two_processes_started_at_once_post_once(corpus_copy: Path, tmp_path: Pa
                "TRADEBOT_DB": str(tmp_path / "shared.sqlite3"), "DIGEST_CHANNEL": "C0TRADE",
                "TRADEBOT_CORPUS": str(corpus_copy)}
         cmd = [sys.executable, "-m", "bot", "digest", "--post"]
-        procs = [await asyncio.create_subprocess_exec(*cmd, env=env, stdout=subprocess.PIPE) for _ in range(2)]
-        outputs = [(await p.communicate())[0].decode() for p in procs]
+        procs = [await asyncio.create_subprocess_exec(*cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        outputs = [b"\n".join(await p.communicate()).decode() for p in procs]
         await fake.stop()
         assert all(p.returncode == 0 for p in procs), outputs
         return len([m for m in fake.channels["C0TRADE"].messages if m.get("metadata")])

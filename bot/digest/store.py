@@ -7,8 +7,10 @@ bots started at once still produce one post.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import sqlite3
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -49,9 +51,22 @@ class DigestStore:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(SCHEMA)
+            self._initialise()
+
+    def _initialise(self, attempts: int = 50) -> None:
+        """WAL mode and the schema. When two processes open a new database at once, SQLite can
+        refuse the switch to WAL with "database is locked" without waiting (its busy handler is
+        skipped to avoid a deadlock), so that one case is retried after a short pause."""
+        for attempt in range(attempts):
+            try:
+                self._db.execute("PRAGMA busy_timeout=30000")
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.02 + random.random() * 0.08)
 
     def close(self) -> None:
         with self._lock:
