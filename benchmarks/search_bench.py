@@ -15,6 +15,8 @@ import gc
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,9 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.synth import generate
-from bot.corpus import Corpus, load_corpus
-from bot.library import Snapshot, load_saved, save_snapshot, with_people_added
-from bot.search import SearchEngine, build_index
+from bot.corpus import corpus_signature
+from bot.library import Snapshot, save_snapshot, with_people_added
+from bot.memory import settle_memory
+from bot.parallel_load import MIN_FILES_FOR_WORKERS, load_and_index
+from bot.search import SearchEngine
 from bot.search.build import passage_terms
 from bot.search.expand import typo_budget
 from bot.search.index import SearchIndex
@@ -192,36 +196,43 @@ def tantivy_search(index: SearchIndex, path: Path) -> tuple[Callable[[str], list
     return search, build_s
 
 
-def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, with_naive: bool) -> None:
+def restarted(cache: Path, corpus_dir: Path) -> tuple[float, float]:
+    """Load the saved snapshot in a new process, as a restarted bot does: (seconds, process RSS MB)."""
+    code = ("import sys, time; from pathlib import Path; from bot.library import load_saved; "
+            "from bot.corpus import corpus_signature; from benchmarks.search_bench import rss_mb; "
+            "t = time.perf_counter(); s = load_saved(Path(sys.argv[1]), corpus_signature(Path(sys.argv[2]))); "
+            "assert s is not None; print(time.perf_counter() - t, rss_mb())")
+    out = subprocess.run([sys.executable, "-c", code, str(cache), str(corpus_dir)], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, with_naive: bool,
+               workers: int) -> None:
     corpus_dir = generate(ROOT / "corpus", data_dir / str(size), size)
     gc.collect()
     rss0 = rss_mb()
     t0 = time.perf_counter()
-    corpus: Corpus = load_corpus(corpus_dir)
-    load_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    index = build_index(corpus)
-    index_s = time.perf_counter() - t0
+    corpus, index = load_and_index(corpus_dir, workers=workers)
+    ready_s = time.perf_counter() - t0
     engine = SearchEngine(index)
     rss_search = rss_mb() - rss0
-    from bot.corpus import corpus_signature
-
-    snapshot = Snapshot(corpus, engine, None, corpus_signature(corpus_dir), load_s + index_s)
+    snapshot = Snapshot(corpus, engine, None, corpus_signature(corpus_dir), ready_s)
     t0 = time.perf_counter()
     snapshot = with_people_added(snapshot, corpus_dir)
     people_s = time.perf_counter() - t0
-    rss_all = rss_mb() - rss0
+    settle_memory()
+    rss_all = rss_mb()
     with tempfile.TemporaryDirectory() as cache:
         t0 = time.perf_counter()
         save_snapshot(Path(cache), snapshot)
         save_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        assert load_saved(Path(cache), snapshot.signature) is not None
-        reload_s = time.perf_counter() - t0
+        reload_s, reload_rss = restarted(Path(cache), corpus_dir)
     print(f"\n=== {size:,} articles: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
-    print(f"tradebot: load files {load_s:.1f}s + index {index_s:.1f}s = ready to search in {load_s + index_s:.1f}s; "
-          f"people directory +{people_s:.1f}s; save {save_s:.1f}s; load saved {reload_s:.1f}s; "
-          f"RSS +{rss_search:.0f} MB (search) / +{rss_all:.0f} MB (with people)")
+    processes = workers if size >= MIN_FILES_FOR_WORKERS else 1
+    print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes} processes), RSS +{rss_search:.0f} MB; "
+          f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s; "
+          f"restart from the saved index: ready in {reload_s:.1f}s, process RSS {reload_rss:.0f} MB")
     by_id = {a.id: i for i, a in enumerate(index.articles)}
     queries = make_queries(index, n_queries)
     engine.search(queries[0].text)  # warm-up
@@ -263,10 +274,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("TRADEBOT_BENCH_DATA", "bench-data")))
     parser.add_argument("--no-tantivy", action="store_true")
     parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
+                        help="processes that load and tokenise (the bot's TRADEBOT_BUILD_WORKERS)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; corpus cache in {args.data}/")
     for size in args.sizes:
-        bench_size(size, args.data, args.queries, not args.no_tantivy, not args.no_naive)
+        bench_size(size, args.data, args.queries, not args.no_tantivy, not args.no_naive, args.workers)
 
 
 if __name__ == "__main__":

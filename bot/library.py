@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus import Corpus, CorpusUnavailable, corpus_signature
-from bot.memory import release_free_memory
+from bot.memory import settle_memory
 from bot.parallel_load import load_and_index
 from bot.people import PeopleDirectory, build_directory
 from bot.search import SearchEngine
@@ -28,7 +28,7 @@ from bot.search import SearchEngine
 log = logging.getLogger(__name__)
 
 Signature = tuple[tuple[str, int, int], ...]
-CACHE_VERSION = 4  # bump when Snapshot, SearchIndex or the people models change shape
+CACHE_VERSION = 5  # bump when Snapshot, SearchIndex or the people models change shape
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,7 @@ class Library:
             self.current = build_snapshot(self.corpus_dir, self.progress, workers=self.workers)
             self.error = None
             self._log_loaded(self.current, "loaded")
+            settle_memory()
         except CorpusUnavailable as exc:
             self.current = None
             self.error = str(exc)
@@ -136,6 +137,7 @@ class Library:
             if saved is not None:
                 self.current, self.error = saved, None
                 self._log_loaded(saved, "loaded from the saved index")
+                await asyncio.to_thread(settle_memory)
                 return None
             return await self._rebuild()
         finally:
@@ -150,7 +152,7 @@ class Library:
             return None
         self.current, self.error = snapshot, None
         self._log_loaded(snapshot, "indexed for search")
-        await asyncio.to_thread(release_free_memory)
+        await asyncio.to_thread(settle_memory)
         return asyncio.create_task(self._finish_people(snapshot), name="people-directory")
 
     async def _finish_people(self, snapshot: Snapshot) -> None:
@@ -158,7 +160,7 @@ class Library:
         if self.current is snapshot:  # not replaced by a newer reload meanwhile
             self.current = complete
             self._log_loaded(complete, "complete")
-            await asyncio.to_thread(release_free_memory)
+            await asyncio.to_thread(settle_memory)
             await asyncio.to_thread(save_snapshot, self.cache_dir, complete)
 
     def changed(self) -> bool:

@@ -56,3 +56,15 @@ def test_while_loading_users_are_told_to_wait(corpus_copy: Path) -> None:
     library.load()
     assert not library.loading
     assert "tariffs" in Answerer(library).answer_text("tariffs", user="U1", channel="C1").text.lower()
+
+
+def test_a_snapshot_holds_no_reference_cycles(seed_corpus_dir: Path) -> None:
+    """Frozen snapshots (bot.memory) are only freed if reference counting alone can free them."""
+    import gc
+
+    snapshot = build_snapshot(seed_corpus_dir)
+    snapshot.search.search("tariffs china")
+    snapshot.people.lookup("greer")  # type: ignore[union-attr]
+    gc.collect()
+    del snapshot
+    assert gc.collect() == 0

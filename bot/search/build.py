@@ -177,9 +177,15 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
     tf_f = tf.astype(np.float32)
     impact = idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + K1 * (1.0 - B + B * doc_len[post_passage] / avg_len))
     del tf_f
+    # One byte per posting: the impact in 255 steps of the term's highest (1 at least). Ranking
+    # needs no more precision, and a byte widens to float32 far faster than a float16 does.
+    term_scale = np.ones(n_terms, dtype=np.float32)
+    if impact.size:
+        term_scale = np.maximum(np.maximum.reduceat(impact, offsets[:-1]), 1e-6).astype(np.float32) / 255
+    levels = np.clip(np.rint(impact / term_scale[post_term]), 1, 255).astype(np.uint8)
+    del impact
     dense_ids = np.flatnonzero(df >= max(2, n_passages // DENSE_SHARE))
-    dense, dense_scale, dense_articles = _dense_columns(dense_ids, offsets, post_passage, impact, tokens.article,
-                                                        len(articles))
+    dense, dense_articles = _dense_columns(dense_ids, offsets, post_passage, levels, tokens.article, len(articles))
     is_dense = np.zeros(n_terms, dtype=bool)
     is_dense[dense_ids] = True
     sparse = ~is_dense[post_term]
@@ -201,10 +207,10 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
         df=df,
         offsets=offsets,
         post_passage=post_passage[sparse],
-        post_impact=impact[sparse].astype(np.float16),  # 3 significant digits are plenty to rank by
+        post_level=levels[sparse],
+        term_scale=term_scale,
         dense_row={int(t): row for row, t in enumerate(dense_ids)},
         dense=dense,
-        dense_scale=dense_scale,
         dense_articles=dense_articles,
         tokens=term_arr.astype(np.int32),
         token_offsets=np.concatenate([[0], np.cumsum(tokens.lengths)]).astype(np.int64),
@@ -224,17 +230,14 @@ def _words(words: list[str]) -> np.ndarray:
     return out
 
 
-def _dense_columns(term_ids: np.ndarray, offsets: np.ndarray, passages: np.ndarray, impacts: np.ndarray,
-                   passage_article: np.ndarray, n_articles: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One byte per passage for each term: its impact in 255 steps of its own maximum (1 at least);
-    and one flag per article, so counting the articles a query matches needs no pass over passages."""
+def _dense_columns(term_ids: np.ndarray, offsets: np.ndarray, passages: np.ndarray, levels: np.ndarray,
+                   passage_article: np.ndarray, n_articles: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each term's level in every passage (0: absent); and one flag per article, so counting
+    the articles a query matches needs no pass over passages."""
     dense = np.zeros((term_ids.size, passage_article.size), dtype=np.uint8)
-    scale = np.ones(term_ids.size, dtype=np.float32)
     articles = np.zeros((term_ids.size, n_articles), dtype=bool)
     for row, term_id in enumerate(term_ids.tolist()):
         lo, hi = offsets[term_id], offsets[term_id + 1]
-        values = impacts[lo:hi]
-        scale[row] = max(float(values.max()), 1e-6) / 255.0
-        dense[row, passages[lo:hi]] = np.clip(np.rint(values / scale[row]), 1, 255)
+        dense[row, passages[lo:hi]] = levels[lo:hi]
         articles[row, passage_article[passages[lo:hi]]] = True
-    return dense, scale, articles
+    return dense, articles

@@ -32,10 +32,10 @@ class SearchIndex:
     df: np.ndarray  # int32 per term: passages containing it
     offsets: np.ndarray  # int64, len(vocab) + 1 (dense terms have no sparse postings)
     post_passage: np.ndarray  # int32
-    post_impact: np.ndarray  # float16
+    post_level: np.ndarray  # uint8: impact / term_scale[term], in 255 steps of the term's highest impact
+    term_scale: np.ndarray  # float32 per term
     dense_row: dict[int, int]  # term id -> row of `dense`, for terms in many passages
-    dense: np.ndarray  # uint8 (rows, passage_count): impact / dense_scale[row], 0 = absent
-    dense_scale: np.ndarray  # float32 per row
+    dense: np.ndarray  # uint8 (rows, passage_count): the term's level in each passage, 0 = absent
     dense_articles: np.ndarray  # bool (rows, article count): which articles hold the term
     tokens: np.ndarray  # int32: every passage's term ids in order (positions, for phrases and proximity)
     token_offsets: np.ndarray  # int64, passage_count + 1
@@ -58,27 +58,33 @@ class SearchIndex:
     def article_count(self) -> int:
         return len(self.articles)
 
-    def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """Passages holding the term (ascending) and its impacts there."""
+    def levels(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Passages holding the term (ascending) and its one-byte impact levels there."""
         row = self.dense_row.get(term_id)
         if row is not None:
             passages = np.flatnonzero(self.dense[row] > 0).astype(np.int32)
-            return passages, self.dense[row][passages] * self.dense_scale[row]
+            return passages, self.dense[row][passages]
         lo, hi = self.offsets[term_id], self.offsets[term_id + 1]
-        return self.post_passage[lo:hi], self.post_impact[lo:hi]
+        return self.post_passage[lo:hi], self.post_level[lo:hi]
+
+    def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Passages holding the term (ascending) and its BM25 impacts there."""
+        passages, levels = self.levels(term_id)
+        return passages, levels * self.term_scale[term_id]
 
     def impacts_at(self, term_id: int, passages: np.ndarray) -> np.ndarray:
         """The term's impact in each of the (ascending) passages; 0 where it is absent."""
+        scale = self.term_scale[term_id]
         row = self.dense_row.get(term_id)
         if row is not None:
-            return self.dense[row][passages] * self.dense_scale[row]
+            return self.dense[row][passages] * scale
         lo, hi = self.offsets[term_id], self.offsets[term_id + 1]
         out = np.zeros(passages.size, dtype=np.float32)
         if hi > lo:
             at = lo + np.searchsorted(self.post_passage[lo:hi], passages)
             at = np.minimum(at, hi - 1)
             hit = self.post_passage[at] == passages
-            out[hit] = self.post_impact[at[hit]]
+            out[hit] = self.post_level[at[hit]] * scale
         return out
 
     def term_id(self, term: str) -> int | None:
