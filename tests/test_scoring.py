@@ -90,3 +90,23 @@ def test_filters_narrow_both_strategies_alike(index: SearchIndex, monkeypatch: p
     assert probed is not None and mask[index.passage_article[probed.passages]].all()
     best = scanned.key >= len(groups) * scoring.TIER
     assert np.allclose(np.sort(probed.key), np.sort(scanned.key[best]), rtol=1e-4)
+
+
+@pytest.mark.parametrize("share", [0.0005, 0.01, 0.3, 1.0])
+def test_top_keys_is_exact_whichever_way_it_selects(share: float) -> None:
+    rng = np.random.default_rng(7)
+    key = np.zeros(300_000, dtype=np.float32)
+    hit = rng.random(key.size) < share
+    key[hit] = rng.integers(1, 4, hit.sum()) * scoring.TIER + rng.random(hit.sum()).astype(np.float32)
+    key[hit & (rng.random(key.size) < 0.2)] = 2 * scoring.TIER + 0.5  # many ties
+    found_key, found = scoring.top_keys(key, 120)
+    expected = np.sort(key[key > 0])[::-1][:120]
+    assert np.array_equal(np.sort(found_key)[::-1], expected)
+    assert np.array_equal(key[found], found_key) and np.unique(found).size == found.size
+
+
+def test_top_keys_recovers_when_the_sampled_threshold_is_too_high() -> None:
+    key = np.zeros(300_000, dtype=np.float32)
+    key[::64][:500] = np.arange(1, 501, dtype=np.float32)  # every positive key falls in the sample
+    found_key, _ = scoring.top_keys(key, 120)
+    assert np.array_equal(np.sort(found_key)[::-1], np.arange(500, 380, -1, dtype=np.float32))

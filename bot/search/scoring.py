@@ -127,16 +127,36 @@ def scan(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray | Non
                 _add(idx, option, scores, has_term, articles)
             matched += has_term > 0
     if mask is not None:
-        matched *= mask[idx.passage_article]
+        keep = mask[idx.passage_article]
+        matched *= keep
+        scores *= keep
         articles &= mask
-    best = int(matched.max()) if n else 0
-    if best == 0:
+    if n == 0 or not matched.any():
         return NOTHING
-    passages = np.flatnonzero(matched == best)
-    if passages.size < want:  # too few passages match the most terms: take the next tiers too
-        passages = np.flatnonzero(matched > 0)
-    key, passages = keep_best(matched[passages] * np.float32(TIER) + scores[passages], passages, want)
+    key = matched * np.float32(TIER) + scores  # 0 where nothing matched
+    key, passages = top_keys(key, want)
     return Candidates(key, passages, int(np.count_nonzero(articles)))
+
+
+def top_keys(key: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `want` largest positive keys and their positions, exactly.
+
+    Selecting the matching positions first (`np.flatnonzero(key > 0)`) costs ~1 ms at
+    650k passages: scattered hits defeat branch prediction. So a threshold is guessed
+    from every 64th key, set low enough that the keys above it should number a few
+    times `want`; those few are selected instead. If too few clear it, the guess was
+    high and the plain way is taken; the result is the same either way.
+    """
+    step = 64
+    if key.size >= 64 * want:
+        sample = np.sort(key[::step])  # (np.partition is slower here: most keys are 0)
+        threshold = sample[sample.size - (2 * want // step + 8)]
+        if threshold > 0:
+            found = np.flatnonzero(key >= threshold)
+            if found.size >= want:
+                return keep_best(key[found], found, want)
+    found = np.flatnonzero(key > 0)
+    return keep_best(key[found], found, want)
 
 
 def _add(idx: SearchIndex, option: Expansion, scores: np.ndarray, counts: np.ndarray, articles: np.ndarray) -> None:
