@@ -22,12 +22,13 @@ from bot.search.index import SearchIndex
 
 TIER = 1000.0  # score distance between "matches k terms" and "matches k+1 terms"
 # Rough cost, in nanoseconds per element on a 2-core machine, of the numpy operations each
-# way needs; only their ratios matter. Measured with benchmarks/search_bench.py's corpus.
-_GATHER_DENSE = 6.0  # read a dense column at a passage, weigh and count it
-_SEARCH_SPARSE = 18.0  # binary-search a sparse posting list for a passage, weigh and count it
-_SCAN_PASSAGE = 1.5  # zero, compare and select over every passage
-_SCAN_DENSE = 0.5  # add one dense column, per passage
-_SCATTER = 10.0  # scatter one sparse posting
+# way needs; only their ratios matter. Fitted to timings of both ways on the benchmark corpus.
+_GATHER_DENSE = 11.0  # probe: read a dense column at a passage, weigh and count it
+_SEARCH_SPARSE = 25.0  # probe: binary-search a sparse posting list for a passage, weigh and count it
+_MARK_DENSE = 1.2  # probe: list the passages of a dense rarest term, per passage in the corpus
+_SCAN_PASSAGE = 0.35  # scan: zero, combine and select, per passage in the corpus
+_SCAN_DENSE = 0.4  # scan: add one dense column, per passage in the corpus
+_SCATTER = 8.0  # scan: add one sparse posting
 
 
 class Candidates(NamedTuple):
@@ -50,9 +51,10 @@ def _postings_size(idx: SearchIndex, options: list[Expansion]) -> int:
     return sum(int(idx.df[o.term_id]) for o in options)
 
 
-def _probe_cost(idx: SearchIndex, groups: list[list[Expansion]], base: int) -> float:
+def _probe_cost(idx: SearchIndex, groups: list[list[Expansion]], rarest: list[Expansion], base: int) -> float:
     per_passage = sum(_GATHER_DENSE if o.term_id in idx.dense_row else _SEARCH_SPARSE for g in groups for o in g)
-    return base * per_passage + idx.passage_count * _SCAN_DENSE
+    listing = idx.passage_count * _MARK_DENSE if any(o.term_id in idx.dense_row for o in rarest) else 0.0
+    return base * per_passage + listing
 
 
 def _scan_cost(idx: SearchIndex, groups: list[list[Expansion]]) -> float:
@@ -88,7 +90,7 @@ def probe(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray | No
         return None
     sizes = [_postings_size(idx, g) for g in groups]
     rarest = groups[int(np.argmin(sizes))]
-    if _probe_cost(idx, groups, min(sizes)) >= _scan_cost(idx, groups):
+    if _probe_cost(idx, groups, rarest, min(sizes)) >= _scan_cost(idx, groups):
         return None
     base = _passages_of(idx, rarest)
     scores = np.zeros(base.size, dtype=np.float32)
