@@ -5,7 +5,9 @@
 For each size: build time, saved-index load time, resident memory, p50/p95/p99 query
 latency over a mix where half the queries carry a typo, and precision@5 (the share
 of the top 5 articles that contain every intended query term). Ratios are against
-tradebot measured in the same run, since the machine is shared and noisy.
+tradebot measured in the same run, since the machine is shared and noisy; tradebot and
+tantivy take turns on each query (`--rounds` times over the mix) so that a burst of
+load from neighbours hits both alike.
 """
 
 from __future__ import annotations
@@ -120,24 +122,49 @@ def count_relevant(index: SearchIndex, terms: list[str]) -> int:
     return len(set.intersection(*sets))
 
 
+def _score(result: Result, query: Query, ids: list[str], index: SearchIndex, by_id: dict[str, int]) -> None:
+    expected = min(5, count_relevant(index, query.intended))
+    if expected:
+        p = relevant(index, ids, query.intended, by_id) / expected
+        result.precision.append(p)
+        if query.typo:
+            result.typo_precision.append(p)
+
+
 def run_engine(name: str, search: Callable[[str], list[str]], queries: list[Query], index: SearchIndex,
                by_id: dict[str, int], limit_s: float | None = None) -> Result:
+    """One engine alone, stopping once a query takes over `limit_s` (the naive design)."""
     result = Result(name)
     for query in queries:
         t0 = time.perf_counter()
         ids = search(query.text)[:5]
         elapsed = time.perf_counter() - t0
         result.latencies_ms.append(elapsed * 1000)
-        expected = min(5, count_relevant(index, query.intended))
-        if expected:
-            p = relevant(index, ids, query.intended, by_id) / expected
-            result.precision.append(p)
-            if query.typo:
-                result.typo_precision.append(p)
+        _score(result, query, ids, index, by_id)
         if limit_s is not None and elapsed > limit_s:
             result.note = f"stopped after {len(result.latencies_ms)} queries: one took {elapsed:.1f}s"
             break
     return result
+
+
+def run_interleaved(searches: dict[str, Callable[[str], list[str]]], queries: list[Query], index: SearchIndex,
+                    by_id: dict[str, int], rounds: int) -> list[Result]:
+    """Engines take turns on each query (first turn alternating), `rounds` times over the mix:
+    a burst of load from the machine's neighbours then hits them alike, and ratios stay fair."""
+    results = {name: Result(name) for name in searches}
+    names = list(searches)
+    for name in names:
+        searches[name](queries[0].text)  # warm-up
+    for round_no in range(rounds):
+        for q_no, query in enumerate(queries):
+            order = names if (q_no + round_no) % 2 == 0 else names[::-1]
+            for name in order:
+                t0 = time.perf_counter()
+                ids = searches[name](query.text)[:5]
+                results[name].latencies_ms.append((time.perf_counter() - t0) * 1000)
+                if round_no == 0:
+                    _score(results[name], query, ids, index, by_id)
+    return list(results.values())
 
 
 def naive_search(index: SearchIndex) -> Callable[[str], list[str]]:
@@ -208,7 +235,7 @@ def restarted(cache: Path, corpus_dir: Path) -> tuple[float, float]:
 
 
 def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, with_naive: bool,
-               workers: int) -> None:
+               workers: int, rounds: int) -> None:
     corpus_dir = generate(ROOT / "corpus", data_dir / str(size), size)
     gc.collect()
     rss0 = rss_mb()
@@ -235,8 +262,21 @@ def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, wi
           f"restart from the saved index: ready in {reload_s:.1f}s, process RSS {reload_rss:.0f} MB")
     by_id = {a.id: i for i, a in enumerate(index.articles)}
     queries = make_queries(index, n_queries)
-    engine.search(queries[0].text)  # warm-up
-    results = [run_engine("tradebot", lambda q: [h.article_id for h in engine.search(q).results], queries, index, by_id)]
+    searches: dict[str, Callable[[str], list[str]]] = {
+        "tradebot": lambda q: [h.article_id for h in engine.search(q).results]}
+    notes: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tdir:
+        if with_tantivy:
+            try:
+                searches["tantivy"], build_s = tantivy_search(index, Path(tdir))
+                notes["tantivy"] = f"index build {build_s:.1f}s"
+            except ImportError:
+                notes["tantivy"] = "skipped: pip install -e '.[bench]'"
+        results = run_interleaved(searches, queries, index, by_id, rounds)
+    for result in results:
+        result.note = notes.get(result.name, "")
+    if with_tantivy and "tantivy" not in searches:
+        results.append(Result("tantivy", note=notes["tantivy"]))
     if with_naive:
         search = naive_search(index)
         t0 = time.perf_counter()
@@ -246,15 +286,6 @@ def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, wi
             results.append(Result("naive", note=f"skipped: one query took {first:.1f}s (> {NAIVE_BUDGET_S:.0f}s)"))
         else:
             results.append(run_engine("naive", search, queries[: max(20, n_queries // 5)], index, by_id, NAIVE_BUDGET_S))
-    if with_tantivy:
-        try:
-            with tempfile.TemporaryDirectory() as tdir:
-                search, build_s = tantivy_search(index, Path(tdir))
-                result = run_engine("tantivy", search, queries, index, by_id)
-                result.note = f"index build {build_s:.1f}s"
-                results.append(result)
-        except ImportError:
-            results.append(Result("tantivy", note="skipped: pip install -e '.[bench]'"))
     base = results[0]
     print(f"{'engine':<9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99 vs tradebot':>16} "
           f"{'P@5 all':>8} {'P@5 typo':>9}  note")
@@ -271,6 +302,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="times over the query mix (latency samples)")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("TRADEBOT_BENCH_DATA", "bench-data")))
     parser.add_argument("--no-tantivy", action="store_true")
     parser.add_argument("--no-naive", action="store_true")
@@ -279,7 +311,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; corpus cache in {args.data}/")
     for size in args.sizes:
-        bench_size(size, args.data, args.queries, not args.no_tantivy, not args.no_naive, args.workers)
+        bench_size(size, args.data, args.queries, not args.no_tantivy, not args.no_naive, args.workers, args.rounds)
 
 
 if __name__ == "__main__":

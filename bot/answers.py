@@ -11,17 +11,7 @@ from typing import Protocol
 from bot import blocks, views
 from bot.blocks import Message
 from bot.commands import (
-    Command,
-    DigestStatus,
-    Help,
-    Latest,
-    Search,
-    Sources,
-    Unwatch,
-    Watch,
-    Watching,
-    Who,
-    parse_command,
+    Command, DigestStatus, Help, Latest, Search, Sources, Unwatch, Watch, Watching, Who, parse_command,
 )
 from bot.library import Library
 from bot.mrkdwn import escape, truncate

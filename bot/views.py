@@ -7,15 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
 
 from bot.blocks import (
-    ACTION_MODAL_PAGE,
-    MAX_VIEW_BLOCKS,
-    SECTION_CHARS,
-    article_list_blocks,
-    button,
-    context,
-    fit,
-    header,
-    section,
+    ACTION_MODAL_PAGE, MAX_VIEW_BLOCKS, SECTION_CHARS, article_list_blocks, button, context, fit, header, section,
 )
 from bot.commands import SUBCOMMANDS
 from bot.corpus import Article
