@@ -74,3 +74,28 @@ def test_a_broken_worker_pool_falls_back_to_one_process(tmp_path: Path, monkeypa
     corpus, index = parallel_load.load_and_index(corpus_dir, workers=2)
     assert len(corpus.articles) == 30 and index.passage_count > 0
     assert "building in this one" in caplog.text
+
+
+def test_letter_masks_match_one_at_a_time() -> None:
+    from bot.search.build import letter_masks
+    from bot.search.index import letter_mask
+
+    terms = ["tariff", "bessent", "145", "2.25", "rock'n'roll", "café", "中国", "a", "usd", "zz9x"]
+    assert letter_masks(terms).tolist() == [letter_mask(t) for t in terms]
+
+
+def test_postings_agree_with_the_token_stream(tmp_path: Path) -> None:
+    from bot.search import build_index
+
+    index = build_index(load_corpus(generate(ROOT / "corpus", tmp_path / "synth", 120)))
+    from_tokens = [set(index.tokens[index.token_offsets[p] : index.token_offsets[p + 1]].tolist())
+                   for p in range(index.passage_count)]
+    from_postings: list[set[int]] = [set() for _ in range(index.passage_count)]
+    for term_id in range(len(index.vocab)):
+        passages, levels = index.levels(term_id)
+        assert passages.size == index.df[term_id] and (levels > 0).all()
+        assert np.all(np.diff(passages) > 0)
+        for p in passages.tolist():
+            from_postings[p].add(term_id)
+    assert from_postings == from_tokens
+    assert 0 < len(index.dense_row) and index.vocab == sorted(index.vocab)

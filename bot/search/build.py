@@ -160,17 +160,22 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
     new_ids = {t: i for i, t in enumerate(vocab)}
     old_to_new = np.fromiter((new_ids[t] for t in tokens.vocab), np.int64, n_terms)
     term_arr = old_to_new[tokens.terms]
-    keys = term_arr * max(n_passages, 1) + np.repeat(np.arange(n_passages, dtype=np.int64), tokens.lengths)
-    keys.sort()  # (np.unique would too, several times slower)
-    first = np.flatnonzero(np.diff(keys, prepend=-1))
-    tf = np.diff(first, append=keys.size)
+    width = max(n_passages, 1)
+    keys = term_arr * width + np.repeat(np.arange(n_passages, dtype=np.int64), tokens.lengths)
+    keys.sort()  # by term, then passage (np.unique would sort too, several times slower)
+    first = np.flatnonzero(keys[1:] != keys[:-1]) + 1 if keys.size else np.zeros(0, np.int64)
+    first = np.concatenate([np.zeros(min(keys.size, 1), np.int64), first])
+    tf = np.empty_like(first)  # run lengths (np.diff with append= would copy 27M keys first)
+    np.subtract(first[1:], first[:-1], out=tf[:-1])
+    tf[-1:] = keys.size - first[-1:]
     unique_keys = keys[first]
-    del keys
-    post_term = unique_keys // max(n_passages, 1)
-    post_passage = (unique_keys % max(n_passages, 1)).astype(np.int32)
-    df = np.bincount(post_term, minlength=n_terms).astype(np.int32)
-    offsets = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(df, out=offsets[1:])
+    del keys, first
+    # Each term's postings start where its keys do; no 64-bit division (slow) is needed.
+    offsets = np.searchsorted(unique_keys, np.arange(n_terms + 1, dtype=np.int64) * width)
+    df = np.diff(offsets).astype(np.int32)
+    post_term = np.repeat(np.arange(n_terms, dtype=np.int32), df)
+    post_passage = (unique_keys % width).astype(np.int32)
+    del unique_keys
     doc_len = tokens.lengths.astype(np.float32)
     avg_len = float(doc_len.mean()) if n_passages else 1.0
     idf = np.log(1.0 + (n_passages - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -193,7 +198,8 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
     sparse_df[dense_ids] = 0
     offsets = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(sparse_df, out=offsets[1:])
-    title_ids = [sorted({new_ids[t] for t in ts.split() if t in new_ids}) for ts in tokens.titles]
+    title_tokens, title_offsets = _title_ids(tokens.titles, new_ids)
+    masks = letter_masks(vocab)
     buckets: dict[tuple[str, int], list[int]] = {}
     for term_id, term in enumerate(vocab):
         buckets.setdefault((_first_key(term), len(term)), []).append(term_id)
@@ -214,13 +220,39 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
         dense_articles=dense_articles,
         tokens=term_arr.astype(np.int32),
         token_offsets=np.concatenate([[0], np.cumsum(tokens.lengths)]).astype(np.int64),
-        title_tokens=np.asarray([t for ts in title_ids for t in ts], dtype=np.int32),
-        title_offsets=np.concatenate([[0], np.cumsum([len(ts) for ts in title_ids], dtype=np.int64)]),
+        title_tokens=title_tokens,
+        title_offsets=title_offsets,
         article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
-        buckets={k: (_words([vocab[i] for i in ids]), np.asarray(ids, dtype=np.int32),
-                     np.asarray([letter_mask(vocab[i]) for i in ids], dtype=np.uint32))
+        buckets={k: (_words([vocab[i] for i in ids]), np.asarray(ids, dtype=np.int32), masks[ids])
                  for k, ids in buckets.items()},
     )
+
+
+def _title_ids(titles: list[str], term_ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each article's distinct title terms that are in the vocabulary, as sorted ids (CSR)."""
+    words = [title.split() for title in titles]
+    ids = np.fromiter((term_ids.get(w, -1) for ws in words for w in ws), np.int64)
+    owner = np.repeat(np.arange(len(titles), dtype=np.int64), [len(ws) for ws in words])
+    pairs = np.sort(owner[ids >= 0] * max(len(term_ids), 1) + ids[ids >= 0])
+    pairs = pairs[np.diff(pairs, prepend=-1) != 0]
+    counts = np.bincount(pairs // max(len(term_ids), 1), minlength=len(titles))
+    return (pairs % max(len(term_ids), 1)).astype(np.int32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def letter_masks(terms: list[str]) -> np.ndarray:
+    """`letter_mask` of every term; the ASCII ones (nearly all) in one numpy pass."""
+    masks = np.zeros(len(terms), dtype=np.uint32)
+    plain = [i for i, t in enumerate(terms) if t.isascii() and t]
+    if plain:
+        chars = np.frombuffer("".join(terms[i] for i in plain).encode("ascii"), dtype=np.uint8).astype(np.uint32)
+        shift = np.where((chars >= 97) & (chars <= 122), chars - 97, np.where((chars >= 48) & (chars <= 57), 26,
+                                                                                27 + chars % 5))
+        starts = np.concatenate([[0], np.cumsum([len(terms[i]) for i in plain])[:-1]])
+        masks[plain] = np.bitwise_or.reduceat(np.left_shift(np.uint32(1), shift.astype(np.uint32)), starts)
+    for i, term in enumerate(terms):
+        if not (term.isascii() and term):
+            masks[i] = letter_mask(term)
+    return masks
 
 
 def _words(words: list[str]) -> np.ndarray:
