@@ -99,3 +99,17 @@ def test_postings_agree_with_the_token_stream(tmp_path: Path) -> None:
             from_postings[p].add(term_id)
     assert from_postings == from_tokens
     assert 0 < len(index.dense_row) and index.vocab == sorted(index.vocab)
+
+
+def test_tokens_survive_the_trip_from_a_worker() -> None:
+    import pickle
+
+    from bot.corpus import Article
+    from bot.search.build import tokenize_articles
+
+    untitled = Article(id="dash", title="—", publisher="Wire", published="2025-07-01", paragraphs=("Tariffs rose.",))
+    for articles in ([], [untitled], [untitled, untitled]):
+        tokens = tokenize_articles(articles)
+        back = pickle.loads(pickle.dumps(tokens))
+        assert (back.vocab, back.titles) == (tokens.vocab, tokens.titles) and back.titles == [""] * len(articles)
+        assert np.array_equal(back.terms, tokens.terms)

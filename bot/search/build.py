@@ -12,6 +12,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from itertools import count
 
 import numpy as np
@@ -87,6 +88,18 @@ class Tokens:
     lengths: np.ndarray  # int64 per passage: how many tokens it has
     terms: np.ndarray  # int32: every passage's term ids, in order
     titles: list[str]  # per article: its title's terms, space-separated (one object, not a list of them)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Sent from a worker process: tens of thousands of short strings pickle (and unpickle)
+        far faster as one joined string. Terms and titles never hold a newline."""
+        return {**self.__dict__, "vocab": (len(self.vocab), "\n".join(self.vocab)),
+                "titles": (len(self.titles), "\n".join(self.titles))}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in ("vocab", "titles"):
+            count, joined = state[name]
+            state[name] = joined.split("\n") if count else []  # ("" is one empty title)
+        self.__dict__.update(state)
 
 
 def tokenize_articles(articles: Sequence[Article], progress: Progress | None = None) -> Tokens:
