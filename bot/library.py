@@ -160,8 +160,8 @@ class Library:
         if self.current is snapshot:  # not replaced by a newer reload meanwhile
             self.current = complete
             self._log_loaded(complete, "complete")
-            await asyncio.to_thread(settle_memory)
             await asyncio.to_thread(save_snapshot, self.cache_dir, complete)
+            await asyncio.to_thread(settle_memory)  # after saving: pickling has its own garbage
 
     def changed(self) -> bool:
         signature = corpus_signature(self.corpus_dir)

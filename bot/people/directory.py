@@ -160,7 +160,8 @@ def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> Peopl
     overridden = {a for o in overrides.people for a in o.aliases}
     aliases = {n: [a for a in al if len(owners[a]) == 1 or a in overridden] for n, al in aliases.items()}
     hits = _find_sentences(corpus, aliases)
-    people = [_describe(name, roles.get(name, []), aliases[name], hits.get(name, {}), by_name.get(name), corpus)
+    people = [_describe(name, roles.get(name, []), aliases[name], hits.get(name) or _Mentions(), by_name.get(name),
+                        corpus)
               for name in names]
     people = [p for p in people if p.mentions > 0 or p.name in by_name]
     people.sort(key=lambda p: (-p.mentions, p.name))
@@ -192,8 +193,34 @@ def _sentence_spans(paragraph: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
-    """name -> article id -> the sentences that mention the person (by full name or alias).
+class _Mentions:
+    """What the corpus says about one person, gathered newest article first: counts, and one
+    sentence to show from each of the newest articles (not every sentence: at 100k articles
+    that would be hundreds of megabytes held until the directory is built)."""
+
+    __slots__ = ("mentions", "article_count", "sentences", "_last")
+
+    def __init__(self) -> None:
+        self.mentions = 0
+        self.article_count = 0
+        self.sentences: dict[str, str] = {}  # article id -> sentence; a quote or speech verb is preferred
+        self._last = ""
+
+    def add(self, article_id: str, sentence: str) -> None:
+        self.mentions += 1
+        if article_id != self._last:
+            self._last = article_id
+            self.article_count += 1
+        shown = self.sentences.get(article_id)
+        if shown is None:
+            if len(self.sentences) < MAX_ARTICLES_PER_PERSON:
+                self.sentences[article_id] = sentence
+        elif not _SPEECH_RE.search(shown) and _SPEECH_RE.search(sentence):
+            self.sentences[article_id] = sentence
+
+
+def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, _Mentions]:
+    """name -> where the person is mentioned (by full name or alias).
 
     Names are looked up by the runs of capitalised words in a paragraph (one dict
     lookup per word, pair and triple), so the cost follows the text, not people x articles."""
@@ -203,8 +230,8 @@ def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, 
         for alias in alias_list:
             if len(alias) >= 3:
                 phrase_to_name.setdefault(alias, name)
-    hits: dict[str, dict[str, list[str]]] = defaultdict(dict)
-    for article in corpus.articles:
+    hits: dict[str, _Mentions] = defaultdict(_Mentions)
+    for article in corpus.articles:  # newest first
         for paragraph in article.paragraphs:
             found: list[tuple[int, str]] = []
             for run in _CAPRUN_RE.finditer(paragraph):
@@ -224,20 +251,17 @@ def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, 
                 if (name, k) not in seen:
                     seen.add((name, k))
                     a, b = spans[k]
-                    hits[name].setdefault(article.id, []).append(paragraph[a:b])
+                    hits[name].add(article.id, paragraph[a:b])
     return hits
 
 
 def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list[str],
-              hits: dict[str, list[str]], override: PersonOverride | None, corpus: Corpus) -> Person:
+              hits: _Mentions, override: PersonOverride | None, corpus: Corpus) -> Person:
     best, others = _pick_role(roles)
     articles: list[PersonArticle] = []
-    newest = sorted(hits, key=lambda a: corpus.get(a).published, reverse=True)  # type: ignore[union-attr]
-    for article_id in newest[:MAX_ARTICLES_PER_PERSON]:
+    for article_id, sentence in hits.sentences.items():  # newest first, as the corpus is
         article = corpus.get(article_id)
         assert article is not None
-        sentences = hits[article_id]
-        sentence = next((s for s in sentences if _SPEECH_RE.search(s)), sentences[0])
         articles.append(PersonArticle(article_id=article.id, title=article.title, url=article.url,
                                       published=article.published, sentence=sentence))
     person = Person(
@@ -246,8 +270,8 @@ def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list
         organization=best.organization if best else None,
         country=best.country if best else None,
         aliases=tuple(aliases),
-        mentions=sum(len(v) for v in hits.values()),
-        article_count=len(hits),
+        mentions=hits.mentions,
+        article_count=hits.article_count,
         articles=tuple(articles),
         other_roles=tuple(others),
     )
