@@ -132,9 +132,9 @@ def canonical_url(url: str) -> str:
                        parts.netloc.lower().removeprefix("www."), path.lower(), urlencode(sorted(query)), ""))
 
 
-def text_fingerprint(paragraphs: tuple[str, ...] | list[str]) -> str:
-    normalized = " ".join(" ".join(paragraphs).casefold().split())
-    return hashlib.sha256(normalized.encode()).hexdigest()
+def text_fingerprint(text: str) -> str:
+    """The same for texts that differ only in case and whitespace (paragraph breaks included)."""
+    return hashlib.blake2b(" ".join(text.casefold().split()).encode(), digest_size=16).hexdigest()
 
 
 def render_article(article: Article) -> str:
@@ -222,7 +222,7 @@ IdentityKeys = tuple[str, str | None, str]  # id, canonical URL, text fingerprin
 
 def identity_keys(article: Article) -> IdentityKeys:
     """What makes two articles the same one (computed where the article is loaded)."""
-    return article.id, canonical_url(article.url) if article.url else None, text_fingerprint(article.paragraphs)
+    return article.id, canonical_url(article.url) if article.url else None, text_fingerprint(article.body)
 
 
 class Deduplicator:
