@@ -256,8 +256,8 @@ def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, wi
         save_s = time.perf_counter() - t0
         reload_s, reload_rss = restarted(Path(cache), corpus_dir)
     print(f"\n=== {size:,} articles: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
-    processes = workers if size >= MIN_FILES_FOR_WORKERS else 1
-    print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes} processes), RSS +{rss_search:.0f} MB; "
+    processes = f"{workers} processes" if workers > 1 and size >= MIN_FILES_FOR_WORKERS else "1 process"
+    print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes}), RSS +{rss_search:.0f} MB; "
           f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s; "
           f"restart from the saved index: ready in {reload_s:.1f}s, process RSS {reload_rss:.0f} MB")
     by_id = {a.id: i for i, a in enumerate(index.articles)}
