@@ -77,7 +77,8 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int) -> t
         futures = [pool.submit(_load_chunk, run) for run in runs]
         done = 0
         for future in as_completed(futures):
-            done += len(future.result().names) + len(future.result().skipped)
+            finished = future.result()
+            done += len(finished.names) + len(finished.skipped)
             if progress:
                 progress(done, len(paths))
         chunks = [f.result() for f in futures]

@@ -19,7 +19,7 @@ import numpy as np
 
 from bot.corpus import Article, Corpus
 from bot.progress import Progress
-from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask
+from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask, sorted_unique
 from bot.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
 
 K1 = 1.2
@@ -246,8 +246,7 @@ def _title_ids(titles: list[str], term_ids: dict[str, int]) -> tuple[np.ndarray,
     words = [title.split() for title in titles]
     ids = np.fromiter((term_ids.get(w, -1) for ws in words for w in ws), np.int64)
     owner = np.repeat(np.arange(len(titles), dtype=np.int64), [len(ws) for ws in words])
-    pairs = np.sort(owner[ids >= 0] * max(len(term_ids), 1) + ids[ids >= 0])
-    pairs = pairs[np.diff(pairs, prepend=-1) != 0]
+    pairs = sorted_unique(owner[ids >= 0] * max(len(term_ids), 1) + ids[ids >= 0])
     counts = np.bincount(pairs // max(len(term_ids), 1), minlength=len(titles))
     return (pairs % max(len(term_ids), 1)).astype(np.int32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 

@@ -138,14 +138,15 @@ class SearchEngine:
         # With phrases the re-rank filters the candidates; only what survives it is counted.
         response.total = len(best_per_article) if query.phrases else max(found.total, len(best_per_article))
         page = list(best_per_article.values())[offset : offset + limit]
-        response.results = [self._hit(passage, score, expansions) for score, passage in page]
+        matched = {e.term for opts in expansions.values() for e in opts}
+        response.results = [self._hit(passage, score, matched) for score, passage in page]
         return response
 
-    def _hit(self, passage: int, score: float, expansions: dict[str, list[Expansion]]) -> SearchHit:
+    def _hit(self, passage: int, score: float, matched: set[str]) -> SearchHit:
         idx = self.index
         article = idx.articles[idx.passage_article[passage]]
         text = idx.passage_text(passage)
-        snippet, spans = make_snippet(text, {e.term for opts in expansions.values() for e in opts})
+        snippet, spans = make_snippet(text, matched)
         return SearchHit(
             article_id=article.id, title=article.title, publisher=article.publisher, url=article.url,
             published=article.published, snippet=snippet, highlights=spans, passage=text, score=round(score, 4),

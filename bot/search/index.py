@@ -114,6 +114,12 @@ def flat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (ends - lengths), lengths) + np.arange(int(ends[-1]) if ends.size else 0)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for integers, by sorting: several times faster than its hashing on large arrays."""
+    values = np.sort(values)
+    return values[np.diff(values, prepend=values[:1] - 1) != 0] if values.size else values
+
+
 def letter_mask(term: str) -> int:
     """Which letters a term holds, as bits. One edit changes at most two bits, so terms whose
     masks differ in more than 2k bits are more than k edits apart: a cheap filter before rapidfuzz."""

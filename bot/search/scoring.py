@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bot.search.expand import Expansion
-from bot.search.index import SearchIndex
+from bot.search.index import SearchIndex, sorted_unique
 
 TIER = 1000.0  # score distance between "matches k terms" and "matches k+1 terms"
 # Rough cost, in nanoseconds per element on a 2-core machine, of the numpy operations each
@@ -67,8 +67,7 @@ def _scan_cost(idx: SearchIndex, groups: list[list[Expansion]]) -> float:
 def _passages_of(idx: SearchIndex, options: list[Expansion]) -> np.ndarray:
     """Ascending passages holding any of the options (tariff or tariffs), each once."""
     if not any(o.term_id in idx.dense_row for o in options):
-        found = np.sort(np.concatenate([idx.postings(o.term_id)[0] for o in options]))
-        return found[np.diff(found, prepend=-1) != 0]
+        return sorted_unique(np.concatenate([idx.postings(o.term_id)[0] for o in options]))
     present = np.zeros(idx.passage_count, dtype=bool)
     for option in options:
         row = idx.dense_row.get(option.term_id)
