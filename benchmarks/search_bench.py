@@ -117,7 +117,7 @@ def count_relevant(index: SearchIndex, terms: list[str]) -> int:
         term_id = index.term_id(t)
         if term_id is None:
             return 0
-        passages, _ = index.postings(term_id)
+        passages, _ = index.levels(term_id)
         sets.append(set(index.passage_article[passages].tolist()))
     return len(set.intersection(*sets))
 

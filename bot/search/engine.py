@@ -91,7 +91,7 @@ class SearchEngine:
         for term in query.excluded:
             term_id = idx.term_id(term)
             if term_id is not None:
-                passages, _ = idx.postings(term_id)
+                passages, _ = idx.levels(term_id)
                 keep = np.ones(len(idx.articles), dtype=bool)
                 keep[idx.passage_article[passages]] = False
                 narrow(keep)

@@ -67,14 +67,14 @@ def _scan_cost(idx: SearchIndex, groups: list[list[Expansion]]) -> float:
 def _passages_of(idx: SearchIndex, options: list[Expansion]) -> np.ndarray:
     """Ascending passages holding any of the options (tariff or tariffs), each once."""
     if not any(o.term_id in idx.dense_row for o in options):
-        return sorted_unique(np.concatenate([idx.postings(o.term_id)[0] for o in options]))
+        return sorted_unique(np.concatenate([idx.levels(o.term_id)[0] for o in options]))
     present = np.zeros(idx.passage_count, dtype=bool)
     for option in options:
         row = idx.dense_row.get(option.term_id)
         if row is not None:
             np.logical_or(present, idx.dense[row] > 0, out=present)
         else:
-            present[idx.postings(option.term_id)[0]] = True
+            present[idx.levels(option.term_id)[0]] = True
     return np.flatnonzero(present)
 
 
