@@ -30,13 +30,13 @@ import numpy as np
 from benchmarks.synth import generate
 from bot.corpus import corpus_signature
 from bot.library import Snapshot, save_snapshot, with_people_added
-from bot.memory import settle_memory
-from bot.parallel_load import MIN_FILES_FOR_WORKERS, load_and_index
+from bot.library.memory import settle_memory
+from bot.library.workers import MIN_FILES_FOR_WORKERS, load_and_index
 from bot.search import SearchEngine
 from bot.search.build import passage_terms
 from bot.search.expand import typo_budget
 from bot.search.index import SearchIndex
-from bot.text import STOPWORDS
+from bot.corpus.text import STOPWORDS
 
 NAIVE_BUDGET_S = 2.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def tantivy_search(index: SearchIndex, path: Path) -> tuple[Callable[[str], list
     searcher = tindex.searcher()
 
     def search(q: str) -> list[str]:
-        from bot.text import terms
+        from bot.corpus.text import terms
 
         clauses = []
         for term in terms(q):

@@ -13,12 +13,12 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from bot.answers import Answerer
-from bot.clock import Clock, SystemClock
+from bot.answers.answerer import Answerer
+from bot.common.clock import Clock, SystemClock
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
 from bot.library import Library
-from bot.progress import log_progress
+from bot.common.progress import log_progress
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import make_client

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.corpus import Corpus, load_corpus
-from bot.ingest import ingest_seeds
+from bot.corpus.ingest import ingest_seeds
 from bot.library import Snapshot, build_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from bot import blocks, views
+from bot.slack.ui import blocks, views
 from bot.corpus import Article, Corpus
 from bot.harness.limits import check_message, check_view
 from bot.library import Snapshot
-from bot.mrkdwn import bold_spans, escape, link
+from bot.slack.ui.mrkdwn import bold_spans, escape, link
 from bot.search import SearchHit, SearchResponse
 
 HOSTILE = "<!channel> <!here> <!everyone> <@U123> <#C123> <https://evil.example|Reuters> & co"
@@ -99,7 +99,7 @@ def test_person_card_and_choices(snapshot: Snapshot) -> None:
 
 
 def test_help_is_built_from_the_subcommand_table() -> None:
-    from bot.commands import SUBCOMMANDS
+    from bot.answers.commands import SUBCOMMANDS
 
     text = all_text(blocks.help_message().blocks)
     for sub in SUBCOMMANDS:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from benchmarks.synth import generate
-from bot import parallel_load
+from bot.library import workers as parallel_load
 from bot.corpus import load_corpus
 from bot.search.build import passage_terms
-from bot.text import terms
+from bot.corpus.text import terms
 from tests.helpers import write_article
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def test_workers_build_the_same_corpus_and_index(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(parallel_load, "MIN_FILES_FOR_WORKERS", 10)
     monkeypatch.setattr(parallel_load, "CHUNK_FILES", 25)  # several chunks, merged out of order
     one_corpus, one = parallel_load.load_and_index(corpus_dir, workers=1)
-    with caplog.at_level(logging.INFO, logger="bot.parallel_load"):
+    with caplog.at_level(logging.INFO, logger="bot.library.workers"):
         two_corpus, two = parallel_load.load_and_index(corpus_dir, workers=2)
     assert "by 2 processes" in caplog.text  # really in workers, not the in-process fallback
     assert [a.id for a in two_corpus.articles] == [a.id for a in one_corpus.articles]

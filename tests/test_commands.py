@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Help, Latest, Search, Sources, Unwatch, Watch, Watching, Who, DigestStatus, parse_command
+from bot.answers.commands import Help, Latest, Search, Sources, Unwatch, Watch, Watching, Who, DigestStatus, parse_command
 
 
 @pytest.mark.parametrize("text, expected", [

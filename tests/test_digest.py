@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.common.clock import FakeClock
 from bot.digest.content import build_digest, digest_metadata, group_stories
 from bot.digest.scheduler import DigestScheduler, latest_due_slot
 from bot.digest.store import DigestStore

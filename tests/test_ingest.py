@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from bot.corpus import Corpus
-from bot.ingest import CaptureSource, clean_capture, ingest_file, ingest_seeds
+from bot.corpus.ingest import CaptureSource, clean_capture, ingest_file, ingest_seeds
 
 FURNITURE = [
     "Leave a Comment", "What did you think of the article you just read?", "Try Our AI Features",

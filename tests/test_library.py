@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.answers import PEOPLE_PENDING, Answerer
-from bot.commands import Who
+from bot.answers.answerer import PEOPLE_PENDING, Answerer
+from bot.answers.commands import Who
 from bot.corpus import corpus_signature
 from bot.library import Library, build_snapshot, load_saved, save_snapshot
 from tests.helpers import write_article
@@ -59,7 +59,7 @@ def test_while_loading_users_are_told_to_wait(corpus_copy: Path) -> None:
 
 
 def test_a_snapshot_holds_no_reference_cycles(seed_corpus_dir: Path) -> None:
-    """Frozen snapshots (bot.memory) are only freed if reference counting alone can free them."""
+    """Frozen snapshots (bot.library.memory) are only freed if reference counting alone can free them."""
     import gc
 
     snapshot = build_snapshot(seed_corpus_dir)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.cli import COMMANDS, build_parser
+from bot.cli.main import COMMANDS, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

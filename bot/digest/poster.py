@@ -15,7 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import Message
+from bot.slack.ui.blocks import Message
 from bot.digest.content import DIGEST_EVENT, digest_metadata
 from bot.digest.store import DigestStore
 from bot.slack.client import slack_error

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import Message
-from bot.clock import Clock
+from bot.slack.ui.blocks import Message
+from bot.common.clock import Clock
 from bot.digest.content import build_digest
 from bot.digest.poster import post_digest
 from bot.digest.store import DigestStore

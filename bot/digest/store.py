@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from bot.text import normalize_text
+from bot.corpus.text import normalize_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watches (

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.clock import Clock
+from bot.common.clock import Clock
 from bot.harness.driver import Driver, Transport
 from bot.harness.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from bot.service import BotService

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus
 from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
-from bot.text import STOPWORDS, normalize_text, split_sentences, terms
+from bot.corpus.text import STOPWORDS, normalize_text, split_sentences, terms
 
 log = logging.getLogger(__name__)
 

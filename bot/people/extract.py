@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text import split_sentences
+from bot.corpus.text import split_sentences
 
 ROLE_HEADS = {
     "secretary", "minister", "president", "premier", "representative", "chairman", "chairwoman", "chair",

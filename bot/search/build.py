@@ -18,9 +18,9 @@ from itertools import count
 import numpy as np
 
 from bot.corpus import Article, Corpus
-from bot.progress import Progress
+from bot.common.progress import Progress
 from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask, sorted_unique
-from bot.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
+from bot.corpus.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
 
 K1 = 1.2
 B = 0.75
@@ -37,7 +37,7 @@ _SYMBOL_WORDS = tuple((symbol, f" {word} ") for symbol, word in SYMBOL_TERMS.ite
 
 
 def passage_terms(text: str) -> list[str]:
-    """The same terms as `bot.text.terms` (a test holds them equal), without spans and
+    """The same terms as `bot.corpus.text.terms` (a test holds them equal), without spans and
     faster: the passage is normalised as one string, then split. The build's hot path.
     "per cent" is joined here too, so `terms` is not needed for it."""
     normal = normalize_text(text)
@@ -159,7 +159,7 @@ def merge_tokens(parts: Sequence[Tokens], positions: Sequence[np.ndarray], n_art
 
 
 def build_index(corpus: Corpus, progress: Progress | None = None) -> SearchIndex:
-    """Tokenise and assemble in this process (see `bot.parallel_load` for large corpora)."""
+    """Tokenise and assemble in this process (see `bot.library.workers` for large corpora)."""
     return assemble_index(corpus.articles, tokenize_articles(corpus.articles, progress))
 
 

@@ -21,7 +21,7 @@ from bot.search.query import ParsedQuery, parse_query
 from bot.search.rerank import rerank
 from bot.search.scoring import Candidates, probe, scan
 from bot.search.snippet import make_snippet
-from bot.text import normalize_text
+from bot.corpus.text import normalize_text
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50

@@ -12,7 +12,7 @@ import re
 
 from pydantic import BaseModel
 
-from bot.text import STOPWORDS, strip_controls, terms
+from bot.corpus.text import STOPWORDS, strip_controls, terms
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32

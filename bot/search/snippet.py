@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text import Token, tokenize
+from bot.corpus.text import Token, tokenize
 
 SNIPPET_CHARS = 300
 ELLIPSIS = "…"

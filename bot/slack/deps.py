@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.answers import Answerer
+from bot.answers.answerer import Answerer
 from bot.slack.tasks import BackgroundTasks
 
 

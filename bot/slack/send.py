@@ -18,7 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import Message, error_message
+from bot.slack.ui.blocks import Message, error_message
 from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot.slack.ui import blocks
 from bot.slack.deps import Deps
 from bot.slack.payloads import ButtonClick
 from bot.slack.send import CONNECTION_LOST, guarded, post_message, respond_checked

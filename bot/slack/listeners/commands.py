@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import parse_command
+from bot.answers.commands import parse_command
 from bot.slack.deps import Deps
 from bot.slack.payloads import SlashCommand
 from bot.slack.send import guarded, respond_checked

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.commands import Command
+from bot.answers.commands import Command
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
 
-from bot.blocks import (
+from bot.slack.ui.blocks import (
     ACTION_MODAL_PAGE, MAX_VIEW_BLOCKS, SECTION_CHARS, article_list_blocks, button, context, fit, header, section,
 )
-from bot.commands import SUBCOMMANDS
+from bot.answers.commands import SUBCOMMANDS
 from bot.corpus import Article
-from bot.mrkdwn import escape, link
+from bot.slack.ui.mrkdwn import escape, link
 from bot.people import Person
 
 MODAL_PAGE_CHARS = 9000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bot.clock import SystemClock
+from bot.common.clock import SystemClock
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
 from bot.harness.render import render_blocks

@@ -1,7 +1,7 @@
 """Block Kit rendering: pure functions from our models to Slack message and view payloads.
 
 Built with slack-sdk's Block Kit models (which validate Slack's limits when
-serialised); every text we did not write goes through `bot.mrkdwn` first, and
+serialised); every text we did not write goes through `bot.slack.ui.mrkdwn` first, and
 every message is cut to fit Slack's limits before it leaves this module.
 """
 
@@ -22,9 +22,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.commands import SEARCH_EXAMPLES, SUBCOMMANDS
+from bot.answers.commands import SEARCH_EXAMPLES, SUBCOMMANDS
 from bot.corpus import Article, Corpus
-from bot.mrkdwn import bold_spans, escape, link, truncate
+from bot.slack.ui.mrkdwn import bold_spans, escape, link, truncate
 from bot.people import Person, PersonMatch
 from bot.search import SearchHit, SearchResponse
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus import Corpus, CorpusUnavailable, corpus_signature
-from bot.memory import settle_memory
-from bot.parallel_load import load_and_index
+from bot.library.memory import settle_memory
+from bot.library.workers import load_and_index
 from bot.people import PeopleDirectory, build_directory
 from bot.search import SearchEngine
 

@@ -1,4 +1,4 @@
-"""Plain-text rendering of answers for the terminal (the CLI); Slack gets `bot.blocks`."""
+"""Plain-text rendering of answers for the terminal (the CLI); Slack gets `bot.slack.ui.blocks`."""
 
 from __future__ import annotations
 

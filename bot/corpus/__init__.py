@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_valid
 from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs
 
-from bot.text import strip_controls
+from bot.corpus.text import strip_controls
 
 log = logging.getLogger(__name__)
 

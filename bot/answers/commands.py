@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.text import strip_controls
+from bot.corpus.text import strip_controls
 
 MAX_TEXT = 4000  # Slack's own cap on slash-command text is near this; longer input is cut
 

@@ -39,7 +39,7 @@ def _corpus_dir(args: argparse.Namespace) -> Path:
 
 @command("ingest")
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from bot.ingest import CaptureSource, ingest_file, ingest_seeds
+    from bot.corpus.ingest import CaptureSource, ingest_file, ingest_seeds
 
     corpus_dir = _corpus_dir(args)
     if args.paths:
@@ -78,7 +78,7 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:
     from bot.library import build_snapshot
-    from bot.progress import bar_progress
+    from bot.common.progress import bar_progress
 
     workers = load_settings().build_workers
     return build_snapshot(_corpus_dir(args), bar_progress("indexing"), workers=workers)
@@ -92,7 +92,7 @@ def _people(args: argparse.Namespace) -> PeopleDirectory:
 
 @command("search")
 def cmd_search(args: argparse.Namespace) -> int:
-    from bot.text_render import format_search
+    from bot.cli.render import format_search
 
     engine = _snapshot(args).search
     queries = [args.query] if args.query is not None else []
@@ -112,7 +112,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 @command("who")
 def cmd_who(args: argparse.Namespace) -> int:
-    from bot.text_render import format_person
+    from bot.cli.render import format_person
 
     people = _people(args)
     matches = people.lookup(args.name)
@@ -190,7 +190,7 @@ def cmd_fake_slack(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.digest.cli import run_digest_command
+    from bot.cli.digest import run_digest_command
 
     settings = load_settings()
     if args.corpus:

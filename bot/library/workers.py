@@ -24,7 +24,7 @@ from bot.corpus import (
     Article, Corpus, Deduplicator, IdentityKeys, SkippedFile, corpus_files, identity_keys, load_corpus, newest_first,
     read_article,
 )
-from bot.progress import Progress
+from bot.common.progress import Progress
 from bot.search.build import Tokens, assemble_index, build_index, merge_tokens, tokenize_articles
 from bot.search.index import SearchIndex
 

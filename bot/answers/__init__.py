@@ -1,0 +1,1 @@
+"""Answers: the `/trade` command language, the answerer, and the state behind buttons."""

@@ -1,0 +1,1 @@
+"""Primitives every capability shares: the clock and progress reporting."""

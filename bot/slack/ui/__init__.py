@@ -1,0 +1,1 @@
+"""The Slack UI: typed answers rendered as Block Kit messages and views."""
