@@ -29,6 +29,7 @@ import numpy as np
 
 from benchmarks.synth import generate
 from bot.corpus import corpus_signature
+from bot.corpus.text import STOPWORDS
 from bot.library import Snapshot, save_snapshot, with_people_added
 from bot.library.memory import settle_memory
 from bot.library.workers import MIN_FILES_FOR_WORKERS, load_and_index
@@ -36,7 +37,6 @@ from bot.search import SearchEngine
 from bot.search.build import passage_terms
 from bot.search.expand import typo_budget
 from bot.search.index import SearchIndex
-from bot.corpus.text import STOPWORDS
 
 NAIVE_BUDGET_S = 2.0
 ROOT = Path(__file__).resolve().parent.parent

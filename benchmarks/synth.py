@@ -14,8 +14,7 @@ from pathlib import Path
 
 from bot.corpus import Article, load_corpus, render_article
 
-SYLLABLES = ("ka to ri na mo su ve la den bar tor mik sen hal gor pra lin chu wei zan qi dor fel "
-             "nos pel tra vik sam rol ber tam gu hao lei ming jun tek ras bol cor dan").split()
+SYLLABLES = ["ka", "to", "ri", "na", "mo", "su", "ve", "la", "den", "bar", "tor", "mik", "sen", "hal", "gor", "pra", "lin", "chu", "wei", "zan", "qi", "dor", "fel", "nos", "pel", "tra", "vik", "sam", "rol", "ber", "tam", "gu", "hao", "lei", "ming", "jun", "tek", "ras", "bol", "cor", "dan"]
 _CAP_RE = re.compile(r"\b[A-Z][a-z]{2,}\b")
 _NUM_RE = re.compile(r"\b\d+(?:\.\d+)?\b")
 

@@ -15,10 +15,10 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.answers.answerer import Answerer
 from bot.common.clock import Clock, SystemClock
+from bot.common.progress import log_progress
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
 from bot.library import Library
-from bot.common.progress import log_progress
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import make_client

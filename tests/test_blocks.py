@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from bot.slack.ui import blocks, views
 from bot.corpus import Article, Corpus
 from bot.harness.limits import check_message, check_view
 from bot.library import Snapshot
-from bot.slack.ui.mrkdwn import bold_spans, escape, link
 from bot.search import SearchHit, SearchResponse
+from bot.slack.ui import blocks, views
+from bot.slack.ui.mrkdwn import bold_spans, escape, link
 
 HOSTILE = "<!channel> <!here> <!everyone> <@U123> <#C123> <https://evil.example|Reuters> & co"
 

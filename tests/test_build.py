@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from benchmarks.synth import generate
-from bot.library import workers as parallel_load
 from bot.corpus import load_corpus
-from bot.search.build import passage_terms
 from bot.corpus.text import terms
+from bot.library import workers as parallel_load
+from bot.search.build import passage_terms
 from tests.helpers import write_article
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def test_postings_agree_with_the_token_stream(tmp_path: Path) -> None:
         for p in passages.tolist():
             from_postings[p].add(term_id)
     assert from_postings == from_tokens
-    assert 0 < len(index.dense_row) and index.vocab == sorted(index.vocab)
+    assert len(index.dense_row) > 0 and index.vocab == sorted(index.vocab)
 
 
 def test_tokens_survive_the_trip_from_a_worker() -> None:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers.commands import Help, Latest, Search, Sources, Unwatch, Watch, Watching, Who, DigestStatus, parse_command
+from bot.answers.commands import (
+    DigestStatus,
+    Help,
+    Latest,
+    Search,
+    Sources,
+    Unwatch,
+    Watch,
+    Watching,
+    Who,
+    parse_command,
+)
 
 
 @pytest.mark.parametrize("text, expected", [

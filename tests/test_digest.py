@@ -182,10 +182,10 @@ async def test_run_across_midnight_is_keyed_by_the_scheduled_date(corpus_copy: P
 ])
 async def test_dst_days_get_exactly_one_digest(corpus_copy: Path, tmp_path: Path, fake: FakeSlack,
                                                start: dt.datetime, end: dt.datetime, expected_dates: list[str]) -> None:
-    rig = Rig(corpus_copy, tmp_path / "dst.sqlite3", fake, FakeClock(start.replace(tzinfo=dt.timezone.utc)),
+    rig = Rig(corpus_copy, tmp_path / "dst.sqlite3", fake, FakeClock(start.replace(tzinfo=dt.UTC)),
               digest_time=dt.time(1, 30))
     scheduler = rig.scheduler()
-    end_utc = end.replace(tzinfo=dt.timezone.utc)
+    end_utc = end.replace(tzinfo=dt.UTC)
     while rig.clock.now() < end_utc:
         await scheduler.tick()
         rig.clock.advance(minutes=10)
@@ -195,10 +195,10 @@ async def test_dst_days_get_exactly_one_digest(corpus_copy: Path, tmp_path: Path
 
 
 def test_slot_math_on_dst_days() -> None:
-    spring_day, spring = latest_due_slot(dt.datetime(2026, 3, 29, 5, tzinfo=dt.timezone.utc), dt.time(1, 30), LONDON)
+    spring_day, spring = latest_due_slot(dt.datetime(2026, 3, 29, 5, tzinfo=dt.UTC), dt.time(1, 30), LONDON)
     assert spring_day == dt.date(2026, 3, 29)
-    fall_day, fall = latest_due_slot(dt.datetime(2026, 10, 25, 5, tzinfo=dt.timezone.utc), dt.time(1, 30), LONDON)
-    assert fall_day == dt.date(2026, 10, 25) and fall == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.timezone.utc)
+    fall_day, fall = latest_due_slot(dt.datetime(2026, 10, 25, 5, tzinfo=dt.UTC), dt.time(1, 30), LONDON)
+    assert fall_day == dt.date(2026, 10, 25) and fall == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
 
 
 async def test_rate_limited_post_waits_and_posts_once(rig: Rig) -> None:
@@ -308,7 +308,7 @@ async def test_watch_commands_and_digest_status_through_slack(corpus_copy: Path,
         assert "rare earths" in (await (await s.driver.slash("watching")).answer())["text"]
         assert "No longer watching" in (await (await s.driver.slash("unwatch rare earths")).answer())["text"]
         assert "watches no topics" in (await (await s.driver.slash("watching")).answer())["text"]
-        s.service.store.finish("C0TRADE", dt.date(2026, 11, 22), None, "failed", dt.datetime.now(dt.timezone.utc),
+        s.service.store.finish("C0TRADE", dt.date(2026, 11, 22), None, "failed", dt.datetime.now(dt.UTC),
                                error="channel_not_found")
         status = (await (await s.driver.slash("digest status")).answer())["text"]
         assert "<#C0TRADE>" in status and "channel_not_found" in status

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.corpus import load_corpus
 from bot.library import Library, Snapshot
 from bot.search import SearchEngine, build_index, parse_query
-from bot.corpus import load_corpus
 from tests.helpers import write_article
 
 EVAL = [json.loads(line) for line in (Path(__file__).parent / "data" / "search_eval.jsonl").read_text().splitlines()]

@@ -8,14 +8,24 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
+from bot.answers.commands import (
+    Command,
+    DigestStatus,
+    Help,
+    Latest,
+    Search,
+    Sources,
+    Unwatch,
+    Watch,
+    Watching,
+    Who,
+    parse_command,
+)
+from bot.answers.state import AnswerStore, StoredAnswer
+from bot.library import Library
 from bot.slack.ui import blocks, views
 from bot.slack.ui.blocks import Message
-from bot.answers.commands import (
-    Command, DigestStatus, Help, Latest, Search, Sources, Unwatch, Watch, Watching, Who, parse_command,
-)
-from bot.library import Library
 from bot.slack.ui.mrkdwn import escape, truncate
-from bot.answers.state import AnswerStore, StoredAnswer
 
 PAGE_SIZE = 5
 PEOPLE_PENDING = ("I'm still reading the articles to find who is who (this takes a minute on a large corpus). "

@@ -77,8 +77,8 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:
-    from bot.library import build_snapshot
     from bot.common.progress import bar_progress
+    from bot.library import build_snapshot
 
     workers = load_settings().build_workers
     return build_snapshot(_corpus_dir(args), bar_progress("indexing"), workers=workers)

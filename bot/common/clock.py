@@ -17,7 +17,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -29,7 +29,7 @@ class FakeClock:
     def __init__(self, start: dt.datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
-        self._now = start.astimezone(dt.timezone.utc)
+        self._now = start.astimezone(dt.UTC)
         self._moved = asyncio.Event()
 
     def now(self) -> dt.datetime:
@@ -37,7 +37,7 @@ class FakeClock:
 
     def set(self, when: dt.datetime) -> None:
         """Jump to any time, backwards included (a stepped system clock)."""
-        self._now = when.astimezone(dt.timezone.utc)
+        self._now = when.astimezone(dt.UTC)
         self._moved.set()
         self._moved = asyncio.Event()
 

@@ -37,8 +37,7 @@ _QUOTE_PAIRS = tuple((chr(k), v) for k, v in _QUOTES.items())
 TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*|[%$€£¥]", re.UNICODE)
 SYMBOL_TERMS = {"%": "percent", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy"}
 STOPWORDS = frozenset(
-    "a an and are as at be by for from has have he her his in is it its of on or she "
-    "that the their they this to was were will with".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "he", "her", "his", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "they", "this", "to", "was", "were", "will", "with"]
 )
 
 
@@ -119,7 +118,7 @@ def terms(text: str) -> list[str]:
 
 
 _SENTENCE_END_RE = re.compile(r"[.!?]+[\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")
-_ABBREVIATIONS = frozenset("mr mrs ms dr st co corp inc ltd gen sen rep no vs jr sr u.s u.k".split())
+_ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "st", "co", "corp", "inc", "ltd", "gen", "sen", "rep", "no", "vs", "jr", "sr", "u.s", "u.k"])
 
 
 def split_sentences(text: str) -> list[str]:

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.slack.ui.blocks import Message, context, fit, header, section
 from bot.corpus import Article
-from bot.slack.ui.mrkdwn import bold_spans, escape, link, truncate
+from bot.corpus.text import split_sentences
 from bot.people import PeopleDirectory
 from bot.search import SearchEngine
-from bot.corpus.text import split_sentences
+from bot.slack.ui.blocks import Message, context, fit, header, section
+from bot.slack.ui.mrkdwn import bold_spans, escape, link, truncate
 
 SAME_STORY = 72  # title similarity (token set ratio) at which two outlets carry one story
 DIGEST_EVENT = "tradebot_digest"

@@ -15,10 +15,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.ui.blocks import Message
 from bot.digest.content import DIGEST_EVENT, digest_metadata
 from bot.digest.store import DigestStore
 from bot.slack.client import slack_error
+from bot.slack.ui.blocks import Message
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ async def post_digest(client: AsyncWebClient, store: DigestStore, channel: str, 
         log.error("digest for %s on %s failed: %s", channel, local_date, error)
         store.finish(channel, local_date, claim, "failed", now, error=error)
         return f"failed:{error}"
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         # Slack may have accepted the post; leave the claim so the next attempt reconciles.
         log.warning("digest for %s on %s: connection problem (%r); will reconcile and retry", channel, local_date, exc)
         return "pending:connection"

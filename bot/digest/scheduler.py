@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.ui.blocks import Message
 from bot.common.clock import Clock
 from bot.digest.content import build_digest
 from bot.digest.poster import post_digest
@@ -22,6 +21,7 @@ from bot.digest.store import DigestStore
 from bot.library import Library
 from bot.settings import Settings
 from bot.slack.client import make_client
+from bot.slack.ui.blocks import Message
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def slot_instant(local_date: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetim
     """The UTC instant of the slot on a local date. A non-existent local time (spring
     forward) lands just after the gap; an ambiguous one (fall back) is its first occurrence."""
     local = dt.datetime.combine(local_date, at, tzinfo=zone).replace(fold=0)
-    return local.astimezone(dt.timezone.utc)
+    return local.astimezone(dt.UTC)
 
 
 def latest_due_slot(now: dt.datetime, at: dt.time, zone: ZoneInfo) -> tuple[dt.date, dt.datetime]:

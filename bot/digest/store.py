@@ -78,7 +78,7 @@ class DigestStore:
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO watches VALUES (?, ?, ?, ?)",
-                (channel, topic.strip(), normalize_text(topic.strip()), dt.datetime.now(dt.timezone.utc).isoformat()))
+                (channel, topic.strip(), normalize_text(topic.strip()), dt.datetime.now(dt.UTC).isoformat()))
             return cur.rowcount == 1
 
     def unwatch(self, channel: str, topic: str) -> bool:

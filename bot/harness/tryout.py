@@ -93,5 +93,5 @@ async def run_try(corpus_dir: Path, commands: list[str], clicks: list[str], as_j
                         await click(line[6:].strip())
                     elif line.strip():
                         await send(line)
-                except (LookupError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, LookupError) as exc:
                     out.write(f"error: {exc or 'no answer in time'}\n")

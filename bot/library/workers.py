@@ -20,11 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.common.progress import Progress
 from bot.corpus import (
-    Article, Corpus, Deduplicator, IdentityKeys, SkippedFile, corpus_files, identity_keys, load_corpus, newest_first,
+    Article,
+    Corpus,
+    Deduplicator,
+    IdentityKeys,
+    SkippedFile,
+    corpus_files,
+    identity_keys,
+    load_corpus,
+    newest_first,
     read_article,
 )
-from bot.common.progress import Progress
 from bot.search.build import Tokens, assemble_index, build_index, merge_tokens, tokenize_articles
 from bot.search.index import SearchIndex
 

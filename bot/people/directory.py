@@ -15,8 +15,8 @@ from pydantic.dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus
-from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
 from bot.corpus.text import STOPWORDS, normalize_text, split_sentences, terms
+from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from itertools import count
+from typing import Any
 
 import numpy as np
 
-from bot.corpus import Article, Corpus
 from bot.common.progress import Progress
-from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask, sorted_unique
+from bot.corpus import Article, Corpus
 from bot.corpus.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
+from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask, sorted_unique
 
 K1 = 1.2
 B = 0.75

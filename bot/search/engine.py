@@ -15,13 +15,13 @@ import numpy as np
 from pydantic import BaseModel
 from rapidfuzz import fuzz
 
+from bot.corpus.text import normalize_text
 from bot.search.expand import Expansion, expand_term, suggest
 from bot.search.index import SearchIndex
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.rerank import rerank
 from bot.search.scoring import Candidates, probe, scan
 from bot.search.snippet import make_snippet
-from bot.corpus.text import normalize_text
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50

@@ -8,7 +8,6 @@ with an error id; the log gets the traceback under the same id.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,8 +17,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.ui.blocks import Message, error_message
 from bot.slack.client import slack_error
+from bot.slack.ui.blocks import Message, error_message
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ async def post_message(client: AsyncWebClient, channel: str, message: Message, t
         error = slack_error(exc)
         log.error("chat.postMessage to %s failed: %s", channel, error)
         return error
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         # Slack may have posted before the connection broke; it is not retried (see bot.slack.client).
         log.warning("chat.postMessage to %s: connection lost, delivery unknown (%r)", channel, exc)
         return CONNECTION_LOST

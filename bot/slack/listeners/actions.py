@@ -10,11 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.ui import blocks
+from bot.slack.client import slack_error
 from bot.slack.deps import Deps
 from bot.slack.payloads import ButtonClick
 from bot.slack.send import CONNECTION_LOST, guarded, post_message, respond_checked
-from bot.slack.client import slack_error
+from bot.slack.ui import blocks
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

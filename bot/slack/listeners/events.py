@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.ui import blocks
 from bot.answers.commands import parse_command
 from bot.slack.deps import Deps
 from bot.slack.payloads import MessageEvent
 from bot.slack.send import guarded, post_message
+from bot.slack.ui import blocks
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

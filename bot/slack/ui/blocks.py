@@ -24,9 +24,9 @@ from slack_sdk.models.blocks import (
 
 from bot.answers.commands import SEARCH_EXAMPLES, SUBCOMMANDS
 from bot.corpus import Article, Corpus
-from bot.slack.ui.mrkdwn import bold_spans, escape, link, truncate
 from bot.people import Person, PersonMatch
 from bot.search import SearchHit, SearchResponse
+from bot.slack.ui.mrkdwn import bold_spans, escape, link, truncate
 
 SECTION_CHARS = 2800  # Slack rejects 3,001; stay clear of it
 MAX_MESSAGE_BLOCKS = 50

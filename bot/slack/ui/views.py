@@ -6,13 +6,21 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
 
-from bot.slack.ui.blocks import (
-    ACTION_MODAL_PAGE, MAX_VIEW_BLOCKS, SECTION_CHARS, article_list_blocks, button, context, fit, header, section,
-)
 from bot.answers.commands import SUBCOMMANDS
 from bot.corpus import Article
-from bot.slack.ui.mrkdwn import escape, link
 from bot.people import Person
+from bot.slack.ui.blocks import (
+    ACTION_MODAL_PAGE,
+    MAX_VIEW_BLOCKS,
+    SECTION_CHARS,
+    article_list_blocks,
+    button,
+    context,
+    fit,
+    header,
+    section,
+)
+from bot.slack.ui.mrkdwn import escape, link
 
 MODAL_PAGE_CHARS = 9000
 
