@@ -13,19 +13,18 @@ import logging
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs
 
+from bot.common.urls import canonical_url, is_web_url
 from bot.corpus.text import strip_controls
 
 log = logging.getLogger(__name__)
 
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-SAFE_URL_SCHEMES = ("http", "https")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: 10x faster
 
 
@@ -77,7 +76,7 @@ class Article:
         if value is None or not str(value).strip():
             return None
         value = str(value).strip()
-        if urlsplit(value).scheme.lower() not in SAFE_URL_SCHEMES or any(c in value for c in "<>| "):
+        if not is_web_url(value):
             raise ValueError(f"not an http(s) URL: {value[:80]!r}")
         return value
 
@@ -121,15 +120,6 @@ class Corpus(BaseModel):
 
     def latest(self, n: int) -> list[Article]:
         return list(self.articles[: max(0, n)])
-
-
-def canonical_url(url: str) -> str:
-    """The same page under small spelling differences: case, slash, utm_ tags, fragment."""
-    parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith("utm_")]
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit(("https" if parts.scheme.lower() in SAFE_URL_SCHEMES else parts.scheme.lower(),
-                       parts.netloc.lower().removeprefix("www."), path.lower(), urlencode(sorted(query)), ""))
 
 
 def text_fingerprint(text: str) -> str:

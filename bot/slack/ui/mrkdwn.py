@@ -6,7 +6,7 @@ Escaping `&`, `<` and `>` (and nothing else) defuses every control sequence:
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from bot.common.urls import linkable_url
 
 ELLIPSIS = "…"
 
@@ -27,12 +27,8 @@ def truncate(text: str, limit: int) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s) and cannot break out of `<url|label>`, else None."""
-    if not url or len(url) > 2900:
-        return None
-    if urlsplit(url).scheme.lower() not in ("http", "https") or any(c in url for c in "<>| \n\t"):
-        return None
-    return url
+    """The URL if it may be linked (see `bot.common.urls`), else None."""
+    return linkable_url(url)
 
 
 def link(url: str | None, label: str) -> str:
