@@ -92,7 +92,7 @@ class Driver:
 
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         ts = str(int(self.clock()) if timestamp is None else timestamp)
-        signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body) or ""
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
     async def post_raw(self, body: str | bytes, headers: dict[str, str], content_type: str) -> tuple[int, str]:
@@ -119,8 +119,8 @@ class Driver:
 
     async def slash(self, text: str, *, user: str = "U0ALICE", channel: str = "C0TRADE",
                     command: str = "/trade") -> Interaction:
-        interaction = Interaction(self.fake, self.fake.new_response_url(), f"{uuid.uuid4().int % 10**12}.trigger",
-                                  channel=channel, user=user)
+        interaction = Interaction(self.fake, self.fake.new_response_url(channel, user),
+                                  self.fake.new_trigger_id(user), channel=channel, user=user)
         payload = {
             "token": "deprecated", "team_id": TEAM, "team_domain": "harness", "channel_id": channel,
             "channel_name": "trade-news", "user_id": user, "user_name": user.lower(), "command": command,
@@ -132,10 +132,20 @@ class Driver:
 
     async def click(self, blocks: list[dict[str, Any]], label: str, *, nth: int = 0, user: str = "U0ALICE",
                     channel: str = "C0TRADE", view: dict[str, Any] | None = None) -> Interaction:
-        """Press a button found in `blocks` (a message's or, with `view`, a modal's)."""
+        """Press a button found in `blocks` (a message's or, with `view`, a modal's).
+
+        The message must be one `user` can see in `channel` right now (Slack has no
+        buttons on a message that was replaced or deleted, or on someone else's
+        ephemeral answer): LookupError otherwise.
+        """
         button, block_id = find_button(blocks, label, nth)
-        response_url = None if view else self.fake.new_response_url()
-        interaction = Interaction(self.fake, response_url, f"{uuid.uuid4().int % 10**12}.trigger",
+        source = None
+        if view is None:
+            source = self.fake.state.find_visible(blocks, user, channel)
+            if source is None:
+                raise LookupError(f"no message {user} can see in {channel} shows these blocks")
+        response_url = None if view else self.fake.new_response_url(channel, user, source)
+        interaction = Interaction(self.fake, response_url, self.fake.new_trigger_id(user),
                                   channel=channel, user=user)
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": TEAM, "domain": "harness"}, "api_app_id": "A0TRADEBOT",
@@ -149,7 +159,9 @@ class Driver:
             payload["container"] = {"type": "view", "view_id": view.get("id")}
             payload["view"] = view
         else:
-            payload["container"] = {"type": "message", "channel_id": channel, "is_ephemeral": True}
+            assert source is not None
+            payload["container"] = {"type": "message", "channel_id": channel, "message_ts": source.ts,
+                                    "is_ephemeral": source.ephemeral_for is not None}
             payload["channel"] = {"id": channel, "name": "trade-news"}
             payload["response_url"] = response_url
         interaction.ack_status, interaction.ack_body = await self._send("interactive", payload)
@@ -157,7 +169,7 @@ class Driver:
 
     async def submit_view(self, view: dict[str, Any], *, user: str = "U0ALICE") -> Interaction:
         """Submit a modal, as when the user presses its submit button."""
-        interaction = Interaction(self.fake, None, f"{uuid.uuid4().int % 10**12}.trigger", user=user)
+        interaction = Interaction(self.fake, None, self.fake.new_trigger_id(user), user=user)
         payload = {
             "type": "view_submission", "team": {"id": TEAM, "domain": "harness"}, "api_app_id": "A0TRADEBOT",
             "user": {"id": user, "username": user.lower(), "team_id": TEAM}, "token": "deprecated",
@@ -175,20 +187,23 @@ class Driver:
 
     async def mention(self, text: str, *, user: str = "U0ALICE", channel: str = "C0TRADE",
                       thread_ts: str | None = None) -> tuple[int, Any]:
-        ts = f"{time.time():.6f}"
-        event = {"type": "app_mention", "user": user, "text": f"<@UTRADEBOT> {text}", "ts": ts,
-                 "channel": channel, "event_ts": ts}
+        """`user` writes `@tradebot text` in `channel` (the message lands in its history first)."""
+        said = self.fake.state.user_says(channel, user, f"<@UTRADEBOT> {text}", thread_ts)
+        event = {"type": "app_mention", "user": user, "text": said["text"], "ts": said["ts"],
+                 "channel": channel, "event_ts": said["ts"]}
         if thread_ts:
             event["thread_ts"] = thread_ts
         return await self._send("event", self._event(event))
 
-    async def direct_message(self, text: str, *, user: str = "U0ALICE", channel: str = "D0ALICE") -> tuple[int, Any]:
-        ts = f"{time.time():.6f}"
-        event = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts,
-                 "channel": channel, "event_ts": ts}
+    async def direct_message(self, text: str, *, user: str = "U0ALICE") -> tuple[int, Any]:
+        """`user` writes to the bot in their DM with it (which Slack opens for them)."""
+        channel = self.fake.open_dm(user)
+        said = self.fake.state.user_says(channel, user, text)
+        event = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": said["ts"],
+                 "channel": channel, "event_ts": said["ts"]}
         return await self._send("event", self._event(event))
 
     async def open_home(self, user: str = "U0ALICE") -> tuple[int, Any]:
-        event = {"type": "app_home_opened", "user": user, "channel": "D0ALICE", "tab": "home",
+        event = {"type": "app_home_opened", "user": user, "channel": self.fake.open_dm(user), "tab": "home",
                  "event_ts": f"{time.time():.6f}"}
         return await self._send("event", self._event(event))

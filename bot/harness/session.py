@@ -25,7 +25,7 @@ class HarnessSession:
         self.db_path = db_path
         self.clock = clock
         self.overrides = settings
-        self.fake = FakeSlack()
+        self.fake = FakeSlack(clock=clock)  # Slack's expiry (triggers, response_urls) follows the same clock
         self.service: BotService | None = None
         self.driver: Driver | None = None
 
