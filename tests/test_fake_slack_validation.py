@@ -140,7 +140,7 @@ async def test_views_publish_refuses_an_oversized_home_and_keeps_the_old_one(sla
     assert fake.home["U0ALICE"]["blocks"] == [section("v1")]
 
 
-def test_tradebot_fake_slack_answers_invalid_blocks_and_missing_scope() -> None:
+def test_tradebot_fake_slack_answers_invalid_blocks_missing_scope_and_used_triggers() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "bot", "fake-slack"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
     def call(method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +156,11 @@ def test_tradebot_fake_slack_answers_invalid_blocks_and_missing_scope() -> None:
         refused = call("conversations.info", {"channel": "C0TRADE"})
         assert refused["error"] == "missing_scope" and refused["needed"] == "channels:read"
         assert "chat:write" in refused["provided"].split(",")
+        trigger = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"{url}/_interaction", data=b'{"user": "U0ALICE"}', headers={"Content-Type": "application/json"})))
+        view = modal([section("x")])
+        assert call("views.open", {"trigger_id": trigger["trigger_id"], "view": view})["ok"] is True
+        assert call("views.open", {"trigger_id": trigger["trigger_id"], "view": view})["error"] == "exchanged_trigger_id"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -114,6 +114,7 @@ class FakeSlack:
         app.router.add_get("/socket", self.socket_mode.handle)
         app.router.add_get("/_calls", self._get_calls)
         app.router.add_post("/_fail", self._post_fail)
+        app.router.add_post("/_interaction", self._post_interaction)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -219,7 +220,7 @@ class FakeSlack:
                 return self._failure_response(failure)
         result = self._call(method, params)
         posted = result["ok"] and method in _POSTING
-        await self._record({**call, "ok": result["ok"], "error": result.get("error"),
+        await self._record({**call, "ok": result["ok"], "error": result.get("error"), "why": _why(result),
                             "notified": notified(params) if posted else []})
         if failure and failure.after_success:
             # Slack acted on the call, then the connection broke before the answer arrived.
@@ -262,7 +263,7 @@ class FakeSlack:
         if failure and failure.delay:
             await asyncio.sleep(failure.delay)
         status, body = answer_response_url(self.state, rid, payload, force_expired=bool(failure and failure.error))
-        await self._record({**call, "ok": status == 200, "error": body.get("error"), "status": status,
+        await self._record({**call, "ok": status == 200, "error": body.get("error"), "why": _why(body), "status": status,
                             "notified": notified(payload) if status == 200 else [],
                             "programmed": bool(failure and failure.error)})
         if status == 404:
@@ -298,6 +299,16 @@ class FakeSlack:
     async def _get_calls(self, request: web.Request) -> web.Response:
         return web.json_response(self.calls)
 
+    async def _post_interaction(self, request: web.Request) -> web.Response:
+        """A trigger_id and response_url for a payload a person sends to the bot by hand."""
+        try:
+            body = await request.json()
+            user, channel = str(body.get("user", "U0ALICE")), str(body.get("channel", "C0TRADE"))
+        except (ValueError, AttributeError):
+            return web.json_response({"ok": False, "error": "invalid_json"}, status=400)
+        return web.json_response({"ok": True, "trigger_id": self.new_trigger_id(user),
+                                  "response_url": self.new_response_url(channel, user)})
+
     async def _post_fail(self, request: web.Request) -> web.Response:
         try:
             self.fail(Failure(**await request.json()))
@@ -305,3 +316,8 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
         return web.json_response({"ok": True})
 
+
+def _why(body: dict[str, Any]) -> list[str]:
+    """Slack's explanation of a refusal (`response_metadata.messages`), empty when there is none."""
+    meta = body.get("response_metadata")
+    return list(meta.get("messages", [])) if isinstance(meta, dict) else []

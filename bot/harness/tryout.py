@@ -37,10 +37,21 @@ def _show(calls: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
     for call in calls:
         if as_json:
             payload = {k: v for k, v in call["params"].items() if k != "response_id"}
-            out.write(json.dumps({"via": call["method"], "payload": payload}, ensure_ascii=False) + "\n")
+            out.write(json.dumps({"via": call["method"], "ok": call.get("ok"), "error": call.get("error"),
+                                  "payload": payload}, ensure_ascii=False) + "\n")
+        elif not call.get("ok"):
+            # What Slack refused never reaches the user: say so instead of showing it.
+            why = "".join(f"\n  {line}" for line in call.get("why") or [])
+            out.write(f"[{call['method']} refused by Slack: {call.get('error')}]{why}\n\n")
         else:
             label = "" if call["method"] == "response_url" else f"[{call['method']}]\n"
             out.write(label + render_payload(call["params"]) + "\n\n")
+
+
+def _shown_blocks(calls: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The blocks of the newest answer Slack accepted (what the user can click next)."""
+    return next((c["params"].get("blocks") or [] for c in reversed(calls)
+                 if c["method"] == "response_url" and c.get("ok")), before)
 
 
 async def run_try(corpus_dir: Path, commands: list[str], clicks: list[str], as_json: bool,
@@ -58,8 +69,7 @@ async def run_try(corpus_dir: Path, commands: list[str], clicks: list[str], as_j
                 interaction = await driver.slash(_slash_text(line))
                 calls = await _after(session, start, interaction)
                 _show(calls, as_json, out)
-                last_blocks = next((c["params"].get("blocks") or [] for c in reversed(calls)
-                                    if c["method"] == "response_url"), last_blocks)
+                last_blocks = _shown_blocks(calls, last_blocks)
 
             async def click(label: str) -> None:
                 nonlocal last_blocks
@@ -67,8 +77,7 @@ async def run_try(corpus_dir: Path, commands: list[str], clicks: list[str], as_j
                 interaction = await driver.click(last_blocks, label)
                 calls = await _after(session, start, interaction)
                 _show(calls, as_json, out)
-                last_blocks = next((c["params"].get("blocks") or [] for c in reversed(calls)
-                                    if c["method"] == "response_url"), last_blocks)
+                last_blocks = _shown_blocks(calls, last_blocks)
 
             if not interactive:
                 for line in commands:
