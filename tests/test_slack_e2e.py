@@ -224,3 +224,19 @@ async def test_rate_limited_share_is_retried_and_posted_once(harness: HarnessSes
     assert len(fake(harness).calls_to("chat.postMessage")) == 2  # one refused with 429, one accepted
     assert len(fake(harness).channel_messages("C0TRADE")) == 1
     assert fake(harness).rejections() == []
+
+
+@pytest.mark.xfail(strict=True, reason="bot bug: in Socket Mode a redelivered event (same event_id) is answered again; "
+                                      "only the HTTP guard de-duplicates event_ids")
+async def test_socket_mode_redelivered_mention_is_answered_once(seed_corpus_dir: Path, tmp_path: Path) -> None:
+    async with HarnessSession(seed_corpus_dir, transport="socket", db_path=tmp_path / "db.sqlite3") as session:
+        said = session.fake.state.user_says("C0TRADE", "U0ALICE", "<@UTRADEBOT> who greer")
+        event = {"type": "event_callback", "event_id": "Ev0REDELIVERED", "team_id": "T0HARNESS",
+                 "api_app_id": "A0TRADEBOT", "event": {"type": "app_mention", "user": "U0ALICE", "text": said["text"],
+                                                       "ts": said["ts"], "channel": "C0TRADE"}}
+        for _ in range(2):  # Slack delivers again when it did not get the first ack in time
+            await session.fake.deliver("events_api", event)
+        await session.fake.wait_for(lambda c: c["method"] == "chat.postMessage")
+        await (await session.driver.slash("help")).answer()  # later work is done: a second reply would be in
+        replies = [m for m in session.fake.thread("C0TRADE", said["ts"]) if m["user"] == "UTRADEBOT"]
+    assert len(replies) == 1
