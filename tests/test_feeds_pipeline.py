@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from bot.corpus import load_corpus
-from tests.test_feeds_server import PublisherSite, make_service, site  # noqa: F401
+from tests.test_feeds_server import PublisherSite, make_service, serve_site
+
+
+@pytest.fixture
+def site() -> Iterator[PublisherSite]:
+    yield from serve_site()
 
 
 async def poll(service, urls: list[str]):  # -> list[FeedReport]

@@ -5,9 +5,10 @@ test_feeds_faults.py). It runs in its own thread, so synchronous CLI tests and a
 from __future__ import annotations
 
 import asyncio
-import gzip
+import functools
 import hashlib
 import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,12 @@ ODD = """<?xml version="1.0"?><rss version="2.0"><channel><title>Odd Entries</ti
 <item><title>Same GUID again</title><link>{base}/og-only</link><guid>odd-3</guid></item>
 <item><title>EU weighs retaliatory duties on US steel</title><link>{base}/stories/eu-steel</link><guid>odd-5</guid></item>
 </channel></rss>"""
+
+
+@functools.cache
+def gzip_bomb(megabytes: int = 16) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    return b"".join(packer.compress(b"\0" * (1 << 20)) for _ in range(megabytes)) + packer.flush()
 
 
 class PublisherSite:
@@ -105,13 +112,15 @@ class PublisherSite:
             return web.Response(text="late")
         if path == "/big":
             return web.Response(body=b"<rss>" + b" " * (6 * 1024 * 1024), content_type="application/rss+xml")
-        if path == "/bomb":  # 64 KB on the wire, 64 MB when inflated
-            return web.Response(body=gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9),
-                                headers={"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
+        if path == "/bomb":  # 16 KB on the wire, 16 MB when inflated
+            return web.Response(body=gzip_bomb(), headers={"Content-Encoding": "gzip",
+                                                           "Content-Type": "application/rss+xml"})
         if path == "/loop":
             raise web.HTTPFound(f"/loop?{len(self.requests)}")
         if path == "/to-metadata":
             raise web.HTTPFound("http://metadata.test/latest/meta-data/")
+        if path == "/to-file":
+            raise web.HTTPFound("file:///etc/passwd")
         if path == "/to-feed":
             raise web.HTTPMovedPermanently("/feed.xml")
         raise web.HTTPNotFound()
@@ -150,11 +159,16 @@ class PublisherSite:
         self._thread.join(5)
 
 
-@pytest.fixture
-def site() -> Iterator[PublisherSite]:
+def serve_site() -> Iterator[PublisherSite]:
+    """The body of each feed test module's `site` fixture."""
     server = PublisherSite().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def site() -> Iterator[PublisherSite]:
+    yield from serve_site()
 
 
 def test_the_site_serves_feeds_with_validators(site: PublisherSite) -> None:

@@ -123,6 +123,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", charset: str | 
         if problem is not None:
             raise FeedParseError(f"malformed XML: {str(problem).splitlines()[0][:160]}")
         raise FeedParseError("not a feed: no RSS, Atom or JSON Feed content")
+    if problem is not None and not parsed.entries and not isinstance(problem, feedparser.CharacterEncodingOverride):
+        raise FeedParseError(f"malformed XML: {str(problem).splitlines()[0][:160]}")
     entries = []
     for item in parsed.entries:
         link = _absolute(url, item.get("link"))
