@@ -122,7 +122,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 async def _add(service: FeedService, url: str, as_json: bool) -> int:
     try:
-        print(f"fetching {url}…", file=sys.stderr, flush=True)
+        if sys.stderr.isatty():
+            print(f"fetching {url}…", file=sys.stderr, flush=True)
         outcome = await service.ingester.add_url(url.strip())
     except (UnsafeURL, AddRefused) as exc:
         return _fail(str(exc))

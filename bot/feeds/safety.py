@@ -70,11 +70,13 @@ class VettingResolver(AbstractResolver):
     """Resolves with an inner resolver and refuses the whole name if any address is not public."""
 
     def __init__(self, inner: AbstractResolver | None = None, *, allow_private: bool = False) -> None:
-        self._inner = inner or ThreadedResolver()
+        self._inner = inner  # the system resolver is made on first use: it needs the running loop
         self._allow_private = allow_private
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        if self._inner is None:
+            self._inner = ThreadedResolver()
         results = await self._inner.resolve(host, port, family)
         if not self._allow_private:
             for result in results:
@@ -84,7 +86,8 @@ class VettingResolver(AbstractResolver):
         return results
 
     async def close(self) -> None:
-        await self._inner.close()
+        if self._inner is not None:
+            await self._inner.close()
 
 
 class StaticResolver(AbstractResolver):
