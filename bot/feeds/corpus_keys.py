@@ -22,15 +22,24 @@ class CorpusKeys:
     def scan(cls, corpus_dir: Path) -> CorpusKeys:
         """Read every article file once (a bad file is left to the corpus loader to report)."""
         keys = cls()
+        keys.refresh(corpus_dir)
+        return keys
+
+    def refresh(self, corpus_dir: Path) -> int:
+        """Read the files added since (by hand or `tradebot ingest`); a listing, not a re-read."""
         if not corpus_dir.is_dir():
-            return keys
+            return 0
+        added = 0
         for path in corpus_files(corpus_dir):
-            keys.ids.add(path.stem.lower())
+            if path.stem.lower() in self.ids:
+                continue
+            self.ids.add(path.stem.lower())
+            added += 1
             try:
-                keys.remember(read_article(path))
+                self.remember(read_article(path))
             except (OSError, ValueError):
                 continue
-        return keys
+        return added
 
     def remember(self, article: Article) -> None:
         article_id, url, fingerprint = identity_keys(article)

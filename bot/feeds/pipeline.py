@@ -58,9 +58,11 @@ class Ingester:
                 self._keys = await asyncio.to_thread(CorpusKeys.scan, self.corpus_dir)
             return self._keys
 
-    def forget_corpus(self) -> None:
-        """Read the corpus again before the next article (files were added or removed by hand)."""
-        self._keys = None
+    async def refresh_corpus(self) -> None:
+        """Take in articles added to the corpus by other means since the last poll."""
+        async with self._keys_lock:
+            if self._keys is not None:
+                await asyncio.to_thread(self._keys.refresh, self.corpus_dir)
 
     # One page ------------------------------------------------------------------
 
@@ -95,6 +97,7 @@ class Ingester:
     async def poll_all(self, records: list[FeedRecord], on_done: FeedDone | None = None) -> list[FeedReport]:
         """Poll feeds at once (the fetcher bounds requests in flight); one feed's failure is its own."""
         done = [0]
+        await self.refresh_corpus()
 
         async def one(record: FeedRecord) -> FeedReport:
             report = await self.poll(record)

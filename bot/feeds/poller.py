@@ -8,6 +8,7 @@ import logging
 
 from bot.common.clock import Clock, SystemClock
 from bot.feeds.service import FeedService
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -16,16 +17,23 @@ class FeedPoller:
     """`start()` returns at once; `stop()` returns within a few seconds, fetches in flight cancelled
     (an entry cut off mid-way is not marked seen, so it is fetched again next time)."""
 
-    def __init__(self, feeds: FeedService, *, clock: Clock | None = None, tick_s: float = 5.0) -> None:
+    def __init__(self, feeds: FeedService, *, clock: Clock | None = None, tick_s: float = 5.0,
+                 enabled: bool = True) -> None:
         self.feeds = feeds
         self.clock = clock or SystemClock()
         self.tick_s = tick_s
+        self.enabled = enabled
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.rounds = 0
 
+    @classmethod
+    def for_settings(cls, settings: Settings, clock: Clock | None = None) -> FeedPoller:
+        """What `tradebot run` starts; it does nothing when TRADEBOT_FEEDS_ENABLED=false."""
+        return cls(FeedService(settings, clock=clock), clock=clock, enabled=settings.feeds_enabled)
+
     def start(self) -> None:
-        if self._task is None:
+        if self._task is None and self.enabled:
             self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name="feed-poller")
 
