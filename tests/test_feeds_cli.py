@@ -61,6 +61,8 @@ def test_feeds_add_then_fetch_adds_articles_and_a_second_fetch_adds_nothing(
     code, out, _ = run(capsys, "feeds", "list")
     assert "Harbour Times – Trade · active · every 15 min" in out and "3 articles added" in out
 
+    assert run(capsys, "feeds", "add", site.base + "/feed.json", "--every", "60")[0] == 0
+    assert "every 60 min" in run(capsys, "feeds", "list")[1]
     assert run(capsys, "feeds", "remove", feed)[0] == 0
     code, _, err = run(capsys, "feeds", "remove", feed)
     assert code == 2 and err.startswith("error: not following")

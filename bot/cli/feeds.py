@@ -56,7 +56,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     try:
         if args.feeds_command == "add":
             try:
-                added = service.add_feed(args.url)
+                added = service.add_feed(args.url, every_minutes=args.every)
             except (UnsafeURL, AddRefused) as exc:
                 return _fail(str(exc))
             print(f"following {args.url}" if added else f"already following {args.url}")
@@ -146,6 +146,8 @@ def register(sub: Any) -> dict[str, Handler]:
     feeds_sub = p.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     q = feeds_sub.add_parser("add", help="follow a feed")
     q.add_argument("url")
+    q.add_argument("--every", type=float, metavar="MINUTES",
+                   help="polling interval for this feed (default TRADEBOT_FEED_INTERVAL_MINUTES)")
     q = feeds_sub.add_parser("remove", help="stop following a feed")
     q.add_argument("url")
     q = feeds_sub.add_parser("list", help="the feeds with their status")

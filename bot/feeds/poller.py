@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.common.clock import Clock, SystemClock
+from bot.feeds.models import EntryOutcome
 from bot.feeds.service import FeedService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+OnAdded = Callable[[list[EntryOutcome]], Awaitable[None]]
 
 
 class FeedPoller:
@@ -18,8 +21,9 @@ class FeedPoller:
     (an entry cut off mid-way is not marked seen, so it is fetched again next time)."""
 
     def __init__(self, feeds: FeedService, *, clock: Clock | None = None, tick_s: float = 5.0,
-                 enabled: bool = True) -> None:
+                 enabled: bool = True, on_added: OnAdded | None = None) -> None:
         self.feeds = feeds
+        self.on_added = on_added  # e.g. instant watch alerts: called after each round that added articles
         self.clock = clock or SystemClock()
         self.tick_s = tick_s
         self.enabled = enabled
@@ -28,9 +32,11 @@ class FeedPoller:
         self.rounds = 0
 
     @classmethod
-    def for_settings(cls, settings: Settings, clock: Clock | None = None) -> FeedPoller:
+    def for_settings(cls, settings: Settings, clock: Clock | None = None,
+                     on_added: OnAdded | None = None) -> FeedPoller:
         """What `tradebot run` starts; it does nothing when TRADEBOT_FEEDS_ENABLED=false."""
-        return cls(FeedService(settings, clock=clock), clock=clock, enabled=settings.feeds_enabled)
+        return cls(FeedService(settings, clock=clock), clock=clock, enabled=settings.feeds_enabled,
+                   on_added=on_added)
 
     def start(self) -> None:
         if self._task is None and self.enabled:
@@ -66,6 +72,9 @@ class FeedPoller:
                     for report in poll.result():
                         level = logging.INFO if report.ok else logging.WARNING
                         log.log(level, "feed %s: %s", report.feed_url, report.status)
+                    added = [o for report in poll.result() for o in report.added]
+                    if added and self.on_added is not None:
+                        await self.on_added(added)
                 self.rounds += 1
             except Exception:
                 log.exception("feed poll round failed; trying again next round")
