@@ -165,3 +165,29 @@ async def test_slack_markup_in_page_text_stays_literal(site: PublisherSite, tmp_
     assert article is not None and "<!channel>" in article.body  # stored as the page said it
     shown = escape(article.body)
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown and "<https://evil" not in shown
+
+
+def test_json_feeds_with_odd_values_do_not_crash() -> None:
+    from bot.feeds.parse import FeedParseError, parse_feed
+
+    odd = (b'{"version": "https://jsonfeed.org/version/1.1", "title": 5, "items": [7, {"id": 3, "title": ["x"],'
+           b' "url": "relative/path", "authors": "me", "content_html": 9, "summary": "Plain text.",'
+           b' "date_published": "yesterday"}]}')
+    feed = parse_feed(odd, url="https://example.com/feed.json")
+    [entry] = feed.entries
+    assert entry.key == "3" and entry.title is None and entry.link == "https://example.com/relative/path"
+    assert entry.summary == ["Plain text."] and entry.published is None
+    with pytest.raises(FeedParseError, match="not a JSON Feed"):
+        parse_feed(b'{"items": []}', url="https://example.com/x.json")
+    with pytest.raises(FeedParseError, match="malformed JSON"):
+        parse_feed(b'{"version": ', url="https://example.com/x.json", content_type="application/json")
+
+
+async def test_at_most_n_fetches_at_once(site: PublisherSite) -> None:
+    import asyncio
+
+    from bot.feeds import Fetcher, FetchLimits
+
+    async with Fetcher(FetchLimits(concurrency=2), allow_private=True) as fetcher:
+        results = await asyncio.gather(*(fetcher.get(f"{site.base}/hold/{i}") for i in range(8)))
+    assert [r.body for r in results] == [b"ok"] * 8 and site.most_in_flight == 2

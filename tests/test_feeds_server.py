@@ -61,6 +61,8 @@ class PublisherSite:
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.feed_version = 1
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     def text(self, name: str) -> str:
         return (DATA / name).read_text(encoding="utf-8").replace("{base}", self.base)
@@ -107,6 +109,12 @@ class PublisherSite:
         if path == "/unavailable":
             return web.Response(status=503, headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"},
                                 text="<html>maintenance</html>", content_type="text/html")
+        if path.startswith("/hold/"):  # counts requests served at once
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            await asyncio.sleep(0.1)
+            self.in_flight -= 1
+            return web.Response(text="ok")
         if path == "/slow":
             await asyncio.sleep(30)
             return web.Response(text="late")

@@ -83,11 +83,11 @@ def parse_json_feed(data: dict[str, Any], base: str) -> ParsedFeed:
             continue
         link = _absolute(base, item.get("url") or item.get("external_url"))
         title = item.get("title") if isinstance(item.get("title"), str) else None
-        html = item.get("content_html") or ""
-        text = item.get("content_text") or item.get("summary") or ""
-        paragraphs = html_to_paragraphs(html) if isinstance(html, str) and html else \
-            [p.strip() for p in str(text).split("\n\n") if p.strip()]
+        html = item.get("content_html") if isinstance(item.get("content_html"), str) else ""
+        text = next((v for v in (item.get("content_text"), item.get("summary")) if isinstance(v, str) and v), "")
+        paragraphs = html_to_paragraphs(html) if html else [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        authors = authors if isinstance(authors, list) else []
         author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
         entries.append(FeedEntry(key=_entry_key(str(item.get("id") or ""), link, title, " ".join(paragraphs)),
                                  title=title, link=link, summary=paragraphs, author=author,

@@ -100,7 +100,11 @@ class Ingester:
         await self.refresh_corpus()
 
         async def one(record: FeedRecord) -> FeedReport:
-            report = await self.poll(record)
+            try:
+                report = await self.poll(record)
+            except Exception as exc:  # a bug in one feed's handling must not stop the others
+                log.exception("feed %s: poll failed", record.url)
+                report = self._failed(record, self.clock.now(), FetchError(f"internal error: {exc.__class__.__name__}"))
             done[0] += 1
             if on_done:
                 on_done(report, done[0], len(records))
