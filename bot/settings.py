@@ -49,7 +49,19 @@ class Settings(BaseSettings):
     digest_skip_empty: bool = Field(False, alias="DIGEST_SKIP_EMPTY")
     digest_max_items: int = Field(8, alias="DIGEST_MAX_ITEMS", ge=1, le=20)
 
-    @field_validator("digest_channels", mode="before")
+    # Feeds and fetched pages (bot/feeds)
+    db_url: str | None = Field(None, alias="TRADEBOT_DB_URL")  # SQLAlchemy URL; default: sqlite at TRADEBOT_DB
+    allow_private_urls: bool = Field(False, alias="TRADEBOT_ALLOW_PRIVATE_URLS")
+    feeds_enabled: bool = Field(True, alias="TRADEBOT_FEEDS_ENABLED")
+    feed_interval_minutes: float = Field(15.0, alias="TRADEBOT_FEED_INTERVAL_MINUTES", ge=1, le=7 * 24 * 60)
+    feed_max_entries: int = Field(50, alias="TRADEBOT_FEED_MAX_ENTRIES", ge=1, le=1000)
+    feed_editors: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="TRADEBOT_FEED_EDITORS")
+    fetch_concurrency: int = Field(4, alias="TRADEBOT_FETCH_CONCURRENCY", ge=1, le=64)
+    fetch_timeout: float = Field(20.0, alias="TRADEBOT_FETCH_TIMEOUT_SECONDS", gt=0, le=300)
+    fetch_max_bytes: int = Field(5 * 1024 * 1024, alias="TRADEBOT_FETCH_MAX_BYTES", ge=1024)
+    fetch_max_redirects: int = Field(5, alias="TRADEBOT_FETCH_MAX_REDIRECTS", ge=0, le=20)
+
+    @field_validator("digest_channels", "feed_editors", mode="before")
     @classmethod
     def _split_channels(cls, value: object) -> object:
         if isinstance(value, str):

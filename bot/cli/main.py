@@ -249,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print it without posting (the default)")
     p.add_argument("--json", action="store_true", help="print the Block Kit payload as JSON")
     p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+    from bot.cli.feeds import register as register_feeds
+    COMMANDS.update(register_feeds(sub))
     return parser
 
 
