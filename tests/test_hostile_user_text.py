@@ -9,8 +9,7 @@ bodies, chat.postMessage, views.open/update) is scanned by `tests.hostile.markup
 which knows Slack's rules but not the bot's code. Allowed: the articles' own links
 and the sharer's `<@U0SHARER>` in "Shared by".
 
-Settings: see `PROPERTY`; shrinking is off (each example drives the live bot; the
-failing example is printed as found) and the example database is off (no files).
+Settings: `PROPERTY` (see `tests.hostile.strategies.property_settings`).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.corpus.ingest import ingest_seeds
@@ -26,10 +25,9 @@ from tests.conftest import SEEDS
 from tests.hostile import scenarios
 from tests.hostile.live import LiveHarness, describe
 from tests.hostile.markup import live_markup
-from tests.hostile.strategies import entity_encode, hostile_text, with_token
+from tests.hostile.strategies import entity_encode, hostile_text, property_settings, with_token
 
-PROPERTY = settings(max_examples=40, deadline=None, database=None, phases=(Phase.explicit, Phase.generate),
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = property_settings(30)
 TEXT_BUG = "#11: the top-level `text` (notification fallback) is built from decoded user text, unescaped"
 
 # As Slack delivers it (typed `<` arrives as `&lt;`), or raw as a signed client could send it

@@ -3,6 +3,9 @@ markup characters, invisible and bidi controls, C0 controls, long runs and odd U
 
 from __future__ import annotations
 
+import os
+
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 TOKENS = (
@@ -41,3 +44,14 @@ hostile_text = st.builds(
 )
 # Text that always carries at least one control sequence, raw or encoded.
 with_token = st.builds(lambda a, t, b: f"{a} {t} {b}", hostile_text, st.sampled_from(TOKENS + ENCODED), hostile_text)
+
+
+def property_settings(examples: int) -> settings:
+    """The settings every hostile property uses: `examples` per test (times
+    TRADEBOT_HOSTILE_SCALE, default 1, for a longer hunt), no deadline, no shrinking
+    (each example drives the live bot; the failing example is printed as found), no
+    example database (no files in the work tree)."""
+    scale = float(os.environ.get("TRADEBOT_HOSTILE_SCALE", "1"))
+    return settings(max_examples=max(1, int(examples * scale)), deadline=None, database=None,
+                    phases=(Phase.explicit, Phase.generate),
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
