@@ -27,7 +27,7 @@ from tests.hostile.live import LiveHarness, describe
 from tests.hostile.markup import live_markup
 from tests.hostile.strategies import property_settings
 
-PROPERTY = property_settings(15)
+PROPERTY = property_settings(12)
 _numbers = itertools.count(1)
 PLAIN = HostileArticle(title="<!here> Tariffs rise", publisher="<https://evil.example|Reuters>",
                        url="https://news.example/plain", paragraphs=["<!channel> read this <@U0EVIL>"],
