@@ -4,7 +4,8 @@ Each example writes one hostile article (title, publisher, URL, body) and a
 people.yml entry with a hostile role, organisation and alias into a small
 corpus, lets the running bot reload it, and drives every answer that shows
 corpus text: search (+ Share, More results, Read article and its pages),
-`latest`, `sources`, `who` (the person card), help, the App Home tab, an
+`latest`, `sources`, `who` (the person card, and a choice of two people with the
+pick buttons), help, the App Home tab, an
 @mention reply and the daily digest. Every payload sent is scanned by
 `tests.hostile.markup`; only the articles' own (validated) URLs may be linked.
 
@@ -60,8 +61,11 @@ def load(live: LiveHarness, article: HostileArticle) -> int:
 
 def drive_everything(live: LiveHarness, article: HostileArticle, n: int) -> None:
     s = live.session
-    for text in (article.marker, "latest", "sources", f"who {article.person}", "help"):
-        live.run(scenarios.slash_and_buttons(s, text))
+    for text in (article.marker, "latest", "sources", f"who {article.person}", "who zed", "help"):
+        answer = live.run(scenarios.slash_and_buttons(s, text))
+        if text == "who zed":
+            event("who zed offered a choice" if scenarios.has_button(answer.get("blocks") or [], f"Zed Quuy{n}")
+                  else "who zed answered directly")
     live.run(scenarios.home(s))
     live.run(scenarios.mention_and_dm(s, article.marker))
     live.run(scenarios.digest(s, dt.date(2030, 1, 1) + dt.timedelta(days=n)))

@@ -2,7 +2,7 @@
 
 Hypothesis generates hostile strings (Slack control sequences raw and entity-encoded,
 `&<>|`, zero-width and bidi controls, C0 controls, long runs, odd Unicode) and sends
-them as queries, `who` names, `source:` values, watch topics, @mentions and DMs
+them as queries, `who` names, `source:` values, watch topics (and the daily digest that lists them), @mentions and DMs
 through one live harness (real HTTP server, real signatures, fake Slack). Every
 button the answer offers is pressed. Then every payload the bot sent (response_url
 bodies, chat.postMessage, views.open/update) is scanned by `tests.hostile.markup`,
@@ -14,6 +14,8 @@ Settings: `PROPERTY` (see `tests.hostile.strategies.property_settings`).
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +30,7 @@ from tests.hostile.markup import live_markup
 from tests.hostile.strategies import entity_encode, hostile_text, property_settings, with_token
 
 PROPERTY = property_settings(30)
+_days = itertools.count()
 TEXT_BUG = "#11: the top-level `text` (notification fallback) is built from decoded user text, unescaped"
 
 # As Slack delivers it (typed `<` arrives as `&lt;`), or raw as a signed client could send it
@@ -120,7 +123,9 @@ def test_filter_values_never_send_live_markup(live: LiveHarness, text: str) -> N
 @given(text=delivered)
 def test_watch_topics_never_send_live_markup(live: LiveHarness, text: str) -> None:
     mark = live.mark()
-    live.run(scenarios.watch_cycle(live.session, f"{text} zed"))  # a blank topic gets the help text
+    day = dt.date(2030, 1, 1) + dt.timedelta(days=next(_days))  # one digest per channel and date
+    live.run(scenarios.watch_cycle(live.session, f"{text} zed", digest_day=day))  # a blank topic gets the help
+    assert any(c["method"] == "chat.postMessage" for c in live.sent_since(mark)), "no digest was posted"
     assert_nothing_live(live, mark)
 
 

@@ -54,10 +54,13 @@ def write_hostile(corpus_dir: Path, n: int, article: HostileArticle) -> str:
     meta["published"] = dt.date(2030, 1, 1) + dt.timedelta(days=n)
     # A NUL byte makes the loader refuse the file as binary (tested elsewhere); YAML escapes it in the header.
     body = [p.replace("\x00", "") for p in article.paragraphs]
-    body = [f"{article.person} said {article.marker} tariffs would rise. {body[0]}", *body[1:]]
+    body = [f"{article.person} said {article.marker} tariffs would rise. {body[0]}", *body[1:],
+            f"Zed Quuy{n} agreed."]
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=10_000)
     (corpus_dir / f"{article_id}.md").write_text(f"---\n{front}---\n" + "\n\n".join(body) + "\n", encoding="utf-8")
+    # Two people sharing a first name, so `who zed` offers a choice (the pick-a-person buttons).
     people = {"people": [{"name": article.person, "role": article.role, "organization": article.organization,
-                          "aliases": [article.alias]}]}
+                          "aliases": [article.alias]},
+                         {"name": f"Zed Quuy{n}", "role": article.organization, "organization": article.role}]}
     (corpus_dir / "people.yml").write_text(yaml.safe_dump(people, allow_unicode=True), encoding="utf-8")
     return article_id

@@ -91,9 +91,13 @@ async def mention_and_dm(s: HarnessSession, text: str) -> None:
         await _posted_after(s, "chat.postMessage", count)
 
 
-async def watch_cycle(s: HarnessSession, topic: str) -> None:
-    for command in (f"watch {topic}", "watching", f"unwatch {topic}"):
+async def watch_cycle(s: HarnessSession, topic: str, digest_day: dt.date | None = None) -> None:
+    """watch, watching, (the digest that lists the topic), unwatch."""
+    for command in (f"watch {topic}", "watching"):
         await (await s.driver.slash(command)).answer(timeout=WAIT)  # type: ignore[union-attr]
+    if digest_day is not None:
+        await digest(s, digest_day)
+    await (await s.driver.slash(f"unwatch {topic}")).answer(timeout=WAIT)  # type: ignore[union-attr]
 
 
 async def home(s: HarnessSession) -> dict[str, Any]:
