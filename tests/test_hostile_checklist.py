@@ -332,7 +332,7 @@ async def test_a_file_rewritten_in_place_is_never_seen_half_written(corpus_copy:
                 check()
                 answer = await ask(s, "zanzibar cloves")  # and users keep asking meanwhile
                 assert "went wrong" not in shown(answer)
-        for _ in range(50):  # once the file is complete and stable, the new version arrives
+        for _ in range(150):  # once the file is complete and stable (up to 30 s), the new version arrives
             await library.reload_if_changed()
             check()
             if seen[-1] == "NEW":
