@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from bot.common.clock import FakeClock
 from bot.common.urls import linkable_url
-from bot.digest.content import Digest, DigestItem, PersonInNews, Source, TopicHit, WatchedTopic
+from bot.digest.content import Digest, DigestItem, PersonInNews, Source, TopicHit, WatchedTopic, build_digest
 from bot.digest.records import DigestOutcome, DigestRecord, SlotStatus
 from bot.harness.limits import check_message
 from bot.harness.render import mrkdwn_to_text, render_blocks
 from bot.harness.session import HarnessSession
+from bot.library import Library
 from bot.slack.ui.digest import digest_message, status_lines
 from tests.helpers import write_article
 
@@ -55,28 +56,25 @@ def live_markup(payload: dict[str, Any], allowed: set[str]) -> list[str]:
     return problems
 
 
-def write_hostile_corpus(corpus: Path) -> set[str]:
-    """Articles and a people.yml role full of Slack markup; returns the URLs that may be linked."""
+def write_hostile_corpus(corpus: Path) -> None:
+    """Articles and a people.yml role full of Slack markup, newer than the seed articles."""
     day = dt.date(2026, 11, 20)
-    articles = [
-        write_article(corpus, "hostile-title", HOSTILE_TITLE,
-                      ["<@U1> said &lt;!here&gt; tariffs on steel would rise. <!everyone> agreed at once."],
-                      publisher="<https://evil.example|Reuters>", url="https://wire.example/hostile", published=day),
-        write_article(corpus, "hostile-also", "<!channel> tariffs on <!here> steel", ["Another outlet's steel story."],
-                      publisher="<@U1> Wire", url="https://other.example/also", published=day),
-        write_article(corpus, "long-url", "Explainer: what a very long link looks like", ["Quite long indeed."],
-                      url=LONG_URL, published=day - dt.timedelta(days=1)),
-        write_article(corpus, "edge-url", "R&D <and> quotas " * 5, ["A lead sentence. " * 40],
-                      url=EDGE_URL, published=day - dt.timedelta(days=2)),
-    ]
+    write_article(corpus, "hostile-title", HOSTILE_TITLE,
+                  ["<@U1> said &lt;!here&gt; tariffs on steel would rise. <!everyone> agreed at once."],
+                  publisher="<https://evil.example|Reuters>", url="https://wire.example/hostile", published=day)
+    write_article(corpus, "hostile-also", "<!channel> tariffs on <!here> steel", ["Another outlet's steel story."],
+                  publisher="<@U1> Wire", url="https://other.example/also", published=day)
+    write_article(corpus, "long-url", "Explainer: what a very long link looks like", ["Quite long indeed."],
+                  url=LONG_URL, published=day - dt.timedelta(days=1))
+    write_article(corpus, "edge-url", "R&D <and> quotas " * 5, ["A lead sentence. " * 40],
+                  url=EDGE_URL, published=day - dt.timedelta(days=2))
     (corpus / "people.yml").write_text(
         "people:\n  - name: Scott Bessent\n    role: \"<!channel> Treasury <https://evil.example|boss>\"\n",
         encoding="utf-8")
-    return {a.url for a in articles if linkable_url(a.url)}
 
 
 async def test_hostile_articles_and_topics_reach_the_channel_as_plain_text(corpus_copy: Path, tmp_path: Path) -> None:
-    allowed = write_hostile_corpus(corpus_copy)
+    write_hostile_corpus(corpus_copy)
     clock = FakeClock(dt.datetime(2026, 11, 23, 8, 1, tzinfo=LONDON))
     async with HarnessSession(corpus_copy, db_path=tmp_path / "h.sqlite3", clock=clock, digest_channels=["C0TRADE"],
                               digest_tz="Europe/London", digest_time=dt.time(8, 0)) as s:
@@ -85,9 +83,9 @@ async def test_hostile_articles_and_topics_reach_the_channel_as_plain_text(corpu
         assert await s.service.scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}
         [post] = [m for m in s.fake.channels["C0TRADE"].messages if m.get("metadata")]
         topics = s.service.store.watching("C0TRADE")  # as the Slack layer decoded them
+        articles = s.service.library.current.corpus.articles
 
-    seed_urls = {a for a in (linkable_url(u) for u in _urls(s)) if a}
-    assert live_markup(post, allowed | seed_urls) == []
+    assert live_markup(post, {a.url for a in articles if linkable_url(a.url)}) == []
     shown = render_blocks(post["blocks"])
     assert HOSTILE_TITLE.replace("|", "¦") in shown  # shown literally (a link label cannot hold `|`)
     assert "<@U1> said &lt;!here&gt; tariffs" in shown and "Also reported by <@U1> Wire" in shown
@@ -97,9 +95,24 @@ async def test_hostile_articles_and_topics_reach_the_channel_as_plain_text(corpu
     assert f"<{EDGE_URL}|R&amp;D &lt;and&gt; quotas" in str(post["blocks"])  # the near-limit link kept whole
 
 
-def _urls(session: HarnessSession) -> list[str]:
-    assert session.service is not None and session.service.library.current is not None
-    return [a.url for a in session.service.library.current.corpus.articles if a.url]
+def test_one_story_from_six_outlets_with_long_urls_keeps_every_link_whole(corpus_copy: Path) -> None:
+    """Cutting this section at Slack's limit used to leave `<https://o2.example/dd…|Outlet 2 News Agency of the…`."""
+    for i in range(6):
+        write_article(corpus_copy, f"truce-{i}", "US and China agree to extend tariff truce", [f"Body {i}."],
+                      publisher=f"Outlet {i} News Agency of the World", url=f"https://o{i}.example/" + "d" * 624,
+                      published=dt.date(2026, 11, 20))
+    snapshot = Library(corpus_copy).load()
+    assert snapshot is not None
+    new = [a for a in snapshot.corpus.articles if a.id.startswith("truce-")]
+    digest = build_digest(local_date=dt.date(2026, 11, 23), new_articles=new, people=None, search=snapshot.search,
+                          topics=[])
+    assert len(digest.items) == 1 and len(digest.items[0].also) == 5
+    payload = digest_message(digest).payload()
+    assert live_markup(payload, {a.url for a in new if a.url}) == [] and check_message(payload) is None
+    shown = render_blocks(payload["blocks"])
+    assert "*US and China agree to extend tariff truce (https://o5.example/ddd" in shown  # the newest leads
+    assert "Outlet 4 News Agency of the World (https://o4.example/ddd" in shown  # linked while they fit
+    assert shown.endswith(", Outlet 0 News Agency of the World_")  # then named, unlinked
 
 
 @pytest.mark.parametrize("token", TOKENS)

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.digest.content import Digest, DigestItem, PersonInNews, Source, TopicHit, WatchedTopic
+from bot.digest.content import Digest, DigestItem, PersonInNews, TopicHit, WatchedTopic
 from bot.digest.records import DigestRecord, SlotStatus
 from bot.slack.ui.blocks import Message
 from bot.slack.ui.mrkdwn import escape, link, truncate
@@ -71,25 +71,35 @@ def emphasised(original: str, spans: Sequence[tuple[int, int]], text: str) -> st
     return "".join(out)
 
 
-def _also(sources: Sequence[Source], linked: bool) -> str:
-    if not sources:
-        return ""
-    names = (link(s.url if linked else None, truncate(s.publisher, NAME_CHARS)) for s in sources)
-    return "_Also reported by " + ", ".join(names) + "_"
+def _also(names: Sequence[str]) -> str:
+    return "_Also reported by " + ", ".join(names) + "_" if names else ""
 
 
 def story(item: DigestItem, budget: int) -> str:
+    """Title (linked), publisher and date, lead, other outlets (linked while they fit)."""
     title = truncate(item.title, TITLE_CHARS)
     meta = f"{escape(truncate(item.publisher, NAME_CHARS))} · {item.published:%d %b %Y}"
-    want = min(len(escape(item.lead)), MIN_LEAD)
-    for title_url, also_linked in ((item.url, True), (item.url, False), (None, False)):
-        head = f"*{link(title_url, title)}*\n{meta}"
-        tail = _also(item.also, also_linked)
-        room = budget - len(head) - len(tail) - 2
-        if room >= want:
-            lead = within(escape, item.lead, room) or ""
-            return "\n".join(part for part in (head, lead, tail) if part)
-    return within(lambda t: f"*{escape(t)}*", item.title, budget) or ELLIPSIS
+    lead_room = min(len(escape(item.lead)), MIN_LEAD)
+
+    def size(head: str, names: Sequence[str]) -> int:
+        return len(head) + len(meta) + len(_also(names)) + lead_room + 3
+
+    plain = [link(None, truncate(s.publisher, NAME_CHARS)) for s in item.also]
+    head = f"*{link(item.url, title)}*"
+    if size(head, plain) > budget:
+        head = f"*{link(None, title)}*"
+    names = plain
+    for i, source in enumerate(item.also):  # each outlet linked if the lead keeps its room
+        trial = [*names[:i], link(source.url, truncate(source.publisher, NAME_CHARS)), *names[i + 1:]]
+        if size(head, trial) <= budget:
+            names = trial
+    if size(head, names) > budget:
+        names = []
+    if size(head, names) > budget:
+        return within(lambda t: f"*{escape(t)}*", item.title, budget) or ELLIPSIS
+    tail = _also(names)
+    lead = within(escape, item.lead, budget - len(head) - len(meta) - len(tail) - 3) or ""
+    return "\n".join(part for part in (head, meta, lead, tail) if part)
 
 
 def _hit(hit: TopicHit, budget: int) -> str:
