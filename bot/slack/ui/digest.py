@@ -37,7 +37,7 @@ HIT_TITLE_CHARS = 120
 NAME_CHARS = 80
 ROLE_CHARS = 120
 TOPIC_CHARS = 100
-MIN_LEAD = 80  # a lead shorter than this is not worth keeping a link for
+MIN_LEAD = 80  # room kept for the lead (or a snippet) before a link is given up
 ELLIPSIS = "…"
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,40}")
 NOTHING_NEW = "Nothing new in the corpus since the last digest."
@@ -45,7 +45,7 @@ NOTHING_NEW = "Nothing new in the corpus since the last digest."
 Render = Callable[[int], str]  # a section's mrkdwn within a budget of characters
 
 
-def within(render: Callable[[str], str], text: str, budget: int) -> str | None:
+def _within(render: Callable[[str], str], text: str, budget: int) -> str | None:
     """`render(text)`, the plain `text` cut at a word boundary until the result fits `budget`
     (None if nothing does). Cutting before rendering keeps entities and links whole."""
     n, out = len(text), render(text)
@@ -57,7 +57,7 @@ def within(render: Callable[[str], str], text: str, budget: int) -> str | None:
     return out
 
 
-def emphasised(original: str, spans: Sequence[tuple[int, int]], text: str) -> str:
+def _emphasised(original: str, spans: Sequence[tuple[int, int]], text: str) -> str:
     """`text` (all or a cut prefix of `original`) escaped, with the spans it still holds in *bold*."""
     out: list[str] = []
     last = 0
@@ -75,7 +75,7 @@ def _also(names: Sequence[str]) -> str:
     return "_Also reported by " + ", ".join(names) + "_" if names else ""
 
 
-def story(item: DigestItem, budget: int) -> str:
+def _story(item: DigestItem, budget: int) -> str:
     """Title (linked), publisher and date, lead, other outlets (linked while they fit)."""
     title = truncate(item.title, TITLE_CHARS)
     meta = f"{escape(truncate(item.publisher, NAME_CHARS))} · {item.published:%d %b %Y}"
@@ -96,9 +96,9 @@ def story(item: DigestItem, budget: int) -> str:
     if size(head, names) > budget:
         names = []
     if size(head, names) > budget:
-        return within(lambda t: f"*{escape(t)}*", item.title, budget) or ELLIPSIS
+        return _within(lambda t: f"*{escape(t)}*", item.title, budget) or ELLIPSIS
     tail = _also(names)
-    lead = within(escape, item.lead, budget - len(head) - len(meta) - len(tail) - 3) or ""
+    lead = _within(escape, item.lead, budget - len(head) - len(meta) - len(tail) - 3) or ""
     return "\n".join(part for part in (head, meta, lead, tail) if part)
 
 
@@ -107,13 +107,13 @@ def _hit(hit: TopicHit, budget: int) -> str:
     for url in (hit.url, None):
         head = f"• {link(url, title)}: "
         if budget - len(head) >= min(len(escape(hit.snippet)), MIN_LEAD):
-            return head + (within(partial(emphasised, hit.snippet, hit.highlights), hit.snippet,
+            return head + (_within(partial(_emphasised, hit.snippet, hit.highlights), hit.snippet,
                                   budget - len(head)) or "")
-    return within(lambda t: "• " + escape(t), hit.title, budget) or ""
+    return _within(lambda t: "• " + escape(t), hit.title, budget) or ""
 
 
-def topic(watched: WatchedTopic, budget: int) -> str:
-    name = within(escape, truncate(watched.topic, TOPIC_CHARS), max(budget // 3, 10)) or ELLIPSIS
+def _topic(watched: WatchedTopic, budget: int) -> str:
+    name = _within(escape, truncate(watched.topic, TOPIC_CHARS), max(budget // 3, 10)) or ELLIPSIS
     head = f"*Watching “{name}”:*"
     if not watched.hits:
         return f"{head} nothing new."
@@ -121,7 +121,7 @@ def topic(watched: WatchedTopic, budget: int) -> str:
     return "\n".join([head, *(line for line in (_hit(h, share) for h in watched.hits) if line)])
 
 
-def people_line(people: Sequence[PersonInNews], budget: int) -> str:
+def _people_line(people: Sequence[PersonInNews], budget: int) -> str:
     names = [escape(truncate(p.name, NAME_CHARS)) + (f" ({escape(truncate(p.role, ROLE_CHARS))})" if p.role else "")
              for p in people]
     while names:
@@ -143,7 +143,7 @@ def _cap(lengths: Sequence[int], total: int) -> int:
     return SECTION_CHARS
 
 
-def fill(renders: Sequence[Render], total: int) -> list[str]:
+def _fill(renders: Sequence[Render], total: int) -> list[str]:
     """Each section at full size if all fit in `total`; else the longest ones re-rendered smaller."""
     texts = [render(SECTION_CHARS) for render in renders]
     cap = _cap([len(t) for t in texts], total)
@@ -168,16 +168,16 @@ def digest_message(digest: Digest) -> Message:
     items = digest.items[:MAX_STORIES]
     left_out = digest.story_count - len(items)
     more = f"…and {left_out} more. Use `/trade latest 20` to see them." if left_out > 0 else None
-    stories: list[Render] = [partial(story, item) for item in items] or [_constant(NOTHING_NEW)]
-    people: list[Render] = [partial(people_line, digest.people)] if digest.people else []
+    stories: list[Render] = [partial(_story, item) for item in items] or [_constant(NOTHING_NEW)]
+    people: list[Render] = [partial(_people_line, digest.people)] if digest.people else []
     used = 1 + len(stories) + (1 if more else 0) + 2 * len(people) + (1 if digest.topics else 0)
     room = MAX_BLOCKS - used
     shown = list(digest.topics) if len(digest.topics) <= room else list(digest.topics[: room - 1])
     cut = (f"…and {len(digest.topics) - len(shown)} more watched topics; "
            "`/trade watching` lists them.") if len(shown) < len(digest.topics) else None
-    topics: list[Render] = [partial(topic, t) for t in shown]
+    topics: list[Render] = [partial(_topic, t) for t in shown]
     fixed = len(header) + len(more or "") + len(cut or "")
-    texts = fill([*stories, *people, *topics], MESSAGE_CHARS - fixed)
+    texts = _fill([*stories, *people, *topics], MESSAGE_CHARS - fixed)
     story_texts = texts[: len(stories)]
     people_texts = texts[len(stories): len(stories) + len(people)]
     topic_texts = texts[len(stories) + len(people):]
