@@ -173,25 +173,25 @@ URL = st.one_of(st.none(), st.sampled_from(["https://wire.example/ok", EDGE_URL,
 
 
 @st.composite
-def _hits(draw: st.DrawFn) -> TopicHit:
-    snippet = draw(TEXT)
-    starts = draw(st.lists(st.integers(0, len(snippet) - 1), max_size=4))
-    spans = tuple((s, min(len(snippet), s + draw(st.integers(1, 8)))) for s in starts)
-    return TopicHit(title=draw(TEXT), url=draw(URL), snippet=snippet, highlights=spans)
-
-
-_items = st.builds(DigestItem, article_id=st.just("a"), title=TEXT, url=URL, publisher=TEXT,
-                   published=st.just(dt.date(2026, 11, 22)), lead=st.one_of(st.just(""), TEXT),
-                   also=st.lists(st.builds(Source, publisher=TEXT, url=URL), max_size=3).map(tuple))
-_people = st.builds(PersonInNews, name=TEXT, role=st.one_of(st.none(), TEXT), mentions=st.integers(1, 9))
-_topics = st.builds(WatchedTopic, topic=TEXT, hits=st.lists(_hits(), max_size=3).map(tuple))
-
-
-@st.composite
 def digests(draw: st.DrawFn) -> Digest:
-    items = tuple(draw(st.lists(_items, max_size=12)))
-    return Digest(local_date=dt.date(2026, 11, 23), items=items, story_count=len(items) + draw(st.integers(0, 50)),
-                  people=tuple(draw(st.lists(_people, max_size=5))), topics=tuple(draw(st.lists(_topics, max_size=6))))
+    """Up to 12 stories, 5 people and 8 topics, their texts drawn from a few hostile strings per example."""
+    text = st.sampled_from(draw(st.lists(TEXT, min_size=1, max_size=8)))
+
+    @st.composite
+    def hits(draw: st.DrawFn) -> TopicHit:
+        snippet = draw(text)
+        starts = draw(st.lists(st.integers(0, len(snippet) - 1), max_size=4))
+        spans = tuple((s, min(len(snippet), s + draw(st.integers(1, 8)))) for s in starts)
+        return TopicHit(title=draw(text), url=draw(URL), snippet=snippet, highlights=spans)
+
+    items = st.builds(DigestItem, article_id=st.just("a"), title=text, url=URL, publisher=text,
+                      published=st.just(dt.date(2026, 11, 22)), lead=st.one_of(st.just(""), text),
+                      also=st.lists(st.builds(Source, publisher=text, url=URL), max_size=5).map(tuple))
+    people = st.builds(PersonInNews, name=text, role=st.one_of(st.none(), text), mentions=st.integers(1, 9))
+    topics = st.builds(WatchedTopic, topic=text, hits=st.lists(hits(), max_size=3).map(tuple))
+    shown = tuple(draw(st.lists(items, max_size=12)))
+    return Digest(local_date=dt.date(2026, 11, 23), items=shown, story_count=len(shown) + draw(st.integers(0, 50)),
+                  people=tuple(draw(st.lists(people, max_size=5))), topics=tuple(draw(st.lists(topics, max_size=8))))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
