@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.deps import Deps
+from bot.slack.digest import SlackChannelPrefs, SlackDigestSender
 from bot.slack.http import RequestGuard, make_web_app
 from bot.slack.tasks import BackgroundTasks
 
@@ -35,15 +36,15 @@ class BotService:
         self.clock = clock or SystemClock()
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
                                progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
-        self.store = DigestStore(settings.db_path)
-        self.answerer = Answerer(self.library, prefs=self.store)
+        self.store = DigestStore(settings.db_path, self.clock)
+        self.answerer = Answerer(self.library, prefs=SlackChannelPrefs(self.store))
         self.tasks = BackgroundTasks()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         self.client = make_client(token, settings.slack_api_url)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         self.app = build_app(self.client, Deps(self.answerer, self.tasks), secret)
         self.mode = settings.resolved_mode()
-        self.scheduler = DigestScheduler(settings, self.library, self.store, self.client, self.clock)
+        self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.client), self.clock)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._background: list[asyncio.Task[Any]] = []

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.common.clock import FakeClock
-from bot.digest.content import build_digest, digest_metadata, group_stories
+from bot.digest.content import build_digest, group_stories
+from bot.digest.records import DigestOutcome, SlotStatus
 from bot.digest.scheduler import DigestScheduler, latest_due_slot
 from bot.digest.store import DigestStore
 from bot.harness.fake_slack import BOT_TOKEN, Failure, FakeSlack
@@ -22,6 +23,8 @@ from bot.harness.render import render_blocks
 from bot.library import Library
 from bot.settings import Settings
 from bot.slack.client import make_client
+from bot.slack.digest import SlackDigestSender, digest_metadata
+from bot.slack.ui.digest import digest_message
 from tests.helpers import add_articles, write_article
 
 LONDON = ZoneInfo("Europe/London")
@@ -55,7 +58,8 @@ class Rig:
     def scheduler(self, token: str = BOT_TOKEN) -> DigestScheduler:
         store = DigestStore(self.db)  # a new connection: a restarted or second process
         self.stores.append(store)
-        return DigestScheduler(self.settings, self.library, store, make_client(token, self.fake.api_url), self.clock)
+        sender = SlackDigestSender(make_client(token, self.fake.api_url))
+        return DigestScheduler(self.settings, self.library, store, sender, self.clock)
 
     def posts(self, channel: str = "C0TRADE") -> list[dict]:
         return [m for m in self.fake.channels[channel].messages if m.get("metadata")]
@@ -76,7 +80,7 @@ async def test_normal_day_posts_once_at_the_local_time(rig: Rig) -> None:
     scheduler = rig.scheduler()
     assert await scheduler.tick() == {}  # 07:00, not yet
     rig.clock.set(local(2026, 11, 23, 8, 0, 5))
-    assert await scheduler.tick() == {"C0TRADE": "posted"}
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}
     rig.clock.advance(minutes=30)
     assert await scheduler.tick() == {}
     [post] = rig.posts()
@@ -88,7 +92,7 @@ async def test_normal_day_posts_once_at_the_local_time(rig: Rig) -> None:
 
 async def test_restart_after_posting_does_not_post_again(rig: Rig) -> None:
     rig.clock.set(local(2026, 11, 23, 8, 1))
-    assert (await rig.scheduler().tick())["C0TRADE"] == "posted"
+    assert (await rig.scheduler().tick())["C0TRADE"] is DigestOutcome.POSTED
     assert await rig.scheduler().tick() == {}  # a fresh process on the same database
     assert len(rig.posts()) == 1
     assert rig.scheduler().store.get("C0TRADE", dt.date(2026, 11, 23)).ts == rig.posts()[0]["ts"]
@@ -99,16 +103,14 @@ async def test_crash_between_post_and_record_is_reconciled_not_reposted(rig: Rig
     crashed = rig.scheduler()
     claim = crashed.store.claim("C0TRADE", dt.date(2026, 11, 23), rig.clock.now(), dt.timedelta(minutes=3))
     assert claim is not None
-    message, _ = crashed.compose("C0TRADE", dt.date(2026, 11, 23))
-    await crashed.client.chat_postMessage(channel="C0TRADE", text=message.text, blocks=message.blocks,
-                                          metadata=digest_metadata("C0TRADE", dt.date(2026, 11, 23)))
+    await crashed.sender.post("C0TRADE", crashed.compose("C0TRADE", dt.date(2026, 11, 23)))
     # ... and the process dies before recording the ts. A new one starts:
     restarted = rig.scheduler()
-    assert await restarted.tick() == {"C0TRADE": "busy"}  # the claim is fresh: maybe still in flight
+    assert await restarted.tick() == {"C0TRADE": DigestOutcome.BUSY}  # the claim is fresh: maybe still in flight
     rig.clock.advance(minutes=4)
-    assert await restarted.tick() == {"C0TRADE": "posted"}  # took over, found our post in history
+    assert await restarted.tick() == {"C0TRADE": DigestOutcome.POSTED}  # took over, found our post in history
     assert len(rig.posts()) == 1
-    assert restarted.store.get("C0TRADE", dt.date(2026, 11, 23)).status == "posted"
+    assert restarted.store.get("C0TRADE", dt.date(2026, 11, 23)).status is SlotStatus.POSTED
 
 
 async def test_crash_after_claim_before_post_posts_once_later(rig: Rig) -> None:
@@ -116,14 +118,14 @@ async def test_crash_after_claim_before_post_posts_once_later(rig: Rig) -> None:
     rig.scheduler().store.claim("C0TRADE", dt.date(2026, 11, 23), rig.clock.now(), dt.timedelta(minutes=3))
     restarted = rig.scheduler()
     rig.clock.advance(minutes=4)
-    assert await restarted.tick() == {"C0TRADE": "posted"}
+    assert await restarted.tick() == {"C0TRADE": DigestOutcome.POSTED}
     assert len(rig.posts()) == 1
 
 
 async def test_two_concurrent_posters_produce_one_post(rig: Rig) -> None:
     rig.clock.set(local(2026, 11, 23, 8, 0, 1))
     outcomes = await asyncio.gather(*(rig.scheduler().tick() for _ in range(4)))
-    assert sorted(o["C0TRADE"] for o in outcomes).count("posted") == 1
+    assert sorted(o["C0TRADE"] for o in outcomes).count(DigestOutcome.POSTED) == 1
     assert len(rig.posts()) == 1
 
 
@@ -147,7 +149,7 @@ def test_two_processes_started_at_once_post_once(corpus_copy: Path, tmp_path: Pa
 async def test_missed_slot_inside_grace_catches_up_once(rig: Rig) -> None:
     rig.clock.set(local(2026, 11, 23, 11, 30))  # the bot was down at 08:00
     scheduler = rig.scheduler()
-    assert await scheduler.tick() == {"C0TRADE": "posted"}
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}
     assert await scheduler.tick() == {}
     assert len(rig.posts()) == 1
 
@@ -155,13 +157,13 @@ async def test_missed_slot_inside_grace_catches_up_once(rig: Rig) -> None:
 async def test_missed_slot_beyond_grace_is_skipped_and_logged(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     rig.clock.set(local(2026, 11, 22, 8, 1))
     scheduler = rig.scheduler()
-    assert await scheduler.tick() == {"C0TRADE": "posted"}
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}
     rig.clock.set(local(2026, 11, 23, 14, 1))  # down from before 08:00 until after the grace window
-    assert await scheduler.tick() == {"C0TRADE": "skipped:missed"}
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.SKIPPED_MISSED}
     assert await scheduler.tick() == {}
     assert len(rig.posts()) == 1 and "grace window" in caplog.text
     rig.clock.set(local(2026, 11, 24, 8, 0, 1))
-    assert await scheduler.tick() == {"C0TRADE": "posted"}  # the next day is normal again
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}  # the next day is normal again
 
 
 async def test_run_across_midnight_is_keyed_by_the_scheduled_date(corpus_copy: Path, tmp_path: Path,
@@ -169,7 +171,7 @@ async def test_run_across_midnight_is_keyed_by_the_scheduled_date(corpus_copy: P
     rig = Rig(corpus_copy, tmp_path / "d.sqlite3", fake, FakeClock(local(2026, 11, 23, 0, 0, 1)),
               digest_time=dt.time(23, 59, 59))
     scheduler = rig.scheduler()
-    assert await scheduler.tick() == {"C0TRADE": "posted"}
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}
     assert rig.posts()[0]["metadata"]["event_payload"]["date"] == "2026-11-22"
     rig.close()
 
@@ -204,7 +206,7 @@ def test_slot_math_on_dst_days() -> None:
 async def test_rate_limited_post_waits_and_posts_once(rig: Rig) -> None:
     rig.fake.fail(Failure(method="chat.postMessage", error="ratelimited", retry_after=1))
     rig.clock.set(local(2026, 11, 23, 8, 1))
-    assert await rig.scheduler().tick() == {"C0TRADE": "posted"}
+    assert await rig.scheduler().tick() == {"C0TRADE": DigestOutcome.POSTED}
     assert len(rig.fake.calls_to("chat.postMessage")) == 2 and len(rig.posts()) == 1
 
 
@@ -212,10 +214,10 @@ async def test_connection_reset_after_slack_accepted_does_not_post_twice(rig: Ri
     rig.fake.fail(Failure(method="chat.postMessage", after_success=True))
     rig.clock.set(local(2026, 11, 23, 8, 1))
     scheduler = rig.scheduler()
-    assert await scheduler.tick() == {"C0TRADE": "pending:connection"}
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.PENDING}
     assert len(rig.posts()) == 1  # Slack did post
     rig.clock.advance(minutes=4)
-    assert await scheduler.tick() == {"C0TRADE": "posted"}  # reconciled from history
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}  # reconciled from history
     assert len(rig.posts()) == 1
 
 
@@ -223,7 +225,7 @@ async def test_not_in_public_channel_joins_and_retries(rig: Rig) -> None:
     rig.settings.digest_channels = ["C0PUBLIC"]
     rig.fake.fail(Failure(method="chat.postMessage", error="not_in_channel"))
     rig.clock.set(local(2026, 11, 23, 8, 1))
-    assert await rig.scheduler().tick() == {"C0PUBLIC": "posted"}
+    assert await rig.scheduler().tick() == {"C0PUBLIC": DigestOutcome.POSTED}
     assert rig.fake.calls_to("conversations.join") and len(rig.posts("C0PUBLIC")) == 1
 
 
@@ -235,35 +237,36 @@ async def test_channel_errors_fail_that_channel_only(rig: Rig, channel: str, err
     rig.clock.set(local(2026, 11, 23, 8, 1))
     scheduler = rig.scheduler()
     outcomes = await scheduler.tick()
-    assert outcomes == {channel: f"failed:{error}", "C0TRADE": "posted"}
+    assert outcomes == {channel: DigestOutcome.FAILED, "C0TRADE": DigestOutcome.POSTED}
     assert error in caplog.text
     record = scheduler.store.get(channel, dt.date(2026, 11, 23))
-    assert record.status == "failed" and record.error == error
+    assert record.status is SlotStatus.FAILED and record.error == error
     assert await scheduler.tick() == {}  # no crash loop: the day is marked failed
 
 
 async def test_invalid_auth_is_a_clear_failure(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     rig.clock.set(local(2026, 11, 23, 8, 1))
-    assert await rig.scheduler(token="xoxb-revoked").tick() == {"C0TRADE": "failed:invalid_auth"}
+    assert await rig.scheduler(token="xoxb-revoked").tick() == {"C0TRADE": DigestOutcome.FAILED}
     assert len(rig.fake.calls_to("chat.postMessage")) <= 1 and "invalid_auth" in caplog.text
+    assert rig.stores[-1].get("C0TRADE", dt.date(2026, 11, 23)).error == "invalid_auth"
 
 
 async def test_empty_day_says_nothing_new_or_skips(rig: Rig) -> None:
     rig.clock.set(local(2026, 11, 23, 8, 1))
     await rig.scheduler().tick()
     rig.clock.set(local(2026, 11, 24, 8, 1))
-    assert await rig.scheduler().tick() == {"C0TRADE": "posted"}
+    assert await rig.scheduler().tick() == {"C0TRADE": DigestOutcome.POSTED}
     assert "Nothing new" in render_blocks(rig.posts()[-1]["blocks"])
     rig.settings.digest_skip_empty = True
     rig.clock.set(local(2026, 11, 25, 8, 1))
-    assert await rig.scheduler().tick() == {"C0TRADE": "skipped:empty"}
+    assert await rig.scheduler().tick() == {"C0TRADE": DigestOutcome.SKIPPED_EMPTY}
     assert len(rig.posts()) == 2
 
 
 async def test_corpus_unavailable_skips_with_a_log_line(tmp_path: Path, fake: FakeSlack,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     rig = Rig(tmp_path / "missing", tmp_path / "d.sqlite3", fake, FakeClock(local(2026, 11, 23, 8, 1)))
-    assert await rig.scheduler().tick() == {"C0TRADE": "skipped:corpus_unavailable"}
+    assert await rig.scheduler().tick() == {"C0TRADE": DigestOutcome.SKIPPED_NO_CORPUS}
     assert rig.posts() == [] and "corpus unavailable" in caplog.text
     rig.close()
 
@@ -294,9 +297,10 @@ def test_same_story_from_several_outlets_is_grouped(corpus_copy: Path) -> None:
     assert [len(g.articles) for g in groups] == [1, 2]
     library = Library(corpus_copy)
     snap = library.load()
-    message = build_digest(local_date=dt.date(2025, 8, 3), channel="C1", new_articles=[a, b, c], people=snap.people,
-                           search=snap.search, topics=[])
-    assert "Also reported by <https://" in str(message.blocks)
+    digest = build_digest(local_date=dt.date(2025, 8, 3), new_articles=[a, b, c], people=snap.people,
+                          search=snap.search, topics=[])
+    assert digest.items[1].publisher == "Reuters" and [s.publisher for s in digest.items[1].also] == ["AFP"]
+    assert "Also reported by <https://" in str(digest_message(digest).blocks)
 
 
 async def test_watch_commands_and_digest_status_through_slack(corpus_copy: Path, tmp_path: Path) -> None:
@@ -308,7 +312,7 @@ async def test_watch_commands_and_digest_status_through_slack(corpus_copy: Path,
         assert "rare earths" in (await (await s.driver.slash("watching")).answer())["text"]
         assert "No longer watching" in (await (await s.driver.slash("unwatch rare earths")).answer())["text"]
         assert "watches no topics" in (await (await s.driver.slash("watching")).answer())["text"]
-        s.service.store.finish("C0TRADE", dt.date(2026, 11, 22), None, "failed", dt.datetime.now(dt.UTC),
-                               error="channel_not_found")
+        s.service.store.finish("C0TRADE", dt.date(2026, 11, 22), None, SlotStatus.FAILED,
+                               local(2026, 11, 22, 8, 0), error="channel_not_found")
         status = (await (await s.driver.slash("digest status")).answer())["text"]
         assert "<#C0TRADE>" in status and "channel_not_found" in status

@@ -1,1 +1,4 @@
-"""The daily digest: content (pure), store (SQLite), scheduler and poster."""
+"""The daily digest, Slack-free: content (what it says), store (SQLite), delivery (exactly once), scheduler.
+
+The Slack layer renders a `Digest` (`bot.slack.ui.digest`) and posts it (`bot.slack.digest`).
+"""

@@ -12,16 +12,13 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.common.clock import Clock
-from bot.digest.content import build_digest
-from bot.digest.poster import post_digest
+from bot.digest.content import Digest, build_digest
+from bot.digest.delivery import DigestSender, deliver
+from bot.digest.records import DigestOutcome, SlotStatus
 from bot.digest.store import DigestStore
 from bot.library import Library
 from bot.settings import Settings
-from bot.slack.client import make_client
-from bot.slack.ui.blocks import Message
 
 log = logging.getLogger(__name__)
 
@@ -45,64 +42,66 @@ def latest_due_slot(now: dt.datetime, at: dt.time, zone: ZoneInfo) -> tuple[dt.d
     raise AssertionError("a slot within the last two days always exists")
 
 
+def compose_digest(library: Library, store: DigestStore, channel: str, local_date: dt.date,
+                   max_items: int) -> Digest | None:
+    """The digest of what this channel has not been sent yet (None: no corpus)."""
+    snapshot = library.current
+    if snapshot is None:
+        return None
+    sent = store.sent_ids(channel)
+    new = [a for a in snapshot.corpus.articles if a.id not in sent]
+    return build_digest(local_date=local_date, new_articles=new, people=snapshot.people, search=snapshot.search,
+                        topics=store.watching(channel), max_items=max_items)
+
+
 class DigestScheduler:
-    def __init__(self, settings: Settings, library: Library, store: DigestStore, client: AsyncWebClient | None,
+    """Decides what is due and composes it; `sender` (given by the wiring) does the posting."""
+
+    def __init__(self, settings: Settings, library: Library, store: DigestStore, sender: DigestSender,
                  clock: Clock) -> None:
         self.settings = settings
         self.library = library
         self.store = store
+        self.sender = sender
         self.clock = clock
-        # The client never retries a post after a connection reset (that could post twice);
-        # the reconcile step of the next tick does that safely.
-        self.client = client if client is not None else make_client("")
         self.grace = dt.timedelta(hours=settings.digest_grace_hours)
 
-    def compose(self, channel: str, local_date: dt.date) -> tuple[Message, list[str]] | None:
-        """The digest for a channel and the ids of the articles it reports (None: no corpus)."""
-        snapshot = self.library.current
-        if snapshot is None:
-            return None
-        sent = self.store.sent_ids(channel)
-        new = [a for a in snapshot.corpus.articles if a.id not in sent]
-        message = build_digest(local_date=local_date, channel=channel, new_articles=new, people=snapshot.people,
-                               search=snapshot.search, topics=self.store.watching(channel),
-                               max_items=self.settings.digest_max_items)
-        return message, [a.id for a in new]
+    def compose(self, channel: str, local_date: dt.date) -> Digest | None:
+        return compose_digest(self.library, self.store, channel, local_date, self.settings.digest_max_items)
 
-    async def run_channel(self, channel: str, local_date: dt.date) -> str:
-        composed = await asyncio.to_thread(self.compose, channel, local_date)
-        if composed is None:
+    async def run_channel(self, channel: str, local_date: dt.date) -> DigestOutcome:
+        digest = await asyncio.to_thread(self.compose, channel, local_date)
+        if digest is None:
             log.error("digest for %s on %s skipped: corpus unavailable (%s)", channel, local_date, self.library.error)
-            return "skipped:corpus_unavailable"
-        message, ids = composed
-        if not ids and self.settings.digest_skip_empty:
-            self.store.finish(channel, local_date, None, "skipped", self.clock.now(), error="nothing new")
+            return DigestOutcome.SKIPPED_NO_CORPUS
+        if not digest.article_ids and self.settings.digest_skip_empty:
+            self.store.finish(channel, local_date, None, SlotStatus.SKIPPED, self.clock.now(), error="nothing new")
             log.info("digest for %s on %s skipped: nothing new", channel, local_date)
-            return "skipped:empty"
-        return await post_digest(self.client, self.store, channel, local_date, message, self.clock.now(), ids)
+            return DigestOutcome.SKIPPED_EMPTY
+        return await deliver(self.sender, self.store, channel, digest, self.clock.now())
 
-    async def tick(self) -> dict[str, str]:
+    async def tick(self) -> dict[str, DigestOutcome]:
         """Post whatever is due now; returns the outcome per channel that had something due."""
         now = self.clock.now()
-        zone = self.settings.zone
-        day, instant = latest_due_slot(now, self.settings.digest_time, zone)
-        outcomes: dict[str, str] = {}
+        day, instant = latest_due_slot(now, self.settings.digest_time, self.settings.zone)
+        outcomes: dict[str, DigestOutcome] = {}
         for channel in self.settings.digest_channels:
             record = self.store.get(channel, day)
-            if record is not None and record.status != "claimed":
+            if record is not None and record.status != SlotStatus.CLAIMED:
                 continue
             if now - instant > self.grace and record is None:
                 if not self.store.last_results(channel):
                     continue  # a new install: nothing was missed, the first slot is still ahead
-                self.store.finish(channel, day, None, "skipped", now, error="missed the slot beyond the grace window")
+                self.store.finish(channel, day, None, SlotStatus.SKIPPED, now,
+                                  error="missed the slot beyond the grace window")
                 log.warning("digest for %s on %s skipped: bot was down past the %s grace window", channel, day, self.grace)
-                outcomes[channel] = "skipped:missed"
+                outcomes[channel] = DigestOutcome.SKIPPED_MISSED
                 continue
             try:
                 outcomes[channel] = await self.run_channel(channel, day)
             except Exception:  # one channel's failure must not stop the others
                 log.exception("digest for %s on %s failed unexpectedly", channel, day)
-                outcomes[channel] = "failed:exception"
+                outcomes[channel] = DigestOutcome.FAILED
         return outcomes
 
     async def run(self) -> None:

@@ -1,7 +1,8 @@
 """SQLite state for watch lists and digests: the (channel, date) claim that makes a post happen once.
 
 WAL mode and `BEGIN IMMEDIATE` make the claim atomic across processes, so two
-bots started at once still produce one post.
+bots started at once still produce one post. It returns records and plain topics;
+how a channel or a result is shown is the renderer's business.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import time
 import uuid
 from pathlib import Path
 
-from pydantic import BaseModel
-
+from bot.common.clock import Clock, SystemClock
 from bot.corpus.text import normalize_text
+from bot.digest.records import DigestRecord, SlotStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watches (
@@ -32,21 +33,11 @@ CREATE TABLE IF NOT EXISTS sent_articles (
 """
 
 
-class DigestRecord(BaseModel):
-    channel: str
-    local_date: dt.date
-    status: str  # claimed | posted | failed | skipped
-    claim: str | None
-    claimed_at: dt.datetime | None
-    ts: str | None
-    error: str | None
-    updated_at: dt.datetime
-
-
 class DigestStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.clock = clock or SystemClock()
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
@@ -78,7 +69,7 @@ class DigestStore:
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO watches VALUES (?, ?, ?, ?)",
-                (channel, topic.strip(), normalize_text(topic.strip()), dt.datetime.now(dt.UTC).isoformat()))
+                (channel, topic.strip(), normalize_text(topic.strip()), self.clock.now().isoformat()))
             return cur.rowcount == 1
 
     def unwatch(self, channel: str, topic: str) -> bool:
@@ -91,14 +82,6 @@ class DigestStore:
         with self._lock:
             rows = self._db.execute("SELECT topic FROM watches WHERE channel = ? ORDER BY created", (channel,))
             return [r["topic"] for r in rows]
-
-    def status_lines(self, channel: str | None) -> list[str]:
-        lines = []
-        for record in self.last_results(channel):
-            detail = {"posted": "posted", "failed": f"failed ({record.error})", "skipped": f"skipped ({record.error})",
-                      "claimed": "being posted"}.get(record.status, record.status)
-            lines.append(f"• <#{record.channel}>: {record.local_date:%d %b %Y} — {detail}")
-        return lines
 
     # Digest claims ---------------------------------------------------------
 
@@ -114,7 +97,7 @@ class DigestStore:
         another process holds or finished it.
 
         A claim older than `stale_after` whose holder never recorded a result is
-        taken over; the caller must reconcile with Slack before posting again.
+        taken over; the caller must reconcile with the channel before posting again.
         """
         token: str | None = uuid.uuid4().hex
         takeover = False
@@ -125,9 +108,10 @@ class DigestStore:
                                        (channel, local_date.isoformat())).fetchone()
                 if row is None:
                     self._db.execute(
-                        "INSERT INTO digests VALUES (?, ?, 'claimed', ?, ?, NULL, NULL, ?)",
-                        (channel, local_date.isoformat(), token, now.isoformat(), now.isoformat()))
-                elif row["status"] == "claimed" and now - dt.datetime.fromisoformat(row["claimed_at"]) > stale_after:
+                        "INSERT INTO digests VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
+                        (channel, local_date.isoformat(), str(SlotStatus.CLAIMED), token, now.isoformat(),
+                         now.isoformat()))
+                elif row["status"] == SlotStatus.CLAIMED and now - dt.datetime.fromisoformat(row["claimed_at"]) > stale_after:
                     self._db.execute(
                         "UPDATE digests SET claim = ?, claimed_at = ?, updated_at = ? WHERE channel = ? AND local_date = ?",
                         (token, now.isoformat(), now.isoformat(), channel, local_date.isoformat()))
@@ -140,21 +124,22 @@ class DigestStore:
                 raise
         return (token, takeover) if token else None
 
-    def finish(self, channel: str, local_date: dt.date, claim: str | None, status: str, now: dt.datetime,
+    def finish(self, channel: str, local_date: dt.date, claim: str | None, status: SlotStatus, now: dt.datetime,
                ts: str | None = None, error: str | None = None) -> None:
         """Record the outcome; `claim=None` writes a row that was never claimed (a skipped slot)."""
         with self._lock:
             if claim is None:
                 self._db.execute(
                     "INSERT OR IGNORE INTO digests VALUES (?, ?, ?, NULL, NULL, ?, ?, ?)",
-                    (channel, local_date.isoformat(), status, ts, error, now.isoformat()))
+                    (channel, local_date.isoformat(), str(status), ts, error, now.isoformat()))
             else:
                 self._db.execute(
                     "UPDATE digests SET status = ?, ts = ?, error = ?, updated_at = ? "
                     "WHERE channel = ? AND local_date = ? AND claim = ?",
-                    (status, ts, error, now.isoformat(), channel, local_date.isoformat(), claim))
+                    (str(status), ts, error, now.isoformat(), channel, local_date.isoformat(), claim))
 
     def last_results(self, channel: str | None = None) -> list[DigestRecord]:
+        """The latest slot per channel (or of one channel): what `/trade digest status` shows."""
         query = ("SELECT d.* FROM digests d JOIN (SELECT channel, MAX(local_date) AS local_date FROM digests "
                  "GROUP BY channel) m USING (channel, local_date)")
         params: tuple[str, ...] = ()

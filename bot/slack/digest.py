@@ -1,0 +1,109 @@
+"""The digest's Slack side: posting through the Web API, and watch lists as `/trade` shows them.
+
+`SlackDigestSender` is the `DigestSender` the scheduler is given: it renders a `Digest`,
+posts it with metadata naming its date (so a restarted bot can find it in the channel's
+history), joins a public channel it is not in, and turns Slack's errors into the
+delivery's three endings: done, refused (`SendRefused`), or uncertain (`SendUncertain`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.digest.content import Digest
+from bot.digest.delivery import SendRefused, SendUncertain
+from bot.digest.store import DigestStore
+from bot.slack.client import slack_error
+from bot.slack.ui.digest import digest_message, status_lines
+
+log = logging.getLogger(__name__)
+
+DIGEST_EVENT = "tradebot_digest"
+HISTORY_LIMIT = 100  # messages searched for our earlier post; a digest is posted at most once a day
+
+T = TypeVar("T")
+
+
+def digest_metadata(channel: str, local_date: dt.date) -> dict[str, Any]:
+    return {"event_type": DIGEST_EVENT, "event_payload": {"channel": channel, "date": local_date.isoformat()}}
+
+
+@asynccontextmanager
+async def _slack_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except SlackApiError as exc:
+        raise SendRefused(slack_error(exc)) from exc
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise SendUncertain(f"connection problem ({type(exc).__name__})") from exc
+
+
+class SlackDigestSender:
+    """Posts digests with a client that never retries a post after a connection reset
+    (`bot.slack.client`): that could post twice; the delivery's reconcile step retries safely."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def _joining(self, channel: str, call: Callable[[], Awaitable[T]]) -> T:
+        """`call()`, and once more after joining the channel when Slack says we are not in it."""
+        async with _slack_errors():
+            try:
+                return await call()
+            except SlackApiError as exc:
+                if slack_error(exc) != "not_in_channel":
+                    raise
+            log.info("not in %s; joining it and retrying once", channel)
+            await self.client.conversations_join(channel=channel)  # fails for private channels: a clear error
+            return await call()
+
+    async def find_posted(self, channel: str, local_date: dt.date) -> str | None:
+        async def history() -> str | None:
+            response = await self.client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
+                                                               include_all_metadata=True)
+            for message in response.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == DIGEST_EVENT and payload.get("date") == local_date.isoformat():
+                    return str(message.get("ts"))
+            return None
+
+        return await self._joining(channel, history)
+
+    async def post(self, channel: str, digest: Digest) -> str:
+        message = digest_message(digest)
+
+        async def post() -> str:
+            response = await self.client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False,
+                metadata=digest_metadata(channel, digest.local_date))
+            return str(response["ts"])
+
+        return await self._joining(channel, post)
+
+
+class SlackChannelPrefs:
+    """The store as the answerer's `ChannelPrefs`: status lines rendered for Slack here, not in the store."""
+
+    def __init__(self, store: DigestStore) -> None:
+        self.store = store
+
+    def watch(self, channel: str, topic: str) -> bool:
+        return self.store.watch(channel, topic)
+
+    def unwatch(self, channel: str, topic: str) -> bool:
+        return self.store.unwatch(channel, topic)
+
+    def watching(self, channel: str) -> list[str]:
+        return self.store.watching(channel)
+
+    def status_lines(self, channel: str | None) -> list[str]:
+        return status_lines(self.store.last_results(channel))
