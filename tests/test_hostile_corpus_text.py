@@ -79,7 +79,7 @@ def findings(live: LiveHarness, mark: int, *, skip_top_level_text: bool) -> list
         if skip_top_level_text:
             params = {k: v for k, v in params.items() if k != "text"}
         # The help text's own `<words>` token is tests/test_hostile_checklist.py's concern.
-        out += [f for f in live_markup(params, allowed_urls=urls, allowed_users={"U0SHARER"}) if f.token != "<words>"]
+        out += [f for f in live_markup(params, allowed_urls=urls, allowed_users={"U0CAROL"}) if f.token != "<words>"]
     return out
 
 

@@ -31,8 +31,8 @@ def test_escaped_and_plain_text_is_harmless(text: str) -> None:
 
 
 def test_allowed_article_links_and_users_pass_but_others_do_not() -> None:
-    allowed = {"allowed_urls": {ARTICLE}, "allowed_users": {"U0SHARER"}}
-    assert not is_live(f"<{ARTICLE}|Title> shared by <@U0SHARER>", **allowed)
+    allowed = {"allowed_urls": {ARTICLE}, "allowed_users": {"U0CAROL"}}
+    assert not is_live(f"<{ARTICLE}|Title> shared by <@U0CAROL>", **allowed)
     assert not is_live("<https://news.example/a?x=1&amp;y=2|Title>", **allowed)  # entity-encoded & in the URL
     assert is_live(f"<{ARTICLE}x|Title>", **allowed)
     assert is_live("<@U0OTHER>", **allowed)

@@ -7,7 +7,7 @@ through one live harness (real HTTP server, real signatures, fake Slack). Every
 button the answer offers is pressed. Then every payload the bot sent (response_url
 bodies, chat.postMessage, views.open/update) is scanned by `tests.hostile.markup`,
 which knows Slack's rules but not the bot's code. Allowed: the articles' own links
-and the sharer's `<@U0SHARER>` in "Shared by".
+and the sharer's `<@U0CAROL>` in "Shared by".
 
 Settings: `PROPERTY` (see `tests.hostile.strategies.property_settings`).
 """
@@ -57,7 +57,7 @@ def assert_nothing_live(live: LiveHarness, mark: int, *, skip_top_level_text: bo
         params = call["params"]
         if skip_top_level_text:
             params = {k: v for k, v in params.items() if k != "text"}
-        findings += live_markup(params, allowed_urls=urls, allowed_users={"U0SHARER"})
+        findings += live_markup(params, allowed_urls=urls, allowed_users={"U0CAROL"})
     assert not findings, describe(findings, calls)
 
 

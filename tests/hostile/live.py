@@ -20,7 +20,7 @@ from bot.harness.session import HarnessSession
 from tests.hostile.markup import Finding, live_markup
 
 T = TypeVar("T")
-SHARER = "U0SHARER"  # the only user the bot may mention: "Shared by <@U0SHARER>"
+SHARER = "U0CAROL"  # the only user the bot may mention: "Shared by <@U0CAROL>"
 
 
 class LiveHarness:

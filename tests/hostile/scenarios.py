@@ -35,18 +35,19 @@ async def slash_and_buttons(s: HarnessSession, text: str) -> dict[str, Any]:
     (and the modal's Next page), pick a person. Returns the first answer."""
     driver = s.driver
     assert driver is not None
-    answer = await (await driver.slash(text)).answer(timeout=WAIT)
+    # The asker is the sharer: in Slack only the asker sees (and can press) an ephemeral answer's buttons.
+    answer = await (await driver.slash(text, user=SHARER)).answer(timeout=WAIT)
     blocks = answer.get("blocks") or []
     if has_button(blocks, "Share in channel"):
         count = len(s.fake.calls_to("chat.postMessage"))
         click = await driver.click(blocks, "Share in channel", user=SHARER)
         await asyncio.wait_for(_first_of(s, click, count), WAIT)
     if has_button(blocks, "More results"):
-        await (await driver.click(blocks, "More results")).answer(timeout=WAIT)
+        await (await driver.click(blocks, "More results", user=SHARER)).answer(timeout=WAIT)
     if has_button(blocks, "Read article"):
-        await read_article_pages(s, blocks)
+        await read_article_pages(s, blocks, user=SHARER)
     for label in _pick_labels(blocks):
-        await (await driver.click(blocks, label)).answer(timeout=WAIT)
+        await (await driver.click(blocks, label, user=SHARER)).answer(timeout=WAIT)
         break
     return answer
 
@@ -59,15 +60,16 @@ async def _first_of(s: HarnessSession, click: Any, posts_before: int) -> None:
 
 def _pick_labels(blocks: list[dict[str, Any]]) -> list[str]:
     return [e["text"]["text"] for b in blocks if b.get("type") == "actions" for e in b.get("elements", [])
-            if e.get("action_id") == "trade_pick"]
+            if str(e.get("action_id", "")).startswith("trade_pick")]
 
 
-async def read_article_pages(s: HarnessSession, blocks: list[dict[str, Any]], max_pages: int = 3) -> list[dict]:
+async def read_article_pages(s: HarnessSession, blocks: list[dict[str, Any]], max_pages: int = 3,
+                             user: str = "U0ALICE") -> list[dict]:
     """Press Read article, then Next page up to `max_pages` times; returns the views shown."""
     driver = s.driver
     assert driver is not None
     opened = len(s.fake.calls_to("views.open"))
-    await driver.click(blocks, "Read article")
+    await driver.click(blocks, "Read article", user=user)
     call = await _posted_after(s, "views.open", opened)
     view_id = next((vid for vid, v in s.fake.views.items() if v.get("blocks") == call["params"]["view"]["blocks"]),
                    None)
@@ -77,7 +79,7 @@ async def read_article_pages(s: HarnessSession, blocks: list[dict[str, Any]], ma
         if view is None or not has_button(view["blocks"], "Next page"):
             break
         updates = len(s.fake.calls_to("views.update"))
-        await driver.click(view["blocks"], "Next page", view=view)
+        await driver.click(view["blocks"], "Next page", view=view, user=user)
         shown.append((await _posted_after(s, "views.update", updates))["params"]["view"])
     return shown
 
