@@ -32,7 +32,6 @@ from bot.slack.payloads import parse_body
 from bot.slack.server import HttpLimits
 
 log = logging.getLogger(__name__)
-_rejected = RateLimitedLog(log)
 
 WINDOW = 300  # seconds Slack allows between signing and arrival
 _TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")  # ASCII digits, no sign, no point; 12 digits reach year 33658
@@ -48,6 +47,7 @@ class RequestGuard:
         self._secret = signing_secret.encode()
         self._clock = clock or SystemClock()
         self._seen: dict[str, float] = {}
+        self.log = RateLimitedLog(log)  # one line per kind of rejection per 10 s
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -76,23 +76,23 @@ class RequestGuard:
         return True
 
 
-def reject(status: int, reason: str, text: str) -> web.Response:
-    """A short answer and one rate-limited log line naming the reason, never the body."""
-    _rejected.log(logging.INFO, reason, "rejected a request: %s (HTTP %d)", reason, status)
-    headers = {"Connection": "close"} if status in (408, 413, 429) else None
-    return web.Response(status=status, text=text, headers=headers)
+    def reject(self, status: int, reason: str, text: str) -> web.Response:
+        """A short answer and one rate-limited log line naming the reason, never the body."""
+        self.log.log(logging.INFO, reason, "rejected a request: %s (HTTP %d)", reason, status)
+        headers = {"Connection": "close"} if status in (408, 413, 429) else None
+        return web.Response(status=status, text=text, headers=headers)
 
 
-async def _read_body(request: web.Request, limits: HttpLimits) -> bytes | web.Response:
+async def _read_body(request: web.Request, guard: RequestGuard, limits: HttpLimits) -> bytes | web.Response:
     try:
         async with asyncio.timeout(limits.read_timeout):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return reject(413, "body too large", "request body too large")
+        return guard.reject(413, "body too large", "request body too large")
     except TimeoutError:
-        return reject(408, "body not sent in time", "request timeout")
+        return guard.reject(408, "body not sent in time", "request timeout")
     except (ConnectionError, aiohttp.ClientError, aiohttp.http_exceptions.HttpProcessingError):
-        return reject(400, "connection lost while reading the body", "incomplete request")
+        return guard.reject(400, "connection lost while reading the body", "incomplete request")
 
 
 def _bolt_request(raw: str, body: dict[str, Any], request: web.Request) -> AsyncBoltRequest:
@@ -107,24 +107,24 @@ def make_web_app(app: AsyncApp, guard: RequestGuard, limits: HttpLimits, path: s
                  health: Callable[[], dict[str, Any]] | None = None) -> web.Application:
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > limits.max_body:
-            return reject(413, "body too large", "request body too large")
-        body = await _read_body(request, limits)
+            return guard.reject(413, "body too large", "request body too large")
+        body = await _read_body(request, guard, limits)
         if isinstance(body, web.Response):
             return body
         headers = request.headers
         signature = headers.get("X-Slack-Signature")
         if not guard.verify(body, headers.get("X-Slack-Request-Timestamp"), signature):
-            return reject(401, "missing, stale or wrong signature", "invalid signature")
+            return guard.reject(401, "missing, stale or wrong signature", "invalid signature")
         if not guard.first_time(f"sig:{signature}"):
-            _rejected.log(logging.INFO, "replay", "ignored a replayed request")
+            guard.log.log(logging.INFO, "replay", "ignored a replayed request")
             return web.Response(status=200, text="")
         try:
             raw = body.decode("utf-8")
         except UnicodeDecodeError:
-            return reject(400, "signed body is not UTF-8", "malformed request")
+            return guard.reject(400, "signed body is not UTF-8", "malformed request")
         payload = parse_body(raw, request.content_type)
         if payload is None:
-            return reject(400, "signed body is not a Slack payload", "malformed request")
+            return guard.reject(400, "signed body is not a Slack payload", "malformed request")
         event_id = payload.get("event_id")
         if isinstance(event_id, str) and not guard.first_time(f"event:{event_id}"):
             log.info("ignored a redelivered event %s (retry %s)", event_id, headers.get("X-Slack-Retry-Num"))

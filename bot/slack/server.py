@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.common.logs import RateLimitedLog, neutralise
+from bot.common.logs import RateLimitedLog
 
 log = logging.getLogger(__name__)
 _quiet = RateLimitedLog(log)
@@ -79,8 +79,7 @@ class QuietServerErrors(logging.Filter):
             return True
         exc = record.exc_info[1]
         kind = type(exc).__name__ if exc is not None else "error"
-        _quiet.log(logging.INFO, "aiohttp:" + kind, "dropped a broken HTTP request (%s: %s)", kind,
-                   neutralise(str(exc))[:120])
+        _quiet.log(logging.INFO, "aiohttp:" + kind, "dropped a broken HTTP request (%s)", kind)
         return False
 
 
