@@ -15,6 +15,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.answers.answerer import Answerer
 from bot.common.clock import Clock, SystemClock
+from bot.common.logs import install_safe_logging
 from bot.common.progress import log_progress
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
@@ -60,6 +61,7 @@ class BotService:
         """Connect to Slack first, then load the corpus: meanwhile users are told it is loading
         (a 100k-article corpus takes most of a minute to index without a saved index)."""
         self.settings.require_slack()
+        install_safe_logging()  # request fields (event_id, action_id, user text) never start a new log line
         if self.mode == "http":
             limits = HttpLimits(max_body=self.settings.max_body_bytes, read_timeout=self.settings.http_read_timeout,
                                 max_connections=self.settings.http_max_connections)

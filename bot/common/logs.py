@@ -81,7 +81,8 @@ class RateLimitedLog:
             self._last[key] = now
             dropped = self._dropped.pop(key, 0)
         if dropped:
-            self._logger.log(level, message + " (and %d more like it since the last line)", *args, dropped)
+            self._logger.log(level, message + " (and %d more like it since the last line)", *args, dropped,
+                             stacklevel=2)
         else:
-            self._logger.log(level, message, *args)
+            self._logger.log(level, message, *args, stacklevel=2)
         return True
