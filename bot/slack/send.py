@@ -86,11 +86,12 @@ async def _ephemeral(client: AsyncWebClient, channel: str, user: str, message: M
     return code
 
 
-async def post_message(client: AsyncWebClient, channel: str, message: Message, thread_ts: str | None = None) -> str | None:
+async def post_message(client: AsyncWebClient, channel: str, message: Message, thread_ts: str | None = None,
+                       *, apologise: bool = True) -> str | None:
     """chat.postMessage; returns the error code, or None on success.
 
-    If Slack refuses the message itself, a plain apology is posted in its place
-    (the error code is still returned, so the caller can say more)."""
+    If Slack refuses the message itself, a plain apology is posted in its place unless
+    `apologise` is False (the caller tells the user privately instead)."""
     try:
         await client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
                                       thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
@@ -102,7 +103,7 @@ async def post_message(client: AsyncWebClient, channel: str, message: Message, t
         # Slack may have posted before the connection broke; it is not retried (see bot.slack.client).
         log.warning("chat.postMessage to %s: connection lost, delivery unknown (%s)", channel, type(exc).__name__)
         return CONNECTION_LOST
-    if error in REFUSED:
+    if apologise and error in REFUSED:
         try:
             await client.chat_postMessage(channel=channel, text=refused_apology(error).text, thread_ts=thread_ts)
         except (SlackApiError, TimeoutError, aiohttp.ClientError) as exc:

@@ -63,7 +63,7 @@ async def share_in_channel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRe
         if not message.in_channel or click.channel is None:
             await respond_checked(respond, message)
             return
-        error = await post_message(client, click.channel, message)
+        error = await post_message(client, click.channel, message, apologise=False)  # the user is told below
         if error in CANNOT_POST:
             await respond_checked(respond, blocks.notice_message(
                 "I can't post in this conversation. Invite me with `/invite @tradebot` and try again."))
