@@ -17,6 +17,7 @@ from bot.slack.payloads import (
     PersonPick,
     SlashCommand,
     ViewSubmission,
+    origin_of,
     parse,
     parse_body,
     view_of,
@@ -132,3 +133,12 @@ def test_ids_that_could_break_out_of_a_mention_are_dropped() -> None:
     payload["channel"]["id"] = "C1\n"
     click = parse(ButtonClick, payload)
     assert (click.user, click.channel) == ("unknown", None)
+
+
+def test_the_origin_of_any_payload_is_read_leniently() -> None:
+    form = parse_body((DATA / "slash_command.form").read_text(), "application/x-www-form-urlencoded")
+    assert (origin_of(form).user, origin_of(form).channel) == ("U2147483697", "C2147483705")
+    modal = origin_of(recorded("block_actions_modal.json"))
+    assert (modal.user, modal.channel) == ("U2147483697", None)
+    assert origin_of({"user": "not a dict", "channel_id": 5}).user == "unknown"
+    assert origin_of([1, 2]).channel is None

@@ -85,6 +85,22 @@ class ButtonClick(_Payload):
     view_hash: StrictStr | None = Field(None, validation_alias=AliasPath("view", "hash"))
 
 
+class Origin(_Payload):
+    """Who did something, and where: read leniently (bad ids become None/"unknown"), so an
+    apology can still find its way when the rest of a payload does not parse."""
+
+    user: UserId = Field("unknown", validation_alias=AliasChoices("user_id", AliasPath("user", "id")))
+    channel: SlackId = Field(None, validation_alias=AliasChoices("channel_id", AliasPath("channel", "id"),
+                                                                 AliasPath("container", "channel_id")))
+
+
+def origin_of(body: Any) -> Origin:
+    try:
+        return Origin.model_validate(body)
+    except ValidationError:
+        return Origin()
+
+
 class _ViewRef(_Payload):
     view_id: StrictStr | None = Field(None, validation_alias=AliasPath("view", "id"))
 

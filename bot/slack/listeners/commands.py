@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.commands import parse_command
 from bot.slack.listeners.answer import ack_and_answer, deps_of
-from bot.slack.payloads import SlashCommand, parse
+from bot.slack.payloads import SlashCommand, origin_of, parse
 from bot.slack.send import respond_checked
 from bot.slack.ui.blocks import Message
 
@@ -18,19 +18,16 @@ from bot.slack.ui.blocks import Message
 async def trade_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient,
                         context: AsyncBoltContext) -> None:
     deps = deps_of(context)
-    sender: list[SlashCommand] = []  # set once the payload has parsed; the apology falls back like the answer
+    origin = origin_of(body)
 
     async def work() -> None:
         slash = parse(SlashCommand, body)
-        sender.append(slash)
         message = await asyncio.to_thread(deps.answerer.answer, parse_command(slash.text), user=slash.user,
                                           channel=slash.channel)
         await respond_checked(respond, message, client=client, channel=slash.channel, user=slash.user)
 
     async def reply(message: Message) -> None:
-        slash = sender[0] if sender else None
-        await respond_checked(respond, message, client=client, channel=slash.channel if slash else None,
-                              user=slash.user if slash else None)
+        await respond_checked(respond, message, client=client, channel=origin.channel, user=origin.user)
 
     await ack_and_answer(deps, "/trade", work, reply, ack=ack)
 
