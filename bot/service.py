@@ -15,6 +15,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.answers.answerer import Answerer
 from bot.common.clock import Clock, SystemClock
+from bot.common.logs import install_safe_logging
 from bot.common.progress import log_progress
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
@@ -22,9 +23,11 @@ from bot.library import Library
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import make_client
+from bot.slack.credentials import SlackCredentials
 from bot.slack.deps import Deps
 from bot.slack.digest import SlackChannelPrefs, SlackDigestSender
 from bot.slack.http import RequestGuard, make_web_app
+from bot.slack.server import HttpLimits, start_server
 from bot.slack.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -39,10 +42,9 @@ class BotService:
         self.store = DigestStore(settings.db_path, self.clock)
         self.answerer = Answerer(self.library, prefs=SlackChannelPrefs(self.store))
         self.tasks = BackgroundTasks()
-        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-        self.client = make_client(token, settings.slack_api_url)
-        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-        self.app = build_app(self.client, Deps(self.answerer, self.tasks), secret)
+        self.credentials = SlackCredentials.from_settings(settings)
+        self.client = make_client(self.credentials.bot_token, settings.slack_api_url)
+        self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret)
         self.mode = settings.resolved_mode()
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.client), self.clock)
         self._runner: web.AppRunner | None = None
@@ -60,21 +62,18 @@ class BotService:
         """Connect to Slack first, then load the corpus: meanwhile users are told it is loading
         (a 100k-article corpus takes most of a minute to index without a saved index)."""
         self.settings.require_slack()
+        install_safe_logging()  # request fields (event_id, action_id, user text) never start a new log line
         if self.mode == "http":
-            secret = self.settings.slack_signing_secret
-            guard = RequestGuard(secret.get_secret_value() if secret else "")
-            web_app = make_web_app(self.app, guard, self.settings.max_body_bytes, health=self.health)
-            self._runner = web.AppRunner(web_app, access_log=None)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-            await site.start()
+            limits = HttpLimits(max_body=self.settings.max_body_bytes, read_timeout=self.settings.http_read_timeout,
+                                max_connections=self.settings.http_max_connections)
+            guard = RequestGuard(self.credentials.signing_secret)  # wall time, as Slack signs
+            web_app = make_web_app(self.app, guard, limits, health=self.health)
+            self._runner = await start_server(web_app, self.settings.host, self.settings.port, limits)
             host, port = self._runner.addresses[0][:2]
             self.url = f"http://{host}:{port}/slack/events"
             log.info("HTTP mode: listening on %s", self.url)
         else:
-            app_token = self.settings.slack_app_token
-            self._socket = AsyncSocketModeHandler(self.app, app_token.get_secret_value() if app_token else "",
-                                                  web_client=self.client)
+            self._socket = AsyncSocketModeHandler(self.app, self.credentials.app_token, web_client=self.client)
             await self._socket.connect_async()
             log.info("Socket Mode: connected")
         self._loaded = asyncio.create_task(self._load(), name="corpus-load")

@@ -136,11 +136,15 @@ def test_http_mode_refuses_to_start_without_signing_secret(seed_corpus_dir: Path
 
 
 def test_guard_uses_an_injectable_clock() -> None:
-    now = [1_700_000_000.0]
-    guard = RequestGuard(SIGNING_SECRET, clock=lambda: now[0])
+    import datetime as dt
+
     from slack_sdk.signature import SignatureVerifier
 
+    from bot.common.clock import FakeClock
+
+    clock = FakeClock(dt.datetime.fromtimestamp(1_700_000_000, dt.UTC))
+    guard = RequestGuard(SIGNING_SECRET, clock=clock)
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp="1700000000", body="x=1")
     assert guard.verify(b"x=1", "1700000000", signature)
-    now[0] += 301
+    clock.advance(seconds=301)
     assert not guard.verify(b"x=1", "1700000000", signature)

@@ -1,13 +1,24 @@
-"""Listener registration: each kind of Slack input has a `register(app, deps)`."""
+"""Listener registration, in the bolt starter-template style: one module per kind of Slack
+input, each with `register(app)` and top-level callbacks. What they need (`Deps`) reaches
+them through bolt's context, put there by one middleware."""
 
-from slack_bolt.async_app import AsyncApp
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.slack.deps import Deps
 from bot.slack.listeners import actions, commands, events, views
+from bot.slack.listeners.answer import DEPS_KEY
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
-    commands.register(app, deps)
-    actions.register(app, deps)
-    events.register(app, deps)
-    views.register(app, deps)
+    async def provide_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> None:  # noqa: A002
+        context[DEPS_KEY] = deps
+        await next()
+
+    app.use(provide_deps)
+    for kind in (commands, actions, events, views):
+        kind.register(app)

@@ -5,27 +5,32 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.commands import parse_command
-from bot.slack.deps import Deps
-from bot.slack.payloads import SlashCommand
-from bot.slack.send import guarded, respond_checked
+from bot.slack.listeners.answer import ack_and_answer, deps_of
+from bot.slack.payloads import SlashCommand, origin_of, parse
+from bot.slack.send import respond_checked
+from bot.slack.ui.blocks import Message
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command("/trade")
-    async def on_trade(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
-        await ack()
-        slash = SlashCommand.parse(body)
+async def trade_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient,
+                        context: AsyncBoltContext) -> None:
+    deps = deps_of(context)
+    origin = origin_of(body)
 
-        async def work() -> None:
-            command = parse_command(slash.text)
-            message = await asyncio.to_thread(deps.answerer.answer, command, user=slash.user, channel=slash.channel)
-            await respond_checked(respond, message, client=client, channel=slash.channel, user=slash.user)
+    async def work() -> None:
+        slash = parse(SlashCommand, body)
+        message = await asyncio.to_thread(deps.answerer.answer, parse_command(slash.text), user=slash.user,
+                                          channel=slash.channel)
+        await respond_checked(respond, message, client=client, channel=slash.channel, user=slash.user)
 
-        async def apologise(message: Any) -> None:
-            await respond_checked(respond, message, client=client, channel=slash.channel, user=slash.user)
+    async def reply(message: Message) -> None:
+        await respond_checked(respond, message, client=client, channel=origin.channel, user=origin.user)
 
-        deps.tasks.spawn(guarded("/trade", work(), apologise), name="trade-command")
+    await ack_and_answer(deps, "/trade", work, reply, ack=ack)
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/trade")(trade_command)

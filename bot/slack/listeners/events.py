@@ -1,59 +1,82 @@
-"""Events: app mentions (answered in a thread), direct messages, and the App Home tab."""
+"""Events: app mentions (answered in a thread), direct messages, and the App Home tab.
+
+Bolt acks events itself; the answer is posted with chat.postMessage.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+from typing import Any, TypeVar
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers.commands import parse_command
 from bot.slack.deps import Deps
-from bot.slack.payloads import MessageEvent
-from bot.slack.send import guarded, post_message
+from bot.slack.listeners.answer import ack_and_answer, deps_of
+from bot.slack.payloads import HomeOpened, MalformedPayload, MessageEvent, parse
+from bot.slack.send import post_message
 from bot.slack.ui import blocks
 
+log = logging.getLogger(__name__)
+Event = TypeVar("Event", MessageEvent, HomeOpened)
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    answerer = deps.answerer
 
-    async def reply(event: MessageEvent, client: AsyncWebClient, in_thread: bool) -> None:
-        channel = event.channel
-        if channel is None:
-            return
-        thread = (event.thread_ts or event.ts) if in_thread else None
-        command = parse_command(event.text)
+async def _reply(deps: Deps, event: MessageEvent, client: AsyncWebClient, in_thread: bool) -> None:
+    channel = event.channel
+    if channel is None:
+        return
+    thread = (event.thread_ts or event.ts) if in_thread else None
 
-        async def work() -> None:
-            message = await asyncio.to_thread(answerer.answer, command, user=event.user or "unknown",
-                                              channel=channel)
-            message.blocks = blocks.without_action(message.blocks, blocks.ACTION_SHARE)
-            await post_message(client, channel, message, thread_ts=thread)
+    async def work() -> None:
+        message = await asyncio.to_thread(deps.answerer.answer, parse_command(event.text),
+                                          user=event.user or "unknown", channel=channel)
+        message.blocks = blocks.without_action(message.blocks, blocks.ACTION_SHARE)
+        await post_message(client, channel, message, thread_ts=thread)
 
-        async def apologise(message: blocks.Message) -> None:
-            await post_message(client, channel, message, thread_ts=thread)
+    async def reply(message: blocks.Message) -> None:
+        await post_message(client, channel, message, thread_ts=thread)
 
-        deps.tasks.spawn(guarded("mention" if in_thread else "dm", work(), apologise), name="event-reply")
+    await ack_and_answer(deps, "mention" if in_thread else "dm", work, reply)
 
-    @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
-        await reply(MessageEvent.parse(event), client, in_thread=True)
 
-    @app.event("message")
-    async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
-        # Only plain direct messages from people: no edits, joins or bot posts.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return
-        await reply(MessageEvent.parse(event), client, in_thread=False)
+def _parsed(model: type[Event], event: dict[str, Any]) -> Event | None:
+    """An event we cannot read has no one to answer: it is logged and dropped."""
+    try:
+        return parse(model, event)
+    except MalformedPayload as exc:
+        log.info("ignored an event: %s", exc)
+        return None
 
-    @app.event("app_home_opened")
-    async def on_home(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home" or not event.get("user"):
-            return
 
-        async def work() -> None:
-            view = await asyncio.to_thread(answerer.home)
-            await client.views_publish(user_id=event["user"], view=view)
+async def app_mention(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    message = _parsed(MessageEvent, event)
+    if message is not None:
+        await _reply(deps_of(context), message, client, in_thread=True)
 
-        deps.tasks.spawn(guarded("home", work(), None), name="home")
+
+async def direct_message(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    message = _parsed(MessageEvent, event)
+    if message is not None and message.from_a_person_in_a_dm:
+        await _reply(deps_of(context), message, client, in_thread=False)
+
+
+async def home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    deps = deps_of(context)
+    home = _parsed(HomeOpened, event)
+    if home is None or home.tab != "home" or home.user is None:
+        return
+    user = home.user
+
+    async def work() -> None:
+        view = await asyncio.to_thread(deps.answerer.home)
+        await client.views_publish(user_id=user, view=view)
+
+    await ack_and_answer(deps, "home", work, None)
+
+
+def register(app: AsyncApp) -> None:
+    app.event("app_mention")(app_mention)
+    app.event("message")(direct_message)
+    app.event("app_home_opened")(home_opened)

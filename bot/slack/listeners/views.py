@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.deps import Deps
+
+async def article_submitted(ack: AsyncAck) -> None:
+    await ack(response_action="clear")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.view("trade_article")
-    async def on_article_submitted(ack: AsyncAck) -> None:
-        await ack(response_action="clear")
+def register(app: AsyncApp) -> None:
+    app.view("trade_article")(article_submitted)
