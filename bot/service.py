@@ -25,6 +25,7 @@ from bot.slack.client import make_client
 from bot.slack.deps import Deps
 from bot.slack.http import RequestGuard, make_web_app
 from bot.slack.tasks import BackgroundTasks
+from bot.slack.ui.presenter import SlackAnswers
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class BotService:
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
                                progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
         self.store = DigestStore(settings.db_path)
-        self.answerer = Answerer(self.library, prefs=self.store)
+        self.answerer = SlackAnswers(Answerer(self.library, prefs=self.store))
         self.tasks = BackgroundTasks()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         self.client = make_client(token, settings.slack_api_url)
