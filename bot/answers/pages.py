@@ -8,7 +8,9 @@ and each page keeps room for its "Page N of M" line and buttons.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 
 from bot.answers.compose import article_section, day, usage_lines
 from bot.answers.models import (
@@ -41,18 +43,23 @@ def cost(text: str) -> int:
 
 def _split(paragraph: str, limit: int = SECTION_COST) -> list[str]:
     """Cut a paragraph into pieces of at most `limit` cost, at a space where one is near."""
+    if cost(paragraph) <= limit:
+        return [paragraph]
+    totals = list(accumulate(5 if c == "&" else 4 if c in "<>" else 1 for c in paragraph))  # cost of [:i + 1]
     pieces: list[str] = []
-    while cost(paragraph) > limit:
-        size, end = 0, 0
-        while end < len(paragraph) and size + cost(paragraph[end]) <= limit:
-            size += cost(paragraph[end])
-            end += 1
-        space = paragraph.rfind(" ", 0, end)
-        cut = space if space > end * 0.6 else end
-        pieces.append(paragraph[:cut])
-        paragraph = paragraph[cut:].lstrip(" ") if space > end * 0.6 else paragraph[cut:]
-    if paragraph:
-        pieces.append(paragraph)
+    start = 0
+    while start < len(paragraph):
+        end = bisect_right(totals, (totals[start - 1] if start else 0) + limit)
+        if end >= len(paragraph):
+            pieces.append(paragraph[start:])
+            break
+        space = paragraph.rfind(" ", start, end)
+        if space > start + (end - start) * 0.6:
+            pieces.append(paragraph[start:space])
+            start = space + 1
+        else:
+            pieces.append(paragraph[start:end])
+            start = end
     return pieces
 
 

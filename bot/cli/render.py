@@ -14,7 +14,6 @@ from bot.answers.models import (
     Answer,
     ArticlePages,
     Button,
-    Buttons,
     Divider,
     HomeSummary,
     Icon,

@@ -59,6 +59,14 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+def mrkdwn_object(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object of ready (escaped) text. `verbatim`: Slack adds no links or mentions of its
+    own (bare URLs and #channel names in article text stay text); our `<url|label>` links still work."""
+    return MarkdownTextObject(text=text or " ", verbatim=True)
+
+
+
+
 def section(text: str) -> SectionBlock:
     """A section of ready mrkdwn (callers escaped it); prefer `render_part`."""
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_CHARS)))
@@ -100,12 +108,12 @@ def _text(lines: tuple[Line, ...], prefix: str = "", quote_last: bool = False) -
 def render_part(part: Part, prefix: str = "") -> Block:
     """One typed part as one block; `prefix` is ready mrkdwn (an emoji)."""
     if isinstance(part, Section):
-        block = SectionBlock(text=MarkdownTextObject(text=_text(part.lines, prefix, part.quote_last) or " "))
+        block = SectionBlock(text=mrkdwn_object(_text(part.lines, prefix, part.quote_last)))
         if part.button is not None:
             block.accessory = action_buttons([part.button])[0]
         return block
     if isinstance(part, Note):
-        return ContextBlock(elements=[MarkdownTextObject(text=_text(part.lines, prefix) or " ")])
+        return ContextBlock(elements=[mrkdwn_object(_text(part.lines, prefix))])
     if isinstance(part, Divider):
         return DividerBlock()
     return ActionsBlock(elements=action_buttons(part.buttons))
@@ -148,7 +156,7 @@ def fit(blocks: Sequence[Block], limit: int = MAX_MESSAGE_BLOCKS, keep_last: int
         body.pop()
         dropped = True
     if dropped:
-        body.append(ContextBlock(elements=[MarkdownTextObject(text=f"_{CUT_NOTE}_")]).to_dict())
+        body.append(ContextBlock(elements=[mrkdwn_object(f"_{CUT_NOTE}_")]).to_dict())
     return body + tail
 
 

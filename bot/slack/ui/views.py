@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, SectionBlock
 
 from bot.answers.models import ArticlePages, HomeSummary
-from bot.slack.ui.blocks import MAX_VIEW_BLOCKS, SECTION_CHARS, action_buttons, fit, header, render_parts
+from bot.slack.ui.blocks import MAX_VIEW_BLOCKS, SECTION_CHARS, action_buttons, fit, header, mrkdwn_object, render_parts
 from bot.slack.ui.mrkdwn import escape, fit_escaped, mrkdwn_lines, plain_text
 
 MODAL_CALLBACK = "trade_article"
@@ -16,13 +16,13 @@ def article_modal(pages: ArticlePages) -> dict:
     """One page of an article; pagination (`bot.answers.pages`) keeps every page within limits."""
     blocks: list[Block] = [
         header(pages.title),
-        ContextBlock(elements=[MarkdownTextObject(text=mrkdwn_lines((pages.meta,), SECTION_CHARS))]),
+        ContextBlock(elements=[mrkdwn_object(mrkdwn_lines((pages.meta,), SECTION_CHARS))]),
     ]
     # Each section is at most SECTION_COST escaped characters; fit_escaped only guards the limit.
-    blocks += [SectionBlock(text=MarkdownTextObject(text=fit_escaped(p, SECTION_CHARS) or " "))
+    blocks += [SectionBlock(text=mrkdwn_object(fit_escaped(p, SECTION_CHARS)))
                for p in pages.paragraphs]
     if pages.page_line:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(pages.page_line))]))
+        blocks.append(ContextBlock(elements=[mrkdwn_object(escape(pages.page_line))]))
     if pages.buttons:
         blocks.append(ActionsBlock(elements=action_buttons(pages.buttons)))
     return {
