@@ -125,8 +125,8 @@ def _article(title: str, publisher: str, body: str, url: str | None) -> Article:
 @given(title=hostile, publisher=hostile, body=hostile, url=urls, topic=hostile, note=hostile)
 def test_articles_modal_home_and_notices(title: str, publisher: str, body: str, url: str | None, topic: str,
                                          note: str) -> None:
-    linked = {u for u in [url] if linkable_url(u)}
     a = article(title, publisher, body, url)
+    linked = {u for u in [a.url] if linkable_url(u)}  # as the corpus stored it
     corpus = Corpus(articles=(a,))
     for answer in (compose.latest([a] * 5), compose.sources(corpus), compose.help_page(note),
                    compose.watch_changed(topic, True), compose.unwatch_changed(topic, False),
@@ -173,4 +173,4 @@ def test_a_query_is_echoed_exactly_as_typed(slack_answers: SlackAnswers, words: 
     typed = f"tariffs {words}"
     message = slack_answers.answer_text(slack_encoded(typed), user="U1", channel="C1")
     assert f"Search: *{' '.join(typed.split())}*" in " ".join(render_payload(message.payload()).split())
-    assert decode_entities(message.text).startswith(f"Search: {typed}") or "characters long" in str(message.blocks)
+    assert typed in decode_entities(message.text)
