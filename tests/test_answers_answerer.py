@@ -61,3 +61,9 @@ def test_share_is_in_channel_and_names_who_shared(answers: SlackAnswers) -> None
     shared = answers.share(key, "U2")
     assert shared.in_channel and "Shared by <@U2>." in str(shared.blocks)
     assert all(b["type"] != "actions" for b in shared.blocks)
+
+
+def test_share_failures_are_explained_in_the_cores_words(answers: SlackAnswers) -> None:
+    assert "/invite @tradebot" in answers.share_failed("not_in_channel").text
+    assert "Check the channel" in answers.share_failed("connection_lost").text
+    assert "&lt;!here&gt;" in answers.share_failed("<!here>").text

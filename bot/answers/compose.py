@@ -298,3 +298,13 @@ def digest_status(records: Sequence[tuple[str, dt.date, str, str | None]]) -> No
     if not records:
         lines.append(("No digest has been posted yet.",))
     return notice(*lines)
+
+
+def share_failed(error: str) -> Notice:
+    """Why *Share in channel* did not post, from Slack's error code (`connection_lost`: delivery unknown)."""
+    if error in ("not_in_channel", "channel_not_found", "is_archived"):
+        return notice(("I can't post in this conversation. Invite me with ", Code("/invite @tradebot"),
+                       " and try again."))
+    if error == "connection_lost":
+        return notice(("The connection to Slack broke while sharing. Check the channel before sharing again.",))
+    return notice(("Slack refused the post (", Code(truncate(error, 80)), ")."))

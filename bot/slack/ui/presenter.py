@@ -6,6 +6,7 @@ with the one renderer for its surface (message, modal, Home).
 
 from __future__ import annotations
 
+from bot.answers import compose
 from bot.answers.answerer import Answerer
 from bot.answers.commands import Command
 from bot.slack.ui.blocks import Message, render_message
@@ -42,6 +43,13 @@ class SlackAnswers:
         """A modal page button's value (`id|N`); None when it does not parse or the article is gone."""
         pages = self.answerer.article_page_value(value)
         return article_modal(pages) if pages else None
+
+    def share_failed(self, error: str) -> Message:
+        """The apology when a shared post failed with Slack error `error`."""
+        return render_message(compose.share_failed(error))
+
+    def error(self, error_id: str) -> Message:
+        return render_message(compose.error(error_id))
 
     def article_missing(self, article_id: str) -> Message:
         return render_message(self.answerer.article_missing(article_id))
