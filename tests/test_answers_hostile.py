@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answers import compose, pages
+from bot.answers import channel_notices, compose, pages, persons
 from bot.answers.answerer import Answerer
 from bot.answers.text import decode_entities
 from bot.common.urls import linkable_url
@@ -102,8 +102,8 @@ def test_people(name: str, role: str, alias: str, title: str, sentence: str, url
     person = Person(name=name or "n", role=role, organization=role, country=alias, aliases=(alias,), mentions=3,
                     article_count=12, articles=(article,) * 9, other_roles=(role, alias))
     matches = [PersonMatch(person=person, score=10.0)] * 6
-    for answer in (compose.person_card(query, person, "k", shared_by="U9"), compose.person_choices(query, matches, "k"),
-                   compose.person_not_found(query, [name, alias])):
+    for answer in (persons.person_card(query, person, "k", shared_by="U9"), persons.person_choices(query, matches, "k"),
+                   persons.person_not_found(query, [name, alias])):
         assert_no_live_markup(render_message(answer).payload(), linked, users={"U9"})
     home = pages.home([], [person] * 8)
     assert_no_live_markup(home_view(home), linked)
@@ -129,9 +129,9 @@ def test_articles_modal_home_and_notices(title: str, publisher: str, body: str, 
     linked = {u for u in [a.url] if linkable_url(u)}  # as the corpus stored it
     corpus = Corpus(articles=(a,))
     for answer in (compose.latest([a] * 5), compose.sources(corpus), compose.help_page(note),
-                   compose.watch_changed(topic, True), compose.unwatch_changed(topic, False),
-                   compose.watching([topic, note]), compose.article_missing(topic),
-                   compose.digest_status([("C0TRADE", dt.date(2025, 1, 1), "failed", note), (topic, dt.date(2025, 1, 2),
+                   channel_notices.watch_changed(topic, True), channel_notices.unwatch_changed(topic, False),
+                   channel_notices.watching([topic, note]), compose.article_missing(topic),
+                   channel_notices.digest_status([("C0TRADE", dt.date(2025, 1, 1), "failed", note), (topic, dt.date(2025, 1, 2),
                                                                                              topic, note)])):
         assert_no_live_markup(render_message(answer).payload(), linked, channels={"C0TRADE"})
     for page in range(3):

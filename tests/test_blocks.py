@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.answers import compose, pages
+from bot.answers import channel_notices, compose, pages, persons
 from bot.answers.models import Action, Button, Buttons
 from bot.corpus import Article, Corpus
 from bot.harness.limits import check_message, check_view
@@ -67,8 +67,8 @@ def test_the_notification_text_is_escaped_for_every_answer() -> None:
     assert render_message(compose.search_page(response, key="k")).text == (
         "Search: &lt;!channel&gt; tariffs — &lt;!here&gt; news")
     assert "<" not in render_message(compose.search_page(SearchResponse(query="<@U1>"), key="k")).text
-    assert "<" not in render_message(compose.person_not_found("<!channel>", [])).text
-    assert "<" not in render_message(compose.watch_changed("<!here>", True)).text
+    assert "<" not in render_message(persons.person_not_found("<!channel>", [])).text
+    assert "<" not in render_message(channel_notices.watch_changed("<!here>", True)).text
 
 
 def test_result_without_url_is_not_linked() -> None:
@@ -107,13 +107,13 @@ def test_no_results_message_suggests() -> None:
 
 def test_person_card_and_choices(snapshot: Snapshot) -> None:
     greer = snapshot.people.get("Jamieson Greer")
-    card = render_message(compose.person_card("greer", greer, key="k"))
+    card = render_message(persons.person_card("greer", greer, key="k"))
     text = all_text(card.blocks)
     assert "*Jamieson Greer*" in text and "US Trade Representative" in text and "USTR" in text
     assert "<https://en.bloomingbit.io/feed/news/90125|" in text
     assert check_message(card.payload()) is None
     matches = snapshot.people.lookup("greer") * 3
-    choices = render_message(compose.person_choices("li", matches, key="k"))
+    choices = render_message(persons.person_choices("li", matches, key="k"))
     ids = [e["action_id"] for b in choices.blocks if b["type"] == "actions" for e in b["elements"]]
     assert ids == ["trade_pick-0", "trade_pick-1", "trade_pick-2"]
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from bot.answers import compose, pages
+from bot.answers import channel_notices, compose, pages, persons
 from bot.answers.commands import (
     Command,
     DigestStatus,
@@ -86,11 +86,11 @@ class Answerer:
                 return compose.notice((PEOPLE_PENDING,))
             matches = snapshot.people.lookup(command.name)
             if not matches:
-                return compose.person_not_found(command.name, snapshot.people.suggest(command.name))
+                return persons.person_not_found(command.name, snapshot.people.suggest(command.name))
             clear = len(matches) == 1 or matches[0].score - matches[1].score >= CLEAR_LEAD
             if clear or shared_by:
-                return compose.person_card(command.name, matches[0].person, key, shared_by=shared_by)
-            return compose.person_choices(command.name, matches, key or "")
+                return persons.person_card(command.name, matches[0].person, key, shared_by=shared_by)
+            return persons.person_choices(command.name, matches, key or "")
         if isinstance(command, Latest):
             return compose.latest(snapshot.corpus.latest(command.count))
         if isinstance(command, Sources):
@@ -119,13 +119,13 @@ class Answerer:
         if self.prefs is None or channel is None:
             return compose.notice((compose.NOT_SET_UP,))
         if isinstance(command, Watch):
-            return compose.watch_changed(command.topic, self.prefs.watch(channel, command.topic))
+            return channel_notices.watch_changed(command.topic, self.prefs.watch(channel, command.topic))
         if isinstance(command, Unwatch):
-            return compose.unwatch_changed(command.topic, self.prefs.unwatch(channel, command.topic))
+            return channel_notices.unwatch_changed(command.topic, self.prefs.unwatch(channel, command.topic))
         if isinstance(command, Watching):
-            return compose.watching(self.prefs.watching(channel))
+            return channel_notices.watching(self.prefs.watching(channel))
         records = [(r.channel, r.local_date, str(r.status), r.error) for r in self.prefs.last_results(None)]
-        return compose.digest_status(records)
+        return channel_notices.digest_status(records)
 
     # Buttons -------------------------------------------------------------
 
@@ -160,7 +160,7 @@ class Answerer:
             return self.expired()
         person = matches[int(index)].person
         new_key = self.store.put(StoredAnswer(Who(person.name), user, stored.channel))
-        return compose.person_card(person.name, person, new_key)
+        return persons.person_card(person.name, person, new_key)
 
     def article_pages(self, article_id: str, page: int = 0) -> ArticlePages | None:
         snapshot = self.library.current

@@ -15,7 +15,6 @@ from bot.answers.models import (
     ArticleList,
     Button,
     Buttons,
-    ChannelRef,
     Code,
     Divider,
     HelpAnswer,
@@ -26,8 +25,6 @@ from bot.answers.models import (
     Note,
     Notice,
     Part,
-    PersonCard,
-    PersonChoices,
     SearchPage,
     Section,
     SourcesSummary,
@@ -37,7 +34,6 @@ from bot.answers.models import (
 )
 from bot.answers.text import truncate
 from bot.corpus import Article, Corpus
-from bot.people import Person, PersonMatch
 from bot.search import SearchHit, SearchResponse
 
 QUERY_CHARS = 300  # a restated query
@@ -96,15 +92,15 @@ def query_too_long(typed_chars: int, searched: int) -> str:
     return f"Your query was {typed_chars:,} characters long; I searched its first {searched:,}."
 
 
-def _shared(shared_by: str | None) -> tuple[Part, ...]:
+def shared_note(shared_by: str | None) -> tuple[Part, ...]:
     return (Note((("Shared by ", UserRef(shared_by), "."),)),) if shared_by else ()
 
 
-def _share_button(key: str | None) -> tuple[Part, ...]:
+def share_button(key: str | None) -> tuple[Part, ...]:
     return (Buttons((Button(SHARE, Action.SHARE, key, primary=True),)),) if key is not None else ()
 
 
-def _or_list(words: Sequence[str]) -> Line:
+def or_list(words: Sequence[str]) -> Line:
     out: list[str | Strong] = []
     for i, word in enumerate(words):
         out += [", "] if i else []
@@ -138,7 +134,7 @@ def search_page(response: SearchResponse, key: str | None, shared_by: str | None
     elif not response.results:
         line: Line = ("No articles match.",)
         if response.suggestions:
-            line += (" Did you mean ", *_or_list(response.suggestions), "?")
+            line += (" Did you mean ", *or_list(response.suggestions), "?")
         parts.append(Section((line,)))
         summary = f"No results for {query}"
     else:
@@ -155,61 +151,13 @@ def _hits(response: SearchResponse, key: str | None, shared_by: str | None) -> l
         parts += [Divider(), _hit(n, hit, key)]
     last = response.offset + len(response.results)
     parts.append(Note((("Articles ", f"{first}–{last} of {response.total}."),)))
-    parts += _shared(shared_by)
+    parts += shared_note(shared_by)
     if key is not None:
         buttons = [Button(SHARE, Action.SHARE, key, primary=True)]
         if response.has_more:
             buttons.append(Button(MORE, Action.MORE, key))
         parts.append(Buttons(tuple(buttons)))
     return parts
-
-
-def person_parts(person: Person, limit_articles: int = PERSON_ARTICLES) -> tuple[Part, ...]:
-    """A person's card body (also used by the digest and Home)."""
-    described = ", ".join(x for x in (person.role, person.organization, person.country) if x)
-    head: list[Line] = [(Strong(truncate(person.name, NAME_CHARS)),)]
-    if described:
-        head.append((truncate(described, NOTE_CHARS),))
-    n_articles = max(person.article_count, len(person.articles))
-    mentions = f"{person.mentions} mention{'s' if person.mentions != 1 else ''}"
-    facts = [f"{mentions} in {n_articles} article{'s' if n_articles != 1 else ''}"]
-    if person.other_roles:
-        facts.append("also described as " + "; ".join(person.other_roles[:3]))
-    if person.aliases:
-        facts.append("known as " + ", ".join(person.aliases[:5]))
-    parts: list[Part] = [Section(tuple(head)), Note(((truncate(" · ".join(facts), NOTE_CHARS),),))]
-    for item in person.articles[:limit_articles]:
-        parts.append(Section(((Link(item.url, truncate(item.title, TITLE_CHARS), strong=True), " · ", day(item.published)),
-                              (truncate(item.sentence, SENTENCE_CHARS),)), quote_last=True))
-    if n_articles > limit_articles:
-        parts.append(Note(((f"…and {n_articles - limit_articles} more articles.",),)))
-    return tuple(parts)
-
-
-def person_card(query: str, person: Person, key: str | None, shared_by: str | None = None) -> PersonCard:
-    parts = (*person_parts(person), *_shared(shared_by), *_share_button(key))
-    return PersonCard(summary=f"{person.name}: {person.role or 'in the news'}", icon=Icon.PERSON,
-                      heading=("Who is ", Strong(truncate(query, QUERY_CHARS))), parts=parts, name=person.name)
-
-
-def person_choices(query: str, matches: Sequence[PersonMatch], key: str) -> PersonChoices:
-    lines: list[Line] = [("Several people match; pick one:",)]
-    for match in matches[:CHOICES_SHOWN]:
-        p = match.person
-        lines.append((Strong(truncate(p.name, NAME_CHARS)), " — ", truncate(p.role or "role not stated", NOTE_CHARS),
-                      f" · {p.mentions} mentions"))
-    buttons = tuple(Button(m.person.name, Action.PICK, f"{key}|{i}", name=str(i)) for i, m in enumerate(matches[:CHOICE_BUTTONS]))
-    return PersonChoices(summary=f"Several people match {query}", icon=Icon.PERSON,
-                         heading=("Who is ", Strong(truncate(query, QUERY_CHARS))),
-                         parts=(Section(tuple(lines)), Buttons(buttons)), query=query,
-                         names=tuple(m.person.name for m in matches[:CHOICES_SHOWN]))
-
-
-def person_not_found(query: str, suggestions: Sequence[str]) -> Notice:
-    line: Line = ("No one called ", Strong(truncate(query, NAME_CHARS)), " appears in the articles.")
-    if suggestions:
-        line += (" Nearest names: ", *_or_list(suggestions), ".")
-    return notice(line, summary=f"No one called {query} in the articles")
 
 
 def article_section(article: Article, with_button: bool = True) -> Section:
@@ -271,40 +219,3 @@ def help_page(note: str | None = None) -> HelpAnswer:
                ". Mention @tradebot in a channel or thread to ask there."),)),
     ]
     return HelpAnswer(summary="How to use /trade", parts=tuple(parts))
-
-
-def watch_changed(topic: str, added: bool) -> Notice:
-    verb = "Now watching " if added else "Already watching "
-    return notice((verb, Strong(topic), " here; it will appear in the daily digest."))
-
-
-def unwatch_changed(topic: str, removed: bool) -> Notice:
-    return notice(("No longer watching " if removed else "This channel was not watching ", Strong(topic), "."))
-
-
-def watching(topics: Sequence[str]) -> Notice:
-    if not topics:
-        return notice(("This channel watches no topics. Add one with ", Code("/trade watch rare earths"), "."))
-    return notice(("This channel watches: ", *_or_list(topics)))
-
-
-def digest_status(records: Sequence[tuple[str, dt.date, str, str | None]]) -> Notice:
-    """(channel, local date, status, error) per channel: the last digest result of each."""
-    words = {"posted": "posted", "failed": "failed", "skipped": "skipped", "claimed": "being posted"}
-    lines: list[Line] = [(Strong("Daily digest"),)]
-    for channel, date, status, reason in records:
-        detail = words.get(status, status) + (f" ({reason})" if reason and status in ("failed", "skipped") else "")
-        lines.append(("• ", ChannelRef(channel), f": {day(date)} — {truncate(detail, NOTE_CHARS)}"))
-    if not records:
-        lines.append(("No digest has been posted yet.",))
-    return notice(*lines)
-
-
-def share_failed(error: str) -> Notice:
-    """Why *Share in channel* did not post, from Slack's error code (`connection_lost`: delivery unknown)."""
-    if error in ("not_in_channel", "channel_not_found", "is_archived"):
-        return notice(("I can't post in this conversation. Invite me with ", Code("/invite @tradebot"),
-                       " and try again."))
-    if error == "connection_lost":
-        return notice(("The connection to Slack broke while sharing. Check the channel before sharing again.",))
-    return notice(("Slack refused the post (", Code(truncate(error, 80)), ")."))

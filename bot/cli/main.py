@@ -113,7 +113,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 @command("who")
 def cmd_who(args: argparse.Namespace) -> int:
-    from bot.answers import compose
+    from bot.answers import persons
     from bot.cli.render import render_answer
 
     people = _people(args)
@@ -122,10 +122,10 @@ def cmd_who(args: argparse.Namespace) -> int:
         _print_json({"query": args.name, "matches": [m.person.to_json() for m in matches]})
         return 0
     if not matches:
-        print(render_answer(compose.person_not_found(args.name, people.suggest(args.name))))
+        print(render_answer(persons.person_not_found(args.name, people.suggest(args.name))))
         return 0
     for match in matches:  # a terminal has no buttons to pick with: every match's card
-        print(render_answer(compose.person_card(args.name, match.person, key=None)) + "\n")
+        print(render_answer(persons.person_card(args.name, match.person, key=None)) + "\n")
     return 0
 
 

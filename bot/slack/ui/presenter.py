@@ -6,7 +6,7 @@ with the one renderer for its surface (message, modal, Home).
 
 from __future__ import annotations
 
-from bot.answers import compose
+from bot.answers import channel_notices, compose
 from bot.answers.answerer import Answerer
 from bot.answers.commands import Command
 from bot.slack.ui.blocks import Message, render_message
@@ -46,7 +46,7 @@ class SlackAnswers:
 
     def share_failed(self, error: str) -> Message:
         """The apology when a shared post failed with Slack error `error`."""
-        return render_message(compose.share_failed(error))
+        return render_message(channel_notices.share_failed(error))
 
     def error(self, error_id: str) -> Message:
         return render_message(compose.error(error_id))
