@@ -164,3 +164,12 @@ def test_mrkdwn_objects_are_verbatim_so_slack_adds_no_links_of_its_own() -> None
     message = render_message(compose.search_page(SearchResponse(query="see https://evil.example #general"), key="k"))
     texts = [b["text"] for b in message.blocks if b["type"] == "section"]
     assert texts and all(t["verbatim"] is True for t in texts)
+
+
+def test_ready_mrkdwn_is_never_cut_inside_a_link_or_an_entity() -> None:
+    url = "https://x.example/" + "a" * 1900
+    text = "x" * 1000 + f"<{url}|label>" + " tail"
+    cut = blocks.cut_mrkdwn(text, 2800)
+    assert cut == "x" * 1000 + "…"
+    assert blocks.cut_mrkdwn("a" * 2796 + "&amp; b", 2800) == "a" * 2796 + "…"
+    assert blocks.section(text).to_dict()["text"]["text"] == cut

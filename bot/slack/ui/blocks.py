@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 
 from bot.answers import compose
 from bot.answers.models import Action, Answer, Button, Buttons, Divider, Icon, Line, Note, Notice, Part, Section
-from bot.slack.ui.mrkdwn import fallback, mrkdwn_lines, plain_text, truncate
+from bot.slack.ui.mrkdwn import fallback, mrkdwn_lines, plain_text
 
 SECTION_CHARS = 2800  # Slack rejects 3,001; stay clear of it
 MAX_MESSAGE_BLOCKS = 50
@@ -67,14 +67,26 @@ def mrkdwn_object(text: str) -> MarkdownTextObject:
 
 
 
+def cut_mrkdwn(text: str, limit: int = SECTION_CHARS) -> str:
+    """Ready mrkdwn cut to `limit`, never inside a `<…>` token or an `&…;` entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    if cut.rfind("&") > cut.rfind(";"):
+        cut = cut[: cut.rfind("&")]
+    return cut.rstrip() + "…"
+
+
 def section(text: str) -> SectionBlock:
     """A section of ready mrkdwn (callers escaped it); prefer `render_part`."""
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_CHARS)))
+    return SectionBlock(text=mrkdwn_object(cut_mrkdwn(text)))
 
 
 def context(text: str) -> ContextBlock:
     """A context line of ready mrkdwn (callers escaped it)."""
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_CHARS))])
+    return ContextBlock(elements=[mrkdwn_object(cut_mrkdwn(text))])
 
 
 def header(text: str) -> HeaderBlock:
