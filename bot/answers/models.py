@@ -144,14 +144,6 @@ class Answer:
         """The answer in one plain line (what a notification shows)."""
         return self.summary
 
-    @property
-    def buttons(self) -> tuple[Button, ...]:
-        found = [p.button for p in self.parts if isinstance(p, Section) and p.button]
-        for p in self.parts:
-            if isinstance(p, Buttons):
-                found.extend(p.buttons)
-        return tuple(found)
-
 
 @dataclass(frozen=True)
 class Notice(Answer):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from bot.answers.markup import Terminal
 from bot.answers.models import Code, Highlighted, Line, Link, Strong, plain
 from bot.answers.text import ELLIPSIS, truncate
-from bot.common.urls import linkable_url
 
 __all__ = ["ELLIPSIS", "bold_spans", "escape", "fallback", "link", "mrkdwn_line", "plain_text", "truncate"]
 
@@ -41,11 +40,6 @@ def plain_text(text: str, limit: int) -> str:
 def fallback(summary: str, limit: int) -> str:
     """A message's top-level `text`: notifications parse it like mrkdwn, so it is escaped too."""
     return fit_escaped(summary, limit)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it may be linked (see `bot.common.urls`), else None."""
-    return linkable_url(url)
 
 
 class Mrkdwn(Terminal):
