@@ -25,10 +25,11 @@ from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.credentials import SlackCredentials
 from bot.slack.deps import Deps
-from bot.slack.digest import SlackChannelPrefs, SlackDigestSender
+from bot.slack.digest import SlackDigestSender
 from bot.slack.http import RequestGuard, make_web_app
 from bot.slack.server import HttpLimits, start_server
 from bot.slack.tasks import BackgroundTasks
+from bot.slack.ui.presenter import SlackAnswers
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class BotService:
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
                                progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
         self.store = DigestStore(settings.db_path, self.clock)
-        self.answerer = Answerer(self.library, prefs=SlackChannelPrefs(self.store))
+        self.answerer = SlackAnswers(Answerer(self.library, prefs=self.store))
         self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
         self.client = make_client(self.credentials.bot_token, settings.slack_api_url)

@@ -39,3 +39,16 @@ def test_who_without_a_name_explains() -> None:
 def test_huge_text_is_capped() -> None:
     command = parse_command("tariffs " * 10_000)
     assert isinstance(command, Search) and len(command.query) <= 4000
+
+
+def test_text_is_decoded_exactly_once_and_only_slacks_three_entities() -> None:
+    assert parse_command("&amp;lt;!here&amp;gt;") == Search("&lt;!here&gt;")  # typed `&lt;!here&gt;`
+    assert parse_command("tariffs &quot;x&quot; &#60;") == Search("tariffs &quot;x&quot; &#60;")
+    assert parse_command("who &lt;!channel&gt;") == Who("<!channel>")
+
+
+def test_a_cut_query_remembers_how_long_it_was() -> None:
+    command = parse_command("tariffs " * 5000)
+    assert isinstance(command, Search) and command.typed_chars == len(("tariffs " * 5000).strip())
+    assert parse_command("tariffs").typed_chars is None
+

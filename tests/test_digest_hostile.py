@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from bot.common.clock import FakeClock
 from bot.common.urls import linkable_url
 from bot.digest.content import Digest, DigestItem, PersonInNews, Source, TopicHit, WatchedTopic, build_digest
-from bot.digest.records import DigestOutcome, DigestRecord, SlotStatus
+from bot.digest.records import DigestOutcome
 from bot.harness.limits import check_message
 from bot.harness.render import mrkdwn_to_text, render_blocks
 from bot.harness.session import HarnessSession
 from bot.library import Library
-from bot.slack.ui.digest import digest_message, status_lines
+from bot.slack.ui.digest import digest_message
 from tests.helpers import write_article
 
 LONDON = ZoneInfo("Europe/London")
@@ -132,19 +132,6 @@ def test_each_token_in_a_title_publisher_lead_or_topic_is_shown_literally(token:
     label = text.replace("|", "¦")  # a link label cannot hold `|`
     assert shown == [f"*{label} (https://wire.example/a)*", f"{text} · 22 Nov 2026", text,
                      f"_Also reported by {label} (https://wire.example/b)_"]
-
-
-def test_status_lines_mention_channel_ids_and_escape_everything_else() -> None:
-    now = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
-    records = [DigestRecord(channel=channel, local_date=now.date(), status=status, claim=None, claimed_at=None,
-                            ts=None, error=error, updated_at=now)
-               for channel, status, error in [("C0TRADE", SlotStatus.POSTED, None),
-                                              ("<!channel>", SlotStatus.FAILED, "<!here> <@U1>"),
-                                              ("C0OTHER", SlotStatus.SKIPPED, "nothing new")]]
-    lines = status_lines(records)
-    assert lines[0] == "• <#C0TRADE>: 23 Nov 2026 — posted"
-    assert lines[1] == "• &lt;!channel&gt;: 23 Nov 2026 — failed (&lt;!here&gt; &lt;@U1&gt;)"
-    assert lines[2] == "• <#C0OTHER>: 23 Nov 2026 — skipped (nothing new)"
 
 
 def test_the_longest_digest_fits_slack_with_every_link_whole() -> None:

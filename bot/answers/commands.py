@@ -6,15 +6,15 @@ drift apart. Subcommand words are matched fuzzily (`hwo greer` is `who greer`).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.answers.text import decode_entities
 from bot.corpus.text import strip_controls
 
-MAX_TEXT = 4000  # Slack's own cap on slash-command text is near this; longer input is cut
+MAX_TEXT = 4000  # longer text (a DM can hold 40,000) is cut; the answer says how long it was
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Help:
 class Search:
     query: str
     offset: int = 0
+    typed_chars: int | None = None  # set when the text was longer than MAX_TEXT and cut
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,9 @@ SEARCH_EXAMPLES = ("tariffs china", '"rare earths" -nvidia', "bessent source:afp
 _WORDS = [s.word for s in SUBCOMMANDS]
 
 
-def clean_text(text: str) -> str:
-    """Slack entity-encodes `&<>`; decode once, drop control characters, cap the length."""
-    return strip_controls(html.unescape(text or "")).strip()[:MAX_TEXT]
+def decode_text(text: str) -> str:
+    """Slack entity-encodes `&<>`; decode once (only those), drop control characters."""
+    return strip_controls(decode_entities(text or "")).strip()
 
 
 def _fuzzy_word(word: str) -> str | None:
@@ -103,7 +104,16 @@ def _fuzzy_word(word: str) -> str | None:
 
 
 def parse_command(text: str) -> Command:
-    text = clean_text(text)
+    """Parse raw Slack text (entity-encoded) into a command; user text is decoded here, once."""
+    decoded = decode_text(text)
+    typed = len(decoded) if len(decoded) > MAX_TEXT else None
+    command = _parse(decoded[:MAX_TEXT])
+    if typed is not None and isinstance(command, Search):
+        return Search(command.query, typed_chars=typed)
+    return command
+
+
+def _parse(text: str) -> Command:
     if not text:
         return Help()
     head, _, rest = text.partition(" ")

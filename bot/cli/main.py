@@ -92,7 +92,8 @@ def _people(args: argparse.Namespace) -> PeopleDirectory:
 
 @command("search")
 def cmd_search(args: argparse.Namespace) -> int:
-    from bot.cli.render import format_search
+    from bot.answers import compose
+    from bot.cli.render import render_answer
 
     engine = _snapshot(args).search
     queries = [args.query] if args.query is not None else []
@@ -106,13 +107,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(response.model_dump(mode="json"))
         else:
-            print(format_search(response))
+            print(render_answer(compose.search_page(response, key=None)) + "\n")
     return 0
 
 
 @command("who")
 def cmd_who(args: argparse.Namespace) -> int:
-    from bot.cli.render import format_person
+    from bot.answers import persons
+    from bot.cli.render import render_answer
 
     people = _people(args)
     matches = people.lookup(args.name)
@@ -120,22 +122,22 @@ def cmd_who(args: argparse.Namespace) -> int:
         _print_json({"query": args.name, "matches": [m.person.to_json() for m in matches]})
         return 0
     if not matches:
-        hint = ", ".join(people.suggest(args.name))
-        print(f"No one called “{args.name}” appears in the articles." + (f" Nearest names: {hint}." if hint else ""))
+        print(render_answer(persons.person_not_found(args.name, people.suggest(args.name))))
         return 0
-    for match in matches:
-        print(format_person(match.person) + "\n")
+    for match in matches:  # a terminal has no buttons to pick with: every match's card
+        print(render_answer(persons.person_card(args.name, match.person, key=None)) + "\n")
     return 0
 
 
 @command("people")
 def cmd_people(args: argparse.Namespace) -> int:
+    from bot.cli.render import format_people
+
     people = _people(args).people
     if args.json:
         _print_json({"people": [p.to_json() for p in people]})
         return 0
-    for p in people:
-        print(f"{p.mentions:>4}  {p.name:<24} {p.role or ''}")
+    print(format_people(people))
     return 0
 
 

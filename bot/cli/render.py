@@ -1,48 +1,89 @@
-"""Plain-text rendering of answers for the terminal (the CLI); Slack gets `bot.slack.ui.blocks`."""
+"""Typed answers as terminal text, for `tradebot search`, `who` and `people`.
+
+It reads like `tradebot try` (Slack's payload read back by `bot.harness.render`):
+the same words from `bot.answers.compose`, the same markup rules from
+`bot.answers.markup` (`*bold*`, `label (url)`), the same block layout.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.answers.markup import Terminal
+from bot.answers.models import (
+    Answer,
+    ArticlePages,
+    Button,
+    Divider,
+    HomeSummary,
+    Icon,
+    Line,
+    Note,
+    Part,
+    Section,
+)
 from bot.people import Person
-from bot.search import SearchResponse
 
-BOLD, RESET = "**", "**"
-
-
-def mark(snippet: str, spans: list[tuple[int, int]]) -> str:
-    out, last = [], 0
-    for start, end in spans:
-        out += [snippet[last:start], BOLD, snippet[start:end], RESET]
-        last = end
-    return "".join(out) + snippet[last:]
+GLYPHS = {Icon.SEARCH: "🔍", Icon.PERSON: "👤", Icon.NEWS: "📰", Icon.BOOKS: "📚", Icon.WARNING: "⚠️",
+          Icon.WAIT: "⏳"}
+DIVIDER = "-" * 40
+TERMINAL = Terminal()
 
 
-def format_search(response: SearchResponse) -> str:
-    lines = [f"Search: {response.query}"]
-    if response.corrected:
-        lines.append(f"(showing results for: {response.corrected})")
-    lines += response.notices
-    if response.message:
-        lines.append(response.message)
-    elif not response.results:
-        lines.append("No results.")
-        if response.suggestions:
-            lines.append("Did you mean: " + ", ".join(response.suggestions) + "?")
-    for n, hit in enumerate(response.results, start=response.offset + 1):
-        lines.append(f"\n{n}. {hit.title}")
-        lines.append(f"   {hit.publisher} · {hit.published}" + (f" · {hit.url}" if hit.url else ""))
-        lines.append(f"   {mark(hit.snippet, hit.highlights)}")
-    if response.has_more:
-        lines.append(f"\n({response.total - response.offset - len(response.results)} more articles match)")
-    return "\n".join(lines)
+def buttons_line(buttons: Sequence[Button]) -> str:
+    return "  ".join(f"[{' '.join(b.label.split())}]" for b in buttons)
 
 
-def format_person(person: Person) -> str:
-    described = ", ".join(x for x in (person.role, person.organization, person.country) if x)
-    lines = [f"{person.name}" + (f" — {described}" if described else "")]
-    if person.other_roles:
-        lines.append("   also described as: " + "; ".join(person.other_roles))
-    lines.append(f"   {person.mentions} mentions in {max(person.article_count, len(person.articles))} articles")
-    for a in person.articles:
-        lines.append(f"   - {a.title} ({a.published})" + (f" {a.url}" if a.url else ""))
-        lines.append(f"     “{a.sentence}”")
-    return "\n".join(lines)
+def header_lines(title: str) -> list[str]:
+    title = " ".join(title.split())
+    return [title, "=" * min(len(title), 78)]
+
+
+def _lines(lines: tuple[Line, ...], prefix: str = "", quote_last: bool = False) -> str:
+    return prefix + TERMINAL.lines(lines, quote_last=quote_last)
+
+
+def render_part(part: Part, prefix: str = "") -> str:
+    if isinstance(part, Section):
+        text = _lines(part.lines, prefix, part.quote_last)
+        return text + (f"  {buttons_line([part.button])}" if part.button else "")
+    if isinstance(part, Note):
+        return "  " + _lines(part.lines, prefix)
+    if isinstance(part, Divider):
+        return DIVIDER
+    return buttons_line(part.buttons)
+
+
+def render_parts(parts: Sequence[Part], heading: Line = (), icon: Icon | None = None) -> list[str]:
+    prefix = f"{GLYPHS[icon]} " if icon else ""
+    out: list[str] = []
+    if heading:
+        out.append(render_part(Section((heading,)), prefix))
+        prefix = ""
+    for part in parts:
+        out.append(render_part(part, prefix if isinstance(part, Section) else ""))
+        if isinstance(part, Section):
+            prefix = ""
+    return out
+
+
+def render_answer(answer: Answer) -> str:
+    return "\n".join(render_parts(answer.parts, answer.heading, answer.icon))
+
+
+def render_article(pages: ArticlePages) -> str:
+    out = [*header_lines(pages.title), "  " + TERMINAL.line(pages.meta), *pages.paragraphs]
+    if pages.page_line:
+        out.append("  " + pages.page_line)
+    if pages.buttons:
+        out.append(buttons_line(pages.buttons))
+    return "\n".join(out)
+
+
+def render_home(home: HomeSummary) -> str:
+    return "\n".join([*header_lines(home.title), *render_parts(home.parts)])
+
+
+def format_people(people: Sequence[Person]) -> str:
+    """`tradebot people`: one line each, most mentioned first."""
+    return "\n".join(f"{p.mentions:>4}  {p.name:<24} {p.role or ''}" for p in people)

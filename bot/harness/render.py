@@ -1,25 +1,40 @@
-"""Block Kit as terminal text, so a person can see what Slack would show."""
+"""Block Kit as terminal text, so a person can see what Slack would show.
+
+It reads Slack's markup back the way `bot.cli.render` writes typed answers
+(`*bold*`, `label (url)`, `@U123`, the same icons), so `tradebot try` and
+`tradebot search`/`who` print the same text for the same answer.
+"""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
+from bot.answers.text import decode_entities
+from bot.cli.render import DIVIDER, GLYPHS, header_lines
+from bot.slack.ui.blocks import EMOJI
+
 _LINK_RE = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _USER_RE = re.compile(r"<@([A-Z0-9]+)>")
+_CHANNEL_RE = re.compile(r"<#([A-Z0-9]+)>")
+_ICONS = {f"{EMOJI[icon]} ": f"{glyph} " for icon, glyph in GLYPHS.items()}
 
 
 def mrkdwn_to_text(text: str) -> str:
+    for code, glyph in _ICONS.items():
+        if text.startswith(code):
+            text = glyph + text[len(code):]
+            break
     text = _LINK_RE.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _USER_RE.sub(lambda m: f"@{m.group(1)}", text)
-    return html.unescape(text)
+    text = _CHANNEL_RE.sub(lambda m: f"#{m.group(1)}", text)
+    return decode_entities(text)
 
 
 def _text(obj: Any) -> str:
     if isinstance(obj, dict):
         raw = str(obj.get("text", ""))
-        return mrkdwn_to_text(raw) if obj.get("type") == "mrkdwn" else raw
+        return mrkdwn_to_text(raw) if obj.get("type") == "mrkdwn" else decode_entities(raw)
     return str(obj or "")
 
 
@@ -32,8 +47,7 @@ def render_blocks(blocks: list[dict[str, Any]]) -> str:
     for block in blocks:
         kind = block.get("type")
         if kind == "header":
-            title = _text(block.get("text"))
-            lines += [title, "=" * min(len(title), 78)]
+            lines += header_lines(_text(block.get("text")))
         elif kind == "section":
             text = _text(block.get("text"))
             accessory = block.get("accessory")
@@ -43,7 +57,7 @@ def render_blocks(blocks: list[dict[str, Any]]) -> str:
         elif kind == "context":
             lines.append("  " + " ".join(_text(e) for e in block.get("elements", [])))
         elif kind == "divider":
-            lines.append("-" * 40)
+            lines.append(DIVIDER)
         elif kind == "actions":
             lines.append(_buttons(block.get("elements", [])))
     return "\n".join(lines)

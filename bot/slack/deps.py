@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.answers.answerer import Answerer
 from bot.slack.tasks import BackgroundTasks
+from bot.slack.ui.presenter import SlackAnswers
 
 
 @dataclass
 class Deps:
-    answerer: Answerer
+    answerer: SlackAnswers
     tasks: BackgroundTasks

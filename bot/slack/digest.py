@@ -20,9 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.content import Digest
 from bot.digest.delivery import SendRefused, SendUncertain
-from bot.digest.store import DigestStore
 from bot.slack.client import slack_error
-from bot.slack.ui.digest import digest_message, status_lines
+from bot.slack.ui.digest import digest_message
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +87,3 @@ class SlackDigestSender:
             return str(response["ts"])
 
         return await self._joining(channel, post)
-
-
-class SlackChannelPrefs:
-    """The store as the answerer's `ChannelPrefs`: status lines rendered for Slack here, not in the store."""
-
-    def __init__(self, store: DigestStore) -> None:
-        self.store = store
-
-    def watch(self, channel: str, topic: str) -> bool:
-        return self.store.watch(channel, topic)
-
-    def unwatch(self, channel: str, topic: str) -> bool:
-        return self.store.unwatch(channel, topic)
-
-    def watching(self, channel: str) -> list[str]:
-        return self.store.watching(channel)
-
-    def status_lines(self, channel: str | None) -> list[str]:
-        return status_lines(self.store.last_results(channel))

@@ -1,8 +1,8 @@
-"""Block Kit rendering: pure functions from our models to Slack message and view payloads.
+"""Typed answers rendered to Slack message payloads, with slack-sdk's Block Kit models.
 
-Built with slack-sdk's Block Kit models (which validate Slack's limits when
-serialised); every text we did not write goes through `bot.slack.ui.mrkdwn` first, and
-every message is cut to fit Slack's limits before it leaves this module.
+Every text field is produced by one function of `bot.slack.ui.mrkdwn` for its
+field kind (mrkdwn, plain_text, the top-level `text`), and every message is cut to
+fit Slack's limits before it leaves this module.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.answers.commands import SEARCH_EXAMPLES, SUBCOMMANDS
-from bot.corpus import Article, Corpus
-from bot.people import Person, PersonMatch
-from bot.search import SearchHit, SearchResponse
-from bot.slack.ui.mrkdwn import bold_spans, escape, link, truncate
+from bot.answers import compose
+from bot.answers.models import Action, Answer, Button, Buttons, Divider, Icon, Line, Note, Notice, Part, Section
+from bot.slack.ui.mrkdwn import fallback, mrkdwn_lines, plain_text
 
 SECTION_CHARS = 2800  # Slack rejects 3,001; stay clear of it
 MAX_MESSAGE_BLOCKS = 50
@@ -34,17 +32,24 @@ MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 12_000  # total block text; Slack's practical limit is about 13k
 FALLBACK_CHARS = 3000  # top-level `text` (notifications); Slack's limit is about 4k
 BUTTON_CHARS = 75
+HEADER_CHARS = 150
 
+# Button action_ids are BASE or BASE-SUFFIX (distinct within a block); listeners match ^BASE(-.+)?$.
 ACTION_SHARE = "trade_share"
 ACTION_MORE = "trade_more"
 ACTION_READ = "trade_read"
 ACTION_PICK = "trade_pick"
 ACTION_MODAL_PAGE = "trade_modal_page"
+ACTION_IDS = {Action.SHARE: ACTION_SHARE, Action.MORE: ACTION_MORE, Action.READ: ACTION_READ,
+              Action.PICK: ACTION_PICK, Action.PAGE: ACTION_MODAL_PAGE}
+EMOJI = {Icon.SEARCH: ":mag:", Icon.PERSON: ":bust_in_silhouette:", Icon.NEWS: ":newspaper:",
+         Icon.BOOKS: ":books:", Icon.WARNING: ":warning:", Icon.WAIT: ":hourglass_flowing_sand:"}
+CUT_NOTE = "Some of this answer was cut to fit in one Slack message."
 
 
 @dataclass
 class Message:
-    """A message payload: blocks plus the plain-text fallback Slack shows in notifications."""
+    """A message payload: blocks plus the escaped fallback Slack shows in notifications."""
 
     text: str
     blocks: list[dict] = field(default_factory=list)
@@ -54,21 +59,89 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+def mrkdwn_object(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object of ready (escaped) text. `verbatim`: Slack adds no links or mentions of its
+    own (bare URLs and #channel names in article text stay text); our `<url|label>` links still work."""
+    return MarkdownTextObject(text=text or " ", verbatim=True)
+
+
+
+
+def cut_mrkdwn(text: str, limit: int = SECTION_CHARS) -> str:
+    """Ready mrkdwn cut to `limit`, never inside a `<…>` token or an `&…;` entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    if cut.rfind("&") > cut.rfind(";"):
+        cut = cut[: cut.rfind("&")]
+    return cut.rstrip() + "…"
+
+
 def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_CHARS)))
+    """A section of ready mrkdwn (callers escaped it); prefer `render_part`."""
+    return SectionBlock(text=mrkdwn_object(cut_mrkdwn(text)))
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_CHARS))])
-
-
-def button(label: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=PlainTextObject(text=truncate(label, BUTTON_CHARS)), action_id=action_id,
-                         value=value[:2000], style=style)
+    """A context line of ready mrkdwn (callers escaped it)."""
+    return ContextBlock(elements=[mrkdwn_object(cut_mrkdwn(text))])
 
 
 def header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=truncate(text, 150)))
+    """A header from raw text (escaped here)."""
+    return HeaderBlock(text=PlainTextObject(text=plain_text(text, HEADER_CHARS)))
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    """A button from a raw label (escaped here)."""
+    return ButtonElement(text=PlainTextObject(text=plain_text(label, BUTTON_CHARS)), action_id=action_id,
+                         value=value[:2000], style=style)
+
+
+def action_buttons(buttons: Sequence[Button]) -> list[ButtonElement]:
+    """Buttons of one block, with distinct action_ids (Slack rejects repeats with invalid_blocks)."""
+    out: list[ButtonElement] = []
+    used: set[str] = set()
+    for i, b in enumerate(buttons):
+        action_id = f"{ACTION_IDS[b.action]}-{b.name}" if b.name else ACTION_IDS[b.action]
+        if action_id in used:
+            action_id = f"{action_id}-{i}"
+        used.add(action_id)
+        out.append(button(b.label, action_id, b.value, style="primary" if b.primary else None))
+    return out
+
+
+def _text(lines: tuple[Line, ...], prefix: str = "", quote_last: bool = False) -> str:
+    return prefix + mrkdwn_lines(lines, SECTION_CHARS - len(prefix), quote_last=quote_last)
+
+
+def render_part(part: Part, prefix: str = "") -> Block:
+    """One typed part as one block; `prefix` is ready mrkdwn (an emoji)."""
+    if isinstance(part, Section):
+        block = SectionBlock(text=mrkdwn_object(_text(part.lines, prefix, part.quote_last)))
+        if part.button is not None:
+            block.accessory = action_buttons([part.button])[0]
+        return block
+    if isinstance(part, Note):
+        return ContextBlock(elements=[mrkdwn_object(_text(part.lines, prefix))])
+    if isinstance(part, Divider):
+        return DividerBlock()
+    return ActionsBlock(elements=action_buttons(part.buttons))
+
+
+def render_parts(parts: Sequence[Part], heading: Line = (), icon: Icon | None = None) -> list[Block]:
+    prefix = f"{EMOJI[icon]} " if icon else ""
+    blocks: list[Block] = []
+    if heading:
+        blocks.append(render_part(Section((heading,)), prefix))
+        prefix = ""
+    for part in parts:
+        blocks.append(render_part(part, prefix if isinstance(part, Section) else ""))
+        if isinstance(part, Section):
+            prefix = ""
+    return blocks
 
 
 def _block_text(block: dict) -> int:
@@ -81,7 +154,7 @@ def _block_text(block: dict) -> int:
 
 
 def fit(blocks: Sequence[Block], limit: int = MAX_MESSAGE_BLOCKS, keep_last: int = 0) -> list[dict]:
-    """Serialise, then drop middle blocks until the message fits Slack's block and size limits.
+    """Serialise, then drop trailing body blocks until the payload fits Slack's block and size limits.
 
     The last `keep_last` blocks (the buttons) always survive; dropped content is
     replaced by one line saying so.
@@ -95,182 +168,35 @@ def fit(blocks: Sequence[Block], limit: int = MAX_MESSAGE_BLOCKS, keep_last: int
         body.pop()
         dropped = True
     if dropped:
-        body.append(context("_Some of this answer was cut to fit in one Slack message._").to_dict())
+        body.append(ContextBlock(elements=[mrkdwn_object(f"_{CUT_NOTE}_")]).to_dict())
     return body + tail
 
 
-def _fallback(text: str) -> str:
-    return truncate(text, FALLBACK_CHARS)
+def render_message(answer: Answer) -> Message:
+    """The Slack message for any typed answer."""
+    blocks = render_parts(answer.parts, answer.heading, answer.icon)
+    keep = 1 if answer.parts and isinstance(answer.parts[-1], Buttons) else 0
+    return Message(text=_fallback_text(answer), blocks=fit(blocks, keep_last=keep), in_channel=answer.in_channel)
 
 
-def _restate(label: str, query: str) -> str:
-    return f"{label} *{escape(truncate(query, 300))}*"
-
-
-def help_message(note: str | None = None) -> Message:
-    lines = [f"• `/trade {escape(s.usage)}` — {s.summary}. Try `/trade {escape(s.example)}`" for s in SUBCOMMANDS]
-    examples = ", ".join(f"`/trade {escape(e)}`" for e in SEARCH_EXAMPLES)
-    blocks: list[Block] = []
-    if note:
-        blocks.append(section(note))
-    blocks += [
-        section("*Search the trade-negotiation news:* `/trade <words>`\n"
-                f"Examples: {examples}\n"
-                "Use `\"quoted phrases\"`, `-word` to exclude, `source:NAME`, `since:YYYY-MM-DD`, `until:YYYY-MM-DD`. "
-                "Typos are fine."),
-        section("*More commands*\n" + "\n".join(lines)),
-        context("Answers are only visible to you until you press *Share in channel*. "
-                "Mention @tradebot in a channel or thread to ask there."),
-    ]
-    return Message(text="How to use /trade", blocks=fit(blocks))
-
-
-def _hit_blocks(n: int, hit: SearchHit, key: str | None) -> list[Block]:
-    title = link(hit.url, truncate(hit.title, 200))
-    meta = f"{escape(hit.publisher)} · {hit.published:%d %b %Y}"
-    text = f"*{n}. {title}*\n{meta}\n>{bold_spans(hit.snippet, hit.highlights)}"
-    block = section(text)
-    if key is not None:
-        block.accessory = button("Read article", ACTION_READ, hit.article_id)
-    return [block]
-
-
-def search_message(response: SearchResponse, key: str | None, shared_by: str | None = None) -> Message:
-    """Search results; `key` names the server-side state behind the buttons (None: no buttons)."""
-    blocks: list[Block] = [section(_restate(":mag: Search:", response.query))]
-    notes = [escape(n) for n in response.notices]
-    if response.corrected:
-        notes.append(f"Showing results for *{escape(response.corrected)}*.")
-    if notes:
-        blocks.append(context(" ".join(notes)))
-    if response.message:
-        blocks.append(section(response.message))
-        return Message(text=_fallback(f"Search: {response.query}"), blocks=fit(blocks))
-    if not response.results:
-        text = "No articles match."
-        if response.suggestions:
-            text += " Did you mean " + ", ".join(f"*{escape(s)}*" for s in response.suggestions) + "?"
-        blocks.append(section(text))
-        return Message(text=_fallback(f"No results for {response.query}"), blocks=fit(blocks))
-    first = response.offset + 1
-    for n, hit in enumerate(response.results, start=first):
-        blocks.append(DividerBlock())
-        blocks.extend(_hit_blocks(n, hit, key))
-    last = response.offset + len(response.results)
-    footer = f"Articles {first}–{last} of {response.total}."
-    if shared_by:
-        footer += f" Shared by <@{shared_by}>."
-    blocks.append(context(footer))
-    buttons: list[ButtonElement] = []
-    if key is not None:
-        buttons.append(button("Share in channel", ACTION_SHARE, key, style="primary"))
-        if response.has_more:
-            buttons.append(button("More results", ACTION_MORE, key))
-    if buttons:
-        blocks.append(ActionsBlock(elements=buttons))
-    fallback = f"Search: {response.query} — " + "; ".join(h.title for h in response.results)
-    return Message(text=_fallback(fallback), blocks=fit(blocks, keep_last=1 if buttons else 0))
-
-
-def person_blocks(person: Person, limit_articles: int = 8) -> list[Block]:
-    described = ", ".join(escape(x) for x in (person.role, person.organization, person.country) if x)
-    blocks: list[Block] = [section(f":bust_in_silhouette: *{escape(person.name)}*" + (f"\n{described}" if described else ""))]
-    n_articles = max(person.article_count, len(person.articles))
-    facts = [f"{person.mentions} mention{'s' if person.mentions != 1 else ''} in {n_articles} "
-             f"article{'s' if n_articles != 1 else ''}"]
-    if person.other_roles:
-        facts.append("also described as " + "; ".join(escape(r) for r in person.other_roles[:3]))
-    if person.aliases:
-        facts.append("known as " + ", ".join(escape(a) for a in person.aliases[:5]))
-    blocks.append(context(" · ".join(facts)))
-    for item in person.articles[:limit_articles]:
-        blocks.append(section(f"*{link(item.url, truncate(item.title, 200))}* · {item.published:%d %b %Y}\n"
-                              f">{escape(truncate(item.sentence, 600))}"))
-    if n_articles > limit_articles:
-        blocks.append(context(f"…and {n_articles - limit_articles} more articles."))
-    return blocks
-
-
-def person_message(query: str, person: Person, key: str | None, shared_by: str | None = None) -> Message:
-    blocks: list[Block] = [section(_restate(":mag: Who is", query)), *person_blocks(person)]
-    if shared_by:
-        blocks.append(context(f"Shared by <@{shared_by}>."))
-    if key is not None:
-        blocks.append(ActionsBlock(elements=[button("Share in channel", ACTION_SHARE, key, style="primary")]))
-    text = f"{person.name}: {person.role or 'in the news'}"
-    return Message(text=_fallback(text), blocks=fit(blocks, keep_last=1 if key else 0))
-
-
-def person_choices(query: str, matches: list[PersonMatch], key: str) -> Message:
-    blocks: list[Block] = [section(_restate(":mag: Who is", query) + "\nSeveral people match; pick one:")]
-    for match in matches[:10]:
-        p = match.person
-        blocks.append(section(f"*{escape(p.name)}* — {escape(p.role or 'role not stated')} · {p.mentions} mentions"))
-    buttons = [button(m.person.name, ACTION_PICK, f"{key}|{i}") for i, m in enumerate(matches[:5])]
-    blocks.append(ActionsBlock(elements=buttons))
-    return Message(text=_fallback(f"Several people match {query}"), blocks=fit(blocks, keep_last=1))
-
-
-def person_not_found(query: str, suggestions: list[str]) -> Message:
-    text = f"No one called *{escape(truncate(query, 200))}* appears in the articles."
-    if suggestions:
-        text += " Nearest names: " + ", ".join(f"*{escape(s)}*" for s in suggestions) + "."
-    return Message(text=_fallback(f"No one called {query} in the articles"), blocks=fit([section(text)]))
-
-
-def article_list_blocks(articles: Sequence[Article], with_buttons: bool = True) -> list[Block]:
-    blocks: list[Block] = []
-    for article in articles:
-        block = section(f"*{link(article.url, truncate(article.title, 200))}*\n"
-                        f"{escape(article.publisher)} · {article.published:%d %b %Y}\n"
-                        f"{escape(truncate(article.lead, 280))}")
-        if with_buttons:
-            block.accessory = button("Read article", ACTION_READ, article.id)
-        blocks.append(block)
-    return blocks
-
-
-def latest_message(articles: Sequence[Article]) -> Message:
-    blocks: list[Block] = [section(f":newspaper: *The {len(articles)} newest articles*")]
-    if not articles:
-        blocks = [section("The corpus has no articles yet.")]
-    blocks += article_list_blocks(articles)
-    return Message(text=_fallback("Newest articles: " + "; ".join(a.title for a in articles)), blocks=fit(blocks))
-
-
-def sources_message(corpus: Corpus) -> Message:
-    articles = corpus.articles
-    if not articles:
-        return Message(text="The corpus is empty.", blocks=fit([section("The corpus has no articles yet.")]))
-    first, last = min(a.published for a in articles), max(a.published for a in articles)
-    lines = [f"• {escape(name)}: {count}" for name, count in corpus.publishers().items()]
-    blocks: list[Block] = [
-        section(f":books: *{len(articles)} articles* from {first:%d %b %Y} to {last:%d %b %Y}"),
-        section("\n".join(lines[:60])),
-    ]
-    if corpus.skipped:
-        blocks.append(context(f"{len(corpus.skipped)} corpus files could not be read; "
-                              "`tradebot corpus` lists them with reasons."))
-    return Message(text=f"{len(articles)} articles", blocks=fit(blocks))
+def _fallback_text(answer: Answer) -> str:
+    """A notice's fallback is its own text (bold and code kept); other answers' is their summary."""
+    if isinstance(answer, Notice) and len(answer.parts) == 1 and isinstance(answer.parts[0], Section):
+        return mrkdwn_lines(answer.parts[0].lines, FALLBACK_CHARS)
+    return fallback(answer.summary, FALLBACK_CHARS)
 
 
 def notice_message(text: str) -> Message:
-    """A short answer in our own words (mrkdwn allowed; callers escape what they insert)."""
-    return Message(text=_fallback(text), blocks=fit([section(text)]))
+    """A short answer from raw text (escaped here)."""
+    return render_message(compose.notice((text,)))
 
 
 def error_message(error_id: str) -> Message:
-    return notice_message(f":warning: Sorry, something went wrong on our side. (error id `{error_id}`)")
+    return render_message(compose.error(error_id))
 
 
 def loading_message() -> Message:
-    return notice_message(":hourglass_flowing_sand: I'm still reading the articles (the bot has just started). "
-                          "Please try again in a minute.")
-
-
-def unavailable_message(reason: str | None) -> Message:
-    return notice_message(":warning: The article corpus is unavailable right now, so I can't answer. "
-                          "An admin can check the server log." + (f"\n`{escape(truncate(reason, 200))}`" if reason else ""))
+    return render_message(compose.loading())
 
 
 def without_action(payload_blocks: list[dict], action_id: str) -> list[dict]:
@@ -278,7 +204,8 @@ def without_action(payload_blocks: list[dict], action_id: str) -> list[dict]:
     out = []
     for block in payload_blocks:
         if block.get("type") == "actions":
-            elements = [e for e in block.get("elements", []) if e.get("action_id") != action_id]
+            elements = [e for e in block.get("elements", [])
+                        if e.get("action_id") != action_id and not str(e.get("action_id", "")).startswith(action_id + "-")]
             if not elements:
                 continue
             block = {**block, "elements": elements}

@@ -9,7 +9,6 @@ for Slack gives up its lead first, then its links, then its title's tail, so a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -24,7 +23,6 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.digest.content import Digest, DigestItem, PersonInNews, TopicHit, WatchedTopic
-from bot.digest.records import DigestRecord, SlotStatus
 from bot.slack.ui.blocks import Message
 from bot.slack.ui.mrkdwn import escape, link, truncate
 
@@ -39,7 +37,6 @@ ROLE_CHARS = 120
 TOPIC_CHARS = 100
 MIN_LEAD = 80  # room kept for the lead (or a snippet) before a link is given up
 ELLIPSIS = "…"
-CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,40}")
 NOTHING_NEW = "Nothing new in the corpus since the last digest."
 
 Render = Callable[[int], str]  # a section's mrkdwn within a budget of characters
@@ -195,19 +192,3 @@ def digest_message(digest: Digest) -> Message:
     n = digest.story_count
     fallback = f"Trade news digest for {digest.local_date:%d %b %Y}: {n} new {'story' if n == 1 else 'stories'}"
     return Message(text=fallback, blocks=[b.to_dict() for b in blocks])
-
-
-def channel_mention(channel: str) -> str:
-    """`<#C…>` for a channel id; anything else (a name typed to `--channel`) shown escaped."""
-    return f"<#{channel}>" if CHANNEL_ID.fullmatch(channel) else escape(channel)
-
-
-def status_lines(records: Sequence[DigestRecord]) -> list[str]:
-    """One mrkdwn line per channel: its latest digest and how it went."""
-    lines = []
-    for r in records:
-        why = escape(truncate(r.error or "", 200))
-        detail = {SlotStatus.POSTED: "posted", SlotStatus.FAILED: f"failed ({why})",
-                  SlotStatus.SKIPPED: f"skipped ({why})", SlotStatus.CLAIMED: "being posted"}[r.status]
-        lines.append(f"• {channel_mention(r.channel)}: {r.local_date:%d %b %Y} — {detail}")
-    return lines

@@ -1,85 +1,40 @@
-"""Block Kit views: the article modal (paginated) and the App Home tab. Pure functions."""
+"""Typed answers rendered to Slack views: the Read-article modal (one page) and the App Home tab."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, SectionBlock
 
-from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
+from bot.answers.models import ArticlePages, HomeSummary
+from bot.slack.ui.blocks import MAX_VIEW_BLOCKS, SECTION_CHARS, action_buttons, fit, header, mrkdwn_object, render_parts
+from bot.slack.ui.mrkdwn import escape, fit_escaped, mrkdwn_lines, plain_text
 
-from bot.answers.commands import SUBCOMMANDS
-from bot.corpus import Article
-from bot.people import Person
-from bot.slack.ui.blocks import (
-    ACTION_MODAL_PAGE,
-    MAX_VIEW_BLOCKS,
-    SECTION_CHARS,
-    article_list_blocks,
-    button,
-    context,
-    fit,
-    header,
-    section,
-)
-from bot.slack.ui.mrkdwn import escape, link
-
-MODAL_PAGE_CHARS = 9000
+MODAL_CALLBACK = "trade_article"
+VIEW_TITLE_CHARS = 24
 
 
-def paginate_article(article: Article, page_chars: int = MODAL_PAGE_CHARS) -> list[list[str]]:
-    """Split an article's paragraphs into modal pages of at most `page_chars` characters."""
-    pages: list[list[str]] = [[]]
-    size = 0
-    for paragraph in article.paragraphs:
-        for piece in [paragraph[i:i + SECTION_CHARS - 200] for i in range(0, len(paragraph), SECTION_CHARS - 200)]:
-            if size + len(piece) > page_chars and pages[-1]:
-                pages.append([])
-                size = 0
-            pages[-1].append(piece)
-            size += len(piece)
-    return pages
-
-
-def article_modal(article: Article, page: int = 0) -> dict:
-    pages = paginate_article(article)
-    page = max(0, min(page, len(pages) - 1))
+def article_modal(pages: ArticlePages) -> dict:
+    """One page of an article; pagination (`bot.answers.pages`) keeps every page within limits."""
     blocks: list[Block] = [
-        header(article.title),
-        context(f"{escape(article.publisher)} · {article.published:%d %b %Y}"
-                + (f" · {link(article.url, 'Read at the source')}" if article.url else " · source link unknown")),
+        header(pages.title),
+        ContextBlock(elements=[mrkdwn_object(mrkdwn_lines((pages.meta,), SECTION_CHARS))]),
     ]
-    blocks += [section(escape(p)) for p in pages[page]]
-    buttons = []
-    if page > 0:
-        buttons.append(button("Previous page", ACTION_MODAL_PAGE, f"{article.id}|{page - 1}"))
-    if page + 1 < len(pages):
-        buttons.append(button("Next page", ACTION_MODAL_PAGE, f"{article.id}|{page + 1}"))
-    if len(pages) > 1:
-        blocks.append(context(f"Page {page + 1} of {len(pages)}"))
-    if buttons:
-        blocks.append(ActionsBlock(elements=buttons))
+    # Each section is at most SECTION_COST escaped characters; fit_escaped only guards the limit.
+    blocks += [SectionBlock(text=mrkdwn_object(fit_escaped(p, SECTION_CHARS)))
+               for p in pages.paragraphs]
+    if pages.page_line:
+        blocks.append(ContextBlock(elements=[mrkdwn_object(escape(pages.page_line))]))
+    if pages.buttons:
+        blocks.append(ActionsBlock(elements=action_buttons(pages.buttons)))
     return {
         "type": "modal",
-        "callback_id": "trade_article",
-        "title": {"type": "plain_text", "text": "Article"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "private_metadata": article.id,
-        "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS, keep_last=1 if buttons else 0),
+        "callback_id": MODAL_CALLBACK,
+        "title": {"type": "plain_text", "text": plain_text(pages.window_title, VIEW_TITLE_CHARS)},
+        "close": {"type": "plain_text", "text": plain_text(pages.close_label, VIEW_TITLE_CHARS)},
+        "private_metadata": pages.article_id,
+        "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS, keep_last=2 if pages.buttons and pages.page_line else 0),
     }
 
 
-def home_view(articles: Sequence[Article], people: Sequence[Person], notice: str | None = None) -> dict:
-    """The Home tab; `notice` replaces the news when there is none to show (loading, unavailable)."""
-    blocks: list[Block] = [header("Trade negotiations in the news")]
-    if notice is not None:
-        blocks.append(section(notice))
-    else:
-        blocks.append(section("*Newest articles*"))
-        blocks += article_list_blocks(articles, with_buttons=True)
-        blocks.append(DividerBlock())
-        names = [f"• *{escape(p.name)}* — {escape(p.role or 'in the news')} ({p.mentions})" for p in people]
-        blocks.append(section("*Top people in the news*\n" + ("\n".join(names) or "No one yet.")))
-    blocks.append(DividerBlock())
-    blocks.append(section("*How to use* `/trade`\n" + "\n".join(
-        f"• `/trade {escape(s.usage)}` — {s.summary}" for s in SUBCOMMANDS)
-        + "\n• `/trade <words>` — search, e.g. `/trade tariffs china`"))
+def home_view(home: HomeSummary) -> dict:
+    blocks: list[Block] = [header(home.title), *render_parts(home.parts)]
     return {"type": "home", "blocks": fit(blocks, limit=MAX_VIEW_BLOCKS)}
