@@ -15,8 +15,8 @@ from bot.corpus.text import strip_controls
 
 
 def pack_body(paragraphs: Iterable[str]) -> bytes:
-    """Paragraphs as an article stores them (`Article.body_utf8`)."""
-    texts = [str(p) for p in paragraphs]
+    """Paragraphs as an article stores them (`Article.body_utf8`), invisible characters stripped."""
+    texts = [strip_controls(str(p)) for p in paragraphs]
     if not texts or not all(p.strip() for p in texts):
         raise ValueError("paragraphs: at least one non-empty paragraph is needed")
     return "\n\n".join(texts).encode("utf-8")
