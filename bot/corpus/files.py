@@ -104,7 +104,7 @@ def parse_article(text: str, *, fallback_id: str) -> Article:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "article"
-        raise ValueError(f"{field}: {first['msg']}") from None
+        raise ValueError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 def decode_article(raw: bytes, *, fallback_id: str) -> Article:
