@@ -77,7 +77,8 @@ def test_a_file_with_an_unsafe_url_is_skipped_with_the_reason(tmp_path: Path, na
     corpus = load_corpus(tmp_path)
     assert [a.id for a in corpus.articles] == ["good"]
     [skipped] = corpus.skipped
-    assert skipped.path == "x.md" and skipped.reason.startswith(f"url: {reason.split(' (')[0]}") and reason in skipped.reason
+    assert skipped.path == "x.md" and skipped.reason.startswith("url: ") and reason in skipped.reason
+    assert "Value error" not in skipped.reason  # the reason a person reads, not pydantic's wording
 
 
 def test_safe_urls_are_accepted() -> None:
