@@ -6,8 +6,8 @@ disk, `reload` the `Library` that holds the current snapshot and swaps in new on
 """
 
 from bot.library.reload import SETTLE_SECONDS, Library
-from bot.library.saved import CACHE_VERSION, load_saved, save_snapshot
+from bot.library.saved import CACHE_VERSION, load_saved, open_snapshot, save_snapshot
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
 __all__ = ["CACHE_VERSION", "SETTLE_SECONDS", "Library", "Snapshot", "build_snapshot", "load_saved",
-           "save_snapshot", "with_people_added"]
+           "open_snapshot", "save_snapshot", "with_people_added"]

@@ -12,8 +12,9 @@ import logging
 import pickle
 from pathlib import Path
 
-from bot.corpus import Signature
-from bot.library.snapshot import UNREAD, Snapshot
+from bot.common.progress import Progress
+from bot.corpus import Signature, corpus_signature
+from bot.library.snapshot import UNREAD, Snapshot, build_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +59,18 @@ def save_snapshot(cache_dir: Path | None, snapshot: Snapshot) -> None:
                 old.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not save the index to %s: %s", cache_dir, exc)
+
+
+def open_snapshot(corpus_dir: Path, cache_dir: Path | None, *, with_people: bool,
+                  progress: Progress | None = None, workers: int = 1) -> Snapshot:
+    """The saved snapshot when it matches the corpus, else one built now with only what is asked
+    for (search alone is much quicker than search and people); a complete one is saved for next time.
+    The one-shot commands (`tradebot search`, `who`, `people`) start this way."""
+    signature = corpus_signature(corpus_dir)
+    saved = load_saved(cache_dir, signature) if signature else None
+    if saved is not None and (saved.people is not None or not with_people):
+        log.info("corpus loaded from the saved index in %s", cache_dir)
+        return saved
+    snapshot = build_snapshot(corpus_dir, progress, with_people, workers)
+    save_snapshot(cache_dir, snapshot)
+    return snapshot
