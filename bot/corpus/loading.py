@@ -15,6 +15,7 @@ were read.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ from bot.corpus.model import Article, Corpus, SkippedFile, newest_first
 log = logging.getLogger(__name__)
 
 PENDING_REASON = "still being written; tried again at the next reload"
+CHECK_EVERY = 256  # files between looks at the `abandon` flag
+
+
+class LoadAbandoned(Exception):
+    """The load was told to stop (`abandon` was set): the process is shutting down."""
 
 
 @dataclass
@@ -48,12 +54,15 @@ class FileRun:
             self.keys.append(identity_keys(read.article))
 
 
-def read_run(paths: Sequence[Path], settle: float = 0.0) -> FileRun:
-    """Read files, keeping only those complete and unchanged for `settle` seconds."""
+def read_run(paths: Sequence[Path], settle: float = 0.0, abandon: threading.Event | None = None) -> FileRun:
+    """Read files, keeping only those complete and unchanged for `settle` seconds.
+    Raises LoadAbandoned soon after `abandon` is set."""
     run = FileRun()
     fresh: list[tuple[Path, FileRead]] = []
     settle_ns = int(settle * 1e9)
-    for path in paths:
+    for n, path in enumerate(paths):
+        if abandon is not None and n % CHECK_EVERY == 0 and abandon.is_set():
+            raise LoadAbandoned
         try:
             read = read_file(path)
         except FileChanging:
@@ -118,9 +127,10 @@ def combine(runs: Sequence[FileRun]) -> tuple[Corpus, list[list[int]]]:
     return corpus, positions
 
 
-def load_files(paths: Sequence[Path], *, settle: float = 0.0, previous: Corpus | None = None) -> Corpus:
+def load_files(paths: Sequence[Path], *, settle: float = 0.0, previous: Corpus | None = None,
+               abandon: threading.Event | None = None) -> Corpus:
     """These files as a corpus; with `previous`, a file still being written keeps the version loaded then."""
-    run = read_run(paths, settle)
+    run = read_run(paths, settle, abandon)
     corpus, _ = combine([run, kept_versions(run.pending, previous)])
     return corpus
 

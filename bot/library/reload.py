@@ -5,14 +5,22 @@ always sees one whole snapshot, never half of one. Search comes first; the peopl
 directory (slower to build on a large corpus) follows in a second swap. A file being
 written while the corpus is read keeps its previous version (see `bot.corpus.loading`)
 and is read again at the next check.
+
+Building runs in daemon threads, not the default executor: a process told to stop
+(SIGTERM) must not wait for a build of minutes to finish. A cancelled build is told to
+stop (`abandon`): loading and indexing end within a moment, worker processes are
+terminated, and anything still running in the thread is dropped when the process exits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from bot.corpus import CorpusUnavailable, corpus_signature
 from bot.library.memory import settle_memory
@@ -22,6 +30,36 @@ from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _deliver(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
+    if future.done():  # cancelled meanwhile: nobody wants the result
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]  # None only with an error
+
+
+async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`asyncio.to_thread`, but in a daemon thread that the process does not wait for at exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def work() -> None:
+        try:
+            outcome = functools.partial(_deliver, future, func(*args, **kwargs), None)
+        except BaseException as exc:  # handed to the awaiting coroutine
+            outcome = functools.partial(_deliver, future, None, exc)
+        try:
+            loop.call_soon_threadsafe(outcome)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    threading.Thread(target=work, name=f"library-{getattr(func, '__name__', 'work')}", daemon=True).start()
+    return await future
 
 
 class Library:
@@ -39,6 +77,7 @@ class Library:
         self.current: Snapshot | None = None
         self.error: str | None = None
         self.loading = True  # until the first load has finished, one way or the other
+        self._abandon = threading.Event()  # set when a build in progress is cancelled
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,
@@ -51,10 +90,10 @@ class Library:
         self.current, self.error = None, exc.reason
         log.error("corpus unavailable: %s", exc)
 
-    def _build(self, with_people: bool) -> Snapshot:
+    def _build(self, with_people: bool, abandon: threading.Event | None = None) -> Snapshot:
         previous = self.current.corpus if self.current else None
         return build_snapshot(self.corpus_dir, self.progress, with_people, self.workers,
-                              settle=self.settle, previous=previous)
+                              settle=self.settle, previous=previous, abandon=abandon)
 
     def load(self) -> Snapshot | None:
         """Everything, synchronously (the CLI and tests)."""
@@ -71,35 +110,40 @@ class Library:
     async def start(self) -> asyncio.Task[None] | None:
         """Ready to search as soon as possible; returns the task finishing the people directory."""
         try:
-            signature = await asyncio.to_thread(corpus_signature, self.corpus_dir)
-            saved = await asyncio.to_thread(load_saved, self.cache_dir, signature) if signature else None
+            signature = await off_loop(corpus_signature, self.corpus_dir)
+            saved = await off_loop(load_saved, self.cache_dir, signature) if signature else None
             if saved is not None:
                 self.current, self.error = saved, None
                 self._log_loaded(saved, "loaded from the saved index")
-                await asyncio.to_thread(settle_memory)
+                await off_loop(settle_memory)
                 return None
             return await self._rebuild()
         finally:
             self.loading = False
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
+        abandon = self._abandon = threading.Event()
         try:
-            snapshot = await asyncio.to_thread(self._build, False)
+            snapshot = await off_loop(self._build, False, abandon)
         except CorpusUnavailable as exc:
             self._unavailable(exc)
             return None
+        except asyncio.CancelledError:
+            abandon.set()  # the build thread stops at its next check
+            log.info("corpus build abandoned")
+            raise
         self.current, self.error = snapshot, None
         self._log_loaded(snapshot, "indexed for search")
-        await asyncio.to_thread(settle_memory)
+        await off_loop(settle_memory)
         return asyncio.create_task(self._finish_people(snapshot), name="people-directory")
 
     async def _finish_people(self, snapshot: Snapshot) -> None:
-        complete = await asyncio.to_thread(with_people_added, snapshot, self.corpus_dir)
+        complete = await off_loop(with_people_added, snapshot, self.corpus_dir)
         if self.current is snapshot:  # not replaced by a newer reload meanwhile
             self.current = complete
             self._log_loaded(complete, "complete")
-            await asyncio.to_thread(save_snapshot, self.cache_dir, complete)
-            await asyncio.to_thread(settle_memory)  # after saving: pickling has its own garbage
+            await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
+            await off_loop(settle_memory)  # after saving: pickling has its own garbage
 
     def changed(self) -> bool:
         signature = corpus_signature(self.corpus_dir)
@@ -107,7 +151,7 @@ class Library:
 
     async def reload_if_changed(self) -> bool:
         """Rebuild off the event loop and swap atomically; keep the old snapshot on failure."""
-        if not await asyncio.to_thread(self.changed):
+        if not await off_loop(self.changed):
             return False
         try:
             task = await self._rebuild()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.common.progress import Progress
-from bot.corpus import Corpus, FileRun, combine, corpus_files, kept_versions, load_files, read_run
+from bot.corpus import Corpus, FileRun, LoadAbandoned, combine, corpus_files, kept_versions, load_files, read_run
 from bot.search.build import Tokens, assemble_index, build_index, merge_tokens, tokenize_articles
 from bot.search.index import SearchIndex
 
@@ -30,6 +31,21 @@ log = logging.getLogger(__name__)
 
 MIN_FILES_FOR_WORKERS = 5000  # below this, starting processes costs more than it saves
 CHUNK_FILES = 2500  # files per task: small enough for a moving progress bar and even shares
+POLL_SECONDS = 0.2  # how often a multi-process build looks at its `abandon` flag
+
+
+def checked(progress: Progress | None, abandon: threading.Event | None) -> Progress | None:
+    """`progress` that also stops the build (LoadAbandoned) once `abandon` is set."""
+    if abandon is None:
+        return progress
+
+    def report(done: int, total: int) -> None:
+        if progress:
+            progress(done, total)
+        if abandon.is_set():
+            raise LoadAbandoned
+
+    return report
 
 
 @dataclass
@@ -45,35 +61,56 @@ def _load_chunk(paths: list[Path], settle: float) -> _Chunk:
 
 
 def load_and_index(directory: Path, progress: Progress | None = None, workers: int = 1, *,
-                   settle: float = 0.0, previous: Corpus | None = None) -> tuple[Corpus, SearchIndex]:
+                   settle: float = 0.0, previous: Corpus | None = None,
+                   abandon: threading.Event | None = None) -> tuple[Corpus, SearchIndex]:
     """The corpus and its index; the same result however many processes do the work.
 
     `settle` and `previous` are as for `bot.corpus.load_corpus`: a file still being written
-    keeps its version in `previous`."""
+    keeps its version in `previous`. Once `abandon` is set, the build stops within a moment
+    (worker processes are terminated) and raises LoadAbandoned."""
     paths = corpus_files(directory)
+    progress = checked(progress, abandon)
     if workers >= 2 and len(paths) >= MIN_FILES_FOR_WORKERS:
         try:
-            return _in_workers(paths, progress, workers, settle, previous)
+            return _in_workers(paths, progress, workers, settle, previous, abandon)
         except (BrokenProcessPool, OSError) as exc:  # e.g. no /dev/shm or a killed worker
+            if abandon is not None and abandon.is_set():
+                raise LoadAbandoned from None
             log.warning("building in worker processes failed (%r); building in this one", exc)
-    corpus = load_files(paths, settle=settle, previous=previous)
+    corpus = load_files(paths, settle=settle, previous=previous, abandon=abandon)
     return corpus, build_index(corpus, progress)
 
 
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the workers: a chunk can take many seconds."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before 3.14
+        process.terminate()
+
+
 def _in_workers(paths: list[Path], progress: Progress | None, workers: int, settle: float,
-                previous: Corpus | None) -> tuple[Corpus, SearchIndex]:
+                previous: Corpus | None, abandon: threading.Event | None) -> tuple[Corpus, SearchIndex]:
     started = time.perf_counter()
     runs = [paths[i : i + CHUNK_FILES] for i in range(0, len(paths), CHUNK_FILES)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
         futures = [pool.submit(_load_chunk, run, settle) for run in runs]
+        waiting: set[Future[_Chunk]] = set(futures)
         done = 0
-        for future in as_completed(futures):
-            finished = future.result().run
-            done += len(finished.names) + len(finished.skipped) + len(finished.pending)
-            if progress:
-                progress(done, len(paths))
+        while waiting:
+            finished, waiting = wait(waiting, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            if abandon is not None and abandon.is_set():
+                raise LoadAbandoned
+            for future in finished:
+                run = future.result().run
+                done += len(run.names) + len(run.skipped) + len(run.pending)
+                if progress:
+                    progress(done, len(paths))
         chunks = [f.result() for f in futures]
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
     loaded = time.perf_counter()
     kept = kept_versions([name for chunk in chunks for name in chunk.run.pending], previous)
     corpus, positions = combine([chunk.run for chunk in chunks] + [kept])
