@@ -50,14 +50,20 @@ async def test_a_cancelled_build_stops_instead_of_finishing(tmp_path: Path) -> N
 
 def test_abandoning_a_multi_process_build_terminates_its_workers(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers are kept busy for minutes (files just written, and a long settle wait);
+    abandoning must end them rather than wait for them."""
     write_articles(tmp_path, 40)
     monkeypatch.setattr(build_workers, "MIN_FILES_FOR_WORKERS", 10)
-    monkeypatch.setattr(build_workers, "CHUNK_FILES", 5)
+    monkeypatch.setattr(build_workers, "CHUNK_FILES", 20)
     abandon = threading.Event()
-    abandon.set()
-    with pytest.raises(LoadAbandoned):
-        build_workers.load_and_index(tmp_path, workers=2, abandon=abandon)
-    deadline = time.monotonic() + 60  # a bound for a stuck machine, not a timing assertion
+    timer = threading.Timer(3.0, abandon.set)  # once the workers are well into their chunks
+    timer.start()
+    try:
+        with pytest.raises(LoadAbandoned):
+            build_workers.load_and_index(tmp_path, workers=2, settle=600.0, abandon=abandon)
+    finally:
+        timer.cancel()
+    deadline = time.monotonic() + 60  # far less than the workers' 600 s wait: a bound, not a timing test
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert multiprocessing.active_children() == []

@@ -83,8 +83,9 @@ def load_and_index(directory: Path, progress: Progress | None = None, workers: i
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and terminate the workers: a chunk can take many seconds."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before 3.14
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
+    pool.shutdown(wait=False, cancel_futures=True)  # (this forgets the processes: taken above)
+    for process in processes:
         process.terminate()
 
 
