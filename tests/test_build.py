@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.synth import generate
 from bot.corpus import load_corpus
@@ -23,7 +25,10 @@ TRICKY = [
     "rock’n’roll O'Neil's don't it’s 1990's 'quoted' bessent's'x",
     "ＦＵＬＬ width, café ŠKODA naïve façade Straße",
     "中国 关税 émoji 🎉 U.S. F16 2.25 1,000,000 v2.0",
-    "\u202eevil\u202c text",  # (the loader strips control characters from bodies before this)
+    "\u202eevil\u202c text",
+    # Invisible characters inside words must not split them, in either tokeniser (items 13, 16).
+    "tar\u200biffs tar\u2060iffs tar\u00adiffs tar\u200diffs tar\u200ciffs nul\x00led bell\x07ed \ufeffbom",
+    "family 👨\u200d👩\u200d👧 می\u200cخواهم क्\u200dष \u2066isolated\u2069 \u200e\u200fmarks \ud800lone",
 ]
 
 
@@ -31,6 +36,14 @@ def test_passage_terms_match_the_reference_tokeniser(seed_corpus_dir: Path) -> N
     texts = TRICKY + [p for a in load_corpus(seed_corpus_dir).articles for p in a.paragraphs]
     for text in texts:
         assert passage_terms(text) == terms(text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Z1%'’-.,") + ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad",
+                                                             "\u202e", "\x00", "\x1f", "é", "ß", "中", "👩", "\ufeff"]),
+               max_size=40))
+def test_passage_terms_match_terms_on_any_text(text: str) -> None:
+    assert passage_terms(text) == terms(text)
 
 
 def index_arrays(index: object) -> dict[str, object]:

@@ -76,17 +76,20 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
-def _snapshot(args: argparse.Namespace) -> Snapshot:
+def _snapshot(args: argparse.Namespace, *, with_people: bool) -> Snapshot:
+    """From the saved index (`TRADEBOT_INDEX_CACHE`) when it matches the corpus, else built."""
     from bot.common.progress import bar_progress
-    from bot.library import build_snapshot
+    from bot.library import open_snapshot
 
-    workers = load_settings().build_workers
-    return build_snapshot(_corpus_dir(args), bar_progress("indexing"), workers=workers)
+    settings = load_settings()
+    corpus_dir = Path(args.corpus) if getattr(args, "corpus", None) else settings.corpus_dir
+    return open_snapshot(corpus_dir, settings.index_cache_dir, with_people=with_people,
+                         progress=bar_progress("indexing"), workers=settings.build_workers)
 
 
 def _people(args: argparse.Namespace) -> PeopleDirectory:
-    directory = _snapshot(args).people
-    assert directory is not None  # build_snapshot builds it unless told not to
+    directory = _snapshot(args, with_people=True).people
+    assert directory is not None  # asked for with_people
     return directory
 
 
@@ -95,7 +98,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from bot.answers import compose
     from bot.cli.render import render_answer
 
-    engine = _snapshot(args).search
+    engine = _snapshot(args, with_people=False).search
     queries = [args.query] if args.query is not None else []
     if args.queries_file:
         queries += [line.rstrip("\n") for line in Path(args.queries_file).read_text(encoding="utf-8").splitlines()]

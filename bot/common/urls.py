@@ -14,17 +14,26 @@ MAX_URL_CHARS = 2000  # longer URLs are stored but never linked: Slack cannot ho
 _FORBIDDEN = set("<>|\"' \\^`{}")
 
 
-def is_web_url(url: str | None) -> bool:
-    """An absolute http(s) URL with a host and no character that could break out of Slack markup."""
-    if not url:
-        return False
-    if any(c in _FORBIDDEN or unicodedata.category(c)[0] in ("C", "Z") for c in url):
-        return False
+def url_problem(url: str) -> str | None:
+    """Why `url` may not be stored or linked (a reason a person can act on), or None when it may."""
+    bad = next((c for c in url if c in _FORBIDDEN or unicodedata.category(c)[0] in ("C", "Z")), None)
+    if bad is not None:
+        return f"URL contains a character that is not allowed ({bad!r})"
     try:
         parts = urlsplit(url)
-        return parts.scheme.lower() in WEB_SCHEMES and bool(parts.hostname)
+        host = parts.hostname
     except ValueError:  # e.g. a malformed IPv6 host
-        return False
+        return "malformed URL"
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        return f"not an http(s) URL (scheme {parts.scheme.lower() + ':' if parts.scheme else 'missing'})"
+    if not host:
+        return "URL has no host"
+    return None
+
+
+def is_web_url(url: str | None) -> bool:
+    """An absolute http(s) URL with a host and no character that could break out of Slack markup."""
+    return bool(url) and url_problem(url or "") is None
 
 
 def linkable_url(url: str | None) -> str | None:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from bot.corpus import Article, render_article
+from bot.corpus.files import render_article
+from bot.corpus.model import Article, pack_body
 
 TERMINAL_PATTERNS = [
     r"related (articles|stories|news|posts|content)",
@@ -161,7 +162,7 @@ def capture_to_article(text: str, source: CaptureSource, *, source_file: str | N
         url=source.url,
         published=source.published,
         source_file=source_file,
-        paragraphs=tuple(cleaned.paragraphs),
+        body_utf8=pack_body(cleaned.paragraphs),
     )
     return article, cleaned
 

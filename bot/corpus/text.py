@@ -11,11 +11,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# Invisible or dangerous code points: C0/C1 controls (but tab/newline), bidi overrides,
-# zero-width characters that are not part of an emoji sequence, BOM.
+# Invisible or dangerous code points, removed wherever text enters: C0/C1 controls (but tab,
+# newline, carriage return), NUL, bidi embeddings, overrides, isolates and marks (U+202E can make
+# text read backwards), zero-width space, word joiner and invisible operators, soft hyphen,
+# BOM, interlinear annotation marks, and lone surrogates (they cannot be encoded as UTF-8).
 _CONTROL_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\ufeff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
+# Zero-width (non-)joiners are kept only inside a sequence that needs them: an emoji (👨‍👩‍👧)
+# or a script that joins letters (Persian, Devanagari); beside ASCII, a space or an edge
+# they only hide a word break (`tar\u200diffs`), so they go.
+_STRAY_JOINER_RE = re.compile(r"(?<![^\x00-\x7f\s])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f\s])")
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -42,8 +49,11 @@ STOPWORDS = frozenset(
 
 
 def strip_controls(text: str) -> str:
-    """Remove control and bidi-override characters (U+202E can disguise text)."""
-    return _CONTROL_RE.sub("", text)
+    """Remove control, bidi and zero-width characters (see `_CONTROL_RE`); the rest is kept as it is."""
+    if text.isascii():
+        return _CONTROL_RE.sub("", text) if not text.isprintable() else text
+    text = _CONTROL_RE.sub("", text)
+    return _STRAY_JOINER_RE.sub("", text) if "\u200c" in text or "\u200d" in text else text
 
 
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -114,7 +124,8 @@ def tokenize(text: str, only: set[str] | frozenset[str] | None = None) -> list[T
 
 
 def terms(text: str) -> list[str]:
-    return [t.term for t in tokenize(text)]
+    """The indexed terms of any text (controls stripped first, as everywhere text enters)."""
+    return [t.term for t in tokenize(strip_controls(text))]
 
 
 _SENTENCE_END_RE = re.compile(r"[.!?]+[\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")

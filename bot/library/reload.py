@@ -1,0 +1,172 @@
+"""`Library`: the current snapshot, built at start (or loaded from the saved index) and rebuilt on change.
+
+`Library.current` is swapped in one assignment after a background rebuild, so a query
+always sees one whole snapshot, never half of one. Search comes first; the people
+directory (slower to build on a large corpus) follows in a second swap. A file being
+written while the corpus is read keeps its previous version (see `bot.corpus.loading`)
+and is read again at the next check.
+
+Building runs in daemon threads, not the default executor: a process told to stop
+(SIGTERM) must not wait for a build of minutes to finish. A cancelled build is told to
+stop (`abandon`): loading and indexing end within a moment, worker processes are
+terminated, and anything still running in the thread is dropped when the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from bot.corpus import CorpusUnavailable, corpus_signature
+from bot.library.memory import settle_memory
+from bot.library.saved import load_saved, save_snapshot
+from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _deliver(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
+    if future.done():  # cancelled meanwhile: nobody wants the result
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]  # None only with an error
+
+
+async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`asyncio.to_thread`, but in a daemon thread that the process does not wait for at exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def work() -> None:
+        try:
+            outcome = functools.partial(_deliver, future, func(*args, **kwargs), None)
+        except BaseException as exc:  # handed to the awaiting coroutine
+            outcome = functools.partial(_deliver, future, None, exc)
+        try:
+            loop.call_soon_threadsafe(outcome)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    threading.Thread(target=work, name=f"library-{getattr(func, '__name__', 'work')}", daemon=True).start()
+    return await future
+
+
+class Library:
+    """Holds the current snapshot; `None` with a message (`error`, safe to show users) when the
+    corpus is unavailable. The log has the details, such as the directory's path."""
+
+    def __init__(self, corpus_dir: Path, cache_dir: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None, workers: int = 1,
+                 settle: float = SETTLE_SECONDS) -> None:
+        self.corpus_dir = corpus_dir
+        self.cache_dir = cache_dir
+        self.progress = progress
+        self.workers = workers
+        self.settle = settle
+        self.current: Snapshot | None = None
+        self.error: str | None = None
+        self.loading = True  # until the first load has finished, one way or the other
+        self._abandon = threading.Event()  # set when a build in progress is cancelled
+
+    def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
+        log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,
+                 len(snapshot.corpus.articles), len(snapshot.corpus.skipped), snapshot.search.index.passage_count,
+                 len(snapshot.people.people) if snapshot.people else "(pending)", snapshot.built_seconds)
+        if snapshot.corpus.pending:
+            log.info("still being written, read again at the next check: %s", ", ".join(map(repr, snapshot.corpus.pending)))
+
+    def _unavailable(self, exc: CorpusUnavailable) -> None:
+        self.current, self.error = None, exc.reason
+        log.error("corpus unavailable: %s", exc)
+
+    def _build(self, with_people: bool, abandon: threading.Event | None = None) -> Snapshot:
+        previous = self.current.corpus if self.current else None
+        return build_snapshot(self.corpus_dir, self.progress, with_people, self.workers,
+                              settle=self.settle, previous=previous, abandon=abandon)
+
+    def load(self) -> Snapshot | None:
+        """Everything, synchronously (the CLI and tests)."""
+        self.loading = False
+        try:
+            self.current = self._build(with_people=True)
+            self.error = None
+            self._log_loaded(self.current, "loaded")
+            settle_memory()
+        except CorpusUnavailable as exc:
+            self._unavailable(exc)
+        return self.current
+
+    async def start(self) -> asyncio.Task[None] | None:
+        """Ready to search as soon as possible; returns the task finishing the people directory."""
+        try:
+            signature = await off_loop(corpus_signature, self.corpus_dir)
+            saved = await off_loop(load_saved, self.cache_dir, signature) if signature else None
+            if saved is not None:
+                self.current, self.error = saved, None
+                self._log_loaded(saved, "loaded from the saved index")
+                await off_loop(settle_memory)
+                return None
+            return await self._rebuild()
+        finally:
+            self.loading = False
+
+    async def _rebuild(self) -> asyncio.Task[None] | None:
+        abandon = self._abandon = threading.Event()
+        try:
+            snapshot = await off_loop(self._build, False, abandon)
+        except CorpusUnavailable as exc:
+            self._unavailable(exc)
+            return None
+        except asyncio.CancelledError:
+            abandon.set()  # the build thread stops at its next check
+            log.info("corpus build abandoned")
+            raise
+        self.current, self.error = snapshot, None
+        self._log_loaded(snapshot, "indexed for search")
+        await off_loop(settle_memory)
+        return asyncio.create_task(self._finish_people(snapshot), name="people-directory")
+
+    async def _finish_people(self, snapshot: Snapshot) -> None:
+        complete = await off_loop(with_people_added, snapshot, self.corpus_dir)
+        if self.current is snapshot:  # not replaced by a newer reload meanwhile
+            self.current = complete
+            self._log_loaded(complete, "complete")
+            await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
+            await off_loop(settle_memory)  # after saving: pickling has its own garbage
+
+    def changed(self) -> bool:
+        signature = corpus_signature(self.corpus_dir)
+        return signature != (self.current.signature if self.current else ())
+
+    async def reload_if_changed(self) -> bool:
+        """Rebuild off the event loop and swap atomically; keep the old snapshot on failure."""
+        if not await off_loop(self.changed):
+            return False
+        try:
+            task = await self._rebuild()
+        except Exception:
+            log.exception("corpus reload failed; keeping the previous index")
+            return False
+        if task is not None:
+            await task
+        return True
+
+    async def watch(self, interval: float) -> None:
+        """Poll the corpus directory; runs until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reload_if_changed()
+            except Exception:  # never let the watcher die silently
+                log.exception("corpus watcher error")
