@@ -54,7 +54,7 @@ def one_button(label: str, action_id: str, value: Any) -> list[dict[str, Any]]:
 async def open_article(s: HarnessSession) -> dict[str, Any]:
     answer = await (await s.driver.slash("tariffs explained at length")).answer()
     since = len(s.fake.calls)
-    click = await s.driver.click(with_suffix(answer["blocks"], "3"), "Read article")
+    click = await s.driver.click(with_suffix(answer["blocks"], "3"), "Read article", forged=True)
     assert click.ack_status == 200
     await next_call(s, "views.open", since)
     return list(s.fake.views.values())[-1]
@@ -62,7 +62,7 @@ async def open_article(s: HarnessSession) -> dict[str, Any]:
 
 async def test_more_results_with_a_suffixed_id(s: HarnessSession) -> None:
     answer = await (await s.driver.slash("tariffs")).answer()
-    click = await s.driver.click(with_suffix(answer["blocks"], "x"), "More results")
+    click = await s.driver.click(with_suffix(answer["blocks"], "x"), "More results", forged=True)
     assert click.ack_status == 200
     assert "Search:" in (await click.answer())["text"]
 
@@ -70,7 +70,7 @@ async def test_more_results_with_a_suffixed_id(s: HarnessSession) -> None:
 async def test_share_with_a_suffixed_id(s: HarnessSession) -> None:
     answer = await (await s.driver.slash("who greer")).answer()
     since = len(s.fake.calls)
-    click = await s.driver.click(with_suffix(answer["blocks"], "0"), "Share in channel")
+    click = await s.driver.click(with_suffix(answer["blocks"], "0"), "Share in channel", forged=True)
     assert click.ack_status == 200
     call = await next_call(s, "chat.postMessage", since)
     assert "Greer" in call["params"]["text"]
@@ -79,21 +79,21 @@ async def test_share_with_a_suffixed_id(s: HarnessSession) -> None:
 async def test_read_article_and_turn_the_page_with_suffixed_ids(s: HarnessSession) -> None:
     view = await open_article(s)
     since = len(s.fake.calls)
-    click = await s.driver.click(with_suffix(view["blocks"], "next"), "Next page", view=view)
+    click = await s.driver.click(with_suffix(view["blocks"], "next"), "Next page", view=view, forged=True)
     assert click.ack_status == 200
     call = await next_call(s, "views.update", since)
     assert "Paragraph" in str(call["params"]["view"])
 
 
 async def test_pick_with_a_suffixed_id_is_routed(s: HarnessSession) -> None:
-    click = await s.driver.click(one_button("Jamieson Greer", "trade_pick-1", "no-such-key|1"), "Jamieson Greer")
+    click = await s.driver.click(one_button("Jamieson Greer", "trade_pick-1", "no-such-key|1"), "Jamieson Greer", forged=True)
     assert click.ack_status == 200
     assert "That button has expired" in (await click.answer())["text"]
 
 
 @pytest.mark.parametrize("action_id", ["trade_pickle", "trade_pick_1", "xtrade_more", "trade_share-"])
 async def test_ids_that_only_look_alike_are_not_ours(s: HarnessSession, action_id: str) -> None:
-    click = await s.driver.click(one_button("B", action_id, "k|1"), "B")
+    click = await s.driver.click(one_button("B", action_id, "k|1"), "B", forged=True)
     assert click.ack_status == 404  # bolt: no listener; nothing answered
 
 
@@ -102,14 +102,14 @@ async def test_a_pick_whose_value_does_not_parse_says_the_button_expired(s: Harn
     # A live key (a who-answer's), so only the index is wrong: "²".isdigit() is True and int("²") raises.
     answer = await (await s.driver.slash("who greer")).answer()
     key = next(e["value"] for b in answer["blocks"] if b.get("type") == "actions" for e in b["elements"])
-    click = await s.driver.click(one_button("Someone", "trade_pick", f"{key}|{index}"), "Someone")
+    click = await s.driver.click(one_button("Someone", "trade_pick", f"{key}|{index}"), "Someone", forged=True)
     answer = await click.answer()
     assert "That button has expired" in answer["text"] and "error id" not in answer["text"]
 
 
 @pytest.mark.parametrize("value", [{"nested": "dict"}, 12, None, ["a"]])
 async def test_a_button_value_that_is_not_a_string_says_the_button_expired(s: HarnessSession, value: Any) -> None:
-    click = await s.driver.click(one_button("More results", "trade_more", value), "More results")
+    click = await s.driver.click(one_button("More results", "trade_more", value), "More results", forged=True)
     assert "That button has expired" in (await click.answer())["text"]
 
 
@@ -118,7 +118,7 @@ async def test_a_modal_page_that_is_not_a_number_says_the_button_expired(s: Harn
     view = await open_article(s)
     since = len(s.fake.calls)
     click = await s.driver.click(one_button("Next page", "trade_modal_page", f"long-read|{page}"), "Next page",
-                                 view=view)
+                                 view=view, forged=True)
     assert click.ack_status == 200
     call = await next_call(s, "views.update", since)
     assert "That button has expired" in str(call["params"]["view"])
@@ -128,7 +128,7 @@ async def test_a_modal_page_of_an_article_that_is_gone_says_so(s: HarnessSession
     view = await open_article(s)
     since = len(s.fake.calls)
     click = await s.driver.click(one_button("Next page", "trade_modal_page-next", "gone-article|1"), "Next page",
-                                 view=view)
+                                 view=view, forged=True)
     assert click.ack_status == 200
     call = await next_call(s, "views.update", since)
     assert "no longer in the corpus" in str(call["params"]["view"])

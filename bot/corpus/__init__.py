@@ -14,6 +14,7 @@ from bot.corpus.files import (
     corpus_files,
     corpus_signature,
     parse_article,
+    read_article,
     read_file,
     render_article,
 )
@@ -23,5 +24,5 @@ from bot.corpus.model import Article, Corpus, SkippedFile, newest_first
 __all__ = [
     "Article", "Corpus", "CorpusUnavailable", "Deduplicator", "FileChanging", "FileRun", "IdentityKeys", "LoadAbandoned",
     "Signature", "SkippedFile", "combine", "corpus_files", "corpus_signature", "identity_keys", "kept_versions",
-    "load_corpus", "load_files", "newest_first", "parse_article", "read_file", "read_run", "render_article", "text_fingerprint",
+    "load_corpus", "load_files", "newest_first", "parse_article", "read_article", "read_file", "read_run", "render_article", "text_fingerprint",
 ]

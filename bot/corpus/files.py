@@ -188,3 +188,12 @@ def corpus_signature(directory: Path) -> Signature:
                 continue
             entries.append((path.name, st.st_size, st.st_mtime_ns))
     return tuple(entries)
+
+
+def read_article(path: Path) -> Article:
+    """One article file, for callers that want the article or an exception (the feeds, which
+    wrote the file themselves): ValueError says what is wrong with it, OSError that it is unreadable."""
+    read = read_file(path)
+    if read.article is None:
+        raise ValueError(read.error or "not an article")
+    return read.article

@@ -131,18 +131,21 @@ class Driver:
         return interaction
 
     async def click(self, blocks: list[dict[str, Any]], label: str, *, nth: int = 0, user: str = "U0ALICE",
-                    channel: str = "C0TRADE", view: dict[str, Any] | None = None) -> Interaction:
+                    channel: str = "C0TRADE", view: dict[str, Any] | None = None,
+                    forged: bool = False) -> Interaction:
         """Press a button found in `blocks` (a message's or, with `view`, a modal's).
 
         The message must be one `user` can see in `channel` right now (Slack has no
         buttons on a message that was replaced or deleted, or on someone else's
-        ephemeral answer): LookupError otherwise.
+        ephemeral answer): LookupError otherwise. `forged=True` sends the click anyway,
+        as a hand-made signed request could, to test what the bot does with ids and
+        values no message of ours carried.
         """
         button, block_id = find_button(blocks, label, nth)
         source = None
         if view is None:
             source = self.fake.state.find_visible(blocks, user, channel)
-            if source is None:
+            if source is None and not forged:
                 raise LookupError(f"no message {user} can see in {channel} shows these blocks")
         response_url = None if view else self.fake.new_response_url(channel, user, source)
         interaction = Interaction(self.fake, response_url, self.fake.new_trigger_id(user),
@@ -159,9 +162,9 @@ class Driver:
             payload["container"] = {"type": "view", "view_id": view.get("id")}
             payload["view"] = view
         else:
-            assert source is not None
-            payload["container"] = {"type": "message", "channel_id": channel, "message_ts": source.ts,
-                                    "is_ephemeral": source.ephemeral_for is not None}
+            payload["container"] = {"type": "message", "channel_id": channel,
+                                    "message_ts": source.ts if source else "0000000000.000000",
+                                    "is_ephemeral": source is None or source.ephemeral_for is not None}
             payload["channel"] = {"id": channel, "name": "trade-news"}
             payload["response_url"] = response_url
         interaction.ack_status, interaction.ack_body = await self._send("interactive", payload)
