@@ -60,8 +60,6 @@ def encoded(text: str) -> str:
 # 11. Huge queries --------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#11: the text is cut to 4,000 characters before the search sees it, "
-                                       "so the notice says \"4,000 characters long\" for a 40,000-character query")
 def test_a_40000_character_query_is_told_its_real_length(live: LiveHarness) -> None:
     answer = asked(live, ("tariffs china " * 4000)[:40_000])
     text = shown(answer)
@@ -98,8 +96,6 @@ async def test_nfd_and_full_width_queries_match_like_nfc_ascii(corpus_copy: Path
 # 14-15. Markup and entities in queries ---------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#11: the notification text (top-level `text`) echoes the decoded query "
-                                       "unescaped: a typed <!channel> becomes a live @channel")
 @pytest.mark.parametrize("typed", ["<!channel> tariffs", "<!here>", "<!everyone> china", "<@U123> hi",
                                    "<#C123|general>", "<https://evil.example|Reuters> china"])
 def test_markup_in_a_query_is_not_live_in_the_notification_text(live: LiveHarness, typed: str) -> None:
@@ -115,7 +111,6 @@ def test_entity_encoded_input_is_decoded_once_and_escaped_once_in_blocks(live: L
     assert not live_markup(answer["blocks"], allowed_urls=article_urls(live.session))
 
 
-@pytest.mark.xfail(strict=True, reason="#11: the notification text is not escaped: a typed `&lt;` is shown as `<`")
 def test_entity_encoded_input_is_escaped_once_in_the_notification_text(live: LiveHarness) -> None:
     answer = asked(live, encoded("&lt;!here&gt; tariffs"))
     assert "&amp;lt;!here&amp;gt; tariffs" in answer["text"]
@@ -131,8 +126,6 @@ def test_nul_c0_and_bidi_overrides_never_reach_the_answer(live: LiveHarness) -> 
         assert bad not in everything and repr(bad)[1:-1] not in everything
 
 
-@pytest.mark.xfail(strict=True, reason="#11: U+200B and U+2060 are kept (bot/corpus/text.py says zero-width "
-                                       "characters are stripped), so `tar\u200biffs` is not `tariffs`")
 @pytest.mark.parametrize("invisible", ["\u200b", "\u2060"])
 def test_zero_width_characters_are_stripped_for_search(live: LiveHarness, invisible: str) -> None:
     plain = shown(asked(live, "tariffs china"))
@@ -200,7 +193,6 @@ async def test_slow_work_is_acked_first_and_answered_through_respond(harness: Ha
 # 33. Corpus unavailable ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#11: the corpus-unavailable answer shows users the server's absolute path")
 async def test_corpus_unavailable_answer_does_not_show_the_server_path(tmp_path: Path) -> None:
     missing = tmp_path / "srv" / "tradebot-corpus"
     async with HarnessSession(missing, db_path=tmp_path / "db") as s:
@@ -281,8 +273,6 @@ async def test_a_2800_character_article_url_is_never_cut_inside_a_link(corpus_co
 # 46. An article of thousands of short paragraphs ---------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#11: the modal cuts each page to 100 blocks, so most short paragraphs "
-                                       "can never be reached and the page line disappears")
 async def test_every_short_paragraph_is_reachable_in_the_modal_with_its_page_line(corpus_copy: Path,
                                                                                   tmp_path: Path) -> None:
     paragraphs = [f"Zanzibar note {i:04d}." for i in range(1500)]
@@ -345,8 +335,6 @@ async def test_a_file_rewritten_in_place_is_never_seen_half_written(corpus_copy:
 # 48. Distinct action ids; a rejected reply -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#11: the modal's Previous and Next page buttons share one action_id in "
-                                       "one actions block; Slack rejects that with invalid_blocks")
 async def test_modal_page_buttons_have_distinct_action_ids(corpus_copy: Path, tmp_path: Path) -> None:
     write_article(corpus_copy, "long-read", "The long read on zanzibar clove tariffs",
                   [f"Part {i}: zanzibar clove tariffs " + "and more detail " * 60 for i in range(30)])
@@ -387,8 +375,6 @@ async def test_a_modal_slack_rejects_is_logged_and_the_user_gets_an_apology(
 # Issue #11, smaller findings --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="#11: help text and the Home tab show `/trade <words>`; Slack parses "
-                                       "<words> as a link token")
 def test_help_and_home_have_no_angle_bracket_token(live: LiveHarness) -> None:
     help_answer = asked(live, "help")
     home_view = live.run(home(live.session))
@@ -398,8 +384,6 @@ def test_help_and_home_have_no_angle_bracket_token(live: LiveHarness) -> None:
     assert "words" in shown(help_answer)  # the usage is still explained
 
 
-@pytest.mark.xfail(strict=True, reason="#11: a page value such as `id|²` passes isdigit() and int() raises in "
-                                       "the modal-page listener")
 async def test_a_modal_page_value_that_is_not_a_number_is_handled(harness: HarnessSession,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     answer = await ask(harness, "soybeans brazil argentina")

@@ -94,7 +94,6 @@ def test_corpus_text_never_goes_live_in_blocks_or_views(live: LiveHarness, artic
     assert not found, describe(found, live.sent_since(mark))
 
 
-@pytest.mark.xfail(strict=True, reason="#11: the top-level `text` of latest and search answers joins raw article titles")
 @PROPERTY
 @given(article=hostile_articles)
 @example(article=PLAIN)

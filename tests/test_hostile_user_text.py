@@ -77,7 +77,6 @@ def test_user_text_never_goes_live_in_blocks_or_views(live: LiveHarness, text: s
     assert_nothing_live(live, mark, skip_top_level_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason=TEXT_BUG)
 @PROPERTY
 @given(text=delivered)
 @example(text="&lt;!channel&gt; tariffs")
@@ -87,7 +86,6 @@ def test_search_and_its_buttons_never_send_live_markup(live: LiveHarness, text: 
     assert_nothing_live(live, mark)
 
 
-@pytest.mark.xfail(strict=True, reason=TEXT_BUG)
 @PROPERTY
 @given(text=delivered)
 @example(text="&lt;@U1&gt;")
@@ -97,7 +95,6 @@ def test_no_results_answer_never_sends_live_markup(live: LiveHarness, text: str)
     assert_nothing_live(live, mark)
 
 
-@pytest.mark.xfail(strict=True, reason=TEXT_BUG)
 @PROPERTY
 @given(text=delivered)
 @example(text="&lt;!channel&gt;")
@@ -108,7 +105,6 @@ def test_who_and_who_not_found_never_send_live_markup(live: LiveHarness, text: s
     assert_nothing_live(live, mark)
 
 
-@pytest.mark.xfail(strict=True, reason=TEXT_BUG)
 @PROPERTY
 @given(text=delivered)
 @example(text="&lt;!here&gt;")
@@ -129,7 +125,6 @@ def test_watch_topics_never_send_live_markup(live: LiveHarness, text: str) -> No
     assert_nothing_live(live, mark)
 
 
-@pytest.mark.xfail(strict=True, reason=TEXT_BUG + " (mention and DM replies, no click needed)")
 @PROPERTY
 @given(text=delivered)
 @example(text="<!channel> tariffs")

@@ -115,7 +115,6 @@ async def test_share_posts_once_in_the_channel_saying_who_shared(harness: Harnes
     assert fake(harness).rejections() == []
 
 
-@pytest.mark.xfail(strict=True, reason=LIVE_FALLBACK)
 async def test_sharing_a_query_that_spells_a_mention_pings_nobody(harness: HarnessSession) -> None:
     # Slack delivers a typed `<!channel>` entity-encoded; shared, it must stay text, not page the channel.
     answer = await ask(harness, "&lt;!channel&gt; tariffs china")
@@ -144,7 +143,6 @@ async def test_read_article_opens_a_modal_with_source_link(harness: HarnessSessi
     assert_clean(harness)
 
 
-@pytest.mark.xfail(strict=True, reason=DUPLICATE_PAGE)
 async def test_every_page_of_a_thirty_thousand_character_article_opens(harness: HarnessSession) -> None:
     answer = await ask(harness, "zanzibar clove")
     await click(harness, answer, "Read article")
@@ -167,7 +165,6 @@ async def test_every_page_of_a_thirty_thousand_character_article_opens(harness: 
     assert_clean(harness)
 
 
-@pytest.mark.xfail(strict=True, reason=DUPLICATE_PICK)
 async def test_who_kat_offers_each_match_and_each_pick_replaces_the_choice(harness: HarnessSession) -> None:
     choice = await ask(harness, "who kat")
     names = [e["text"]["text"] for b in choice["blocks"] if b["type"] == "actions" for e in b["elements"]]
