@@ -298,7 +298,7 @@ def article_text(version: str) -> str:
             f"published: 2025-07-01\n---\n{body}\n")
 
 
-@pytest.mark.xfail(strict=True, reason="#11: a corpus file being rewritten in place is indexed half-written")
+
 async def test_a_file_rewritten_in_place_is_never_seen_half_written(corpus_copy: Path, tmp_path: Path) -> None:
     path = corpus_copy / "rewritten.md"
     path.write_text(article_text("OLD"), encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import datetime as dt
 import os
 import threading
@@ -86,7 +88,11 @@ async def test_queries_never_see_a_file_half_rewritten_in_place(corpus_copy: Pat
         threads[0].join()
     assert reloads and seen
     assert partial == [], f"{len(partial)} of {len(partial) + len(seen)} queries saw a partial article"
-    await library.reload_if_changed()  # once the file is left alone, its new version is read
+    for _ in range(100):  # once the file is left alone for `settle` seconds, its new version is read
+        await library.reload_if_changed()
+        if library.current is not None and library.current.corpus.get("big") == versions[3]:
+            break
+        await asyncio.sleep(0.1)
     assert library.current is not None and library.current.corpus.get("big") == versions[3]
     assert not library.changed()
 
@@ -108,7 +114,8 @@ async def test_a_file_replaced_by_rename_during_queries_is_seen_whole(corpus_cop
 
 
 def test_a_file_still_changing_keeps_its_previous_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deterministically: the file grows while the loader waits for it to settle."""
+    """A file rewritten in place moments ago keeps its old version, without waiting for it: its
+    writer may pause for any time mid-file, so only age says the new version is complete."""
     path = tmp_path / "big.md"
     path.write_text(render_article(version(1)), encoding="utf-8")
     old_mtime(path)
@@ -116,16 +123,17 @@ def test_a_file_still_changing_keeps_its_previous_version(tmp_path: Path, monkey
     text = render_article(version(2))
     path.write_text(text[: len(text) // 2], encoding="utf-8")  # half written, and written just now
 
-    def writer_goes_on(seconds: float) -> None:
-        with path.open("a", encoding="utf-8") as f:
-            f.write(text[len(text) // 2 :])
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError("a file with an old version to show is not waited for")
 
     with monkeypatch.context() as patch:
-        patch.setattr(corpus_loading.time, "sleep", writer_goes_on)
+        patch.setattr(corpus_loading.time, "sleep", no_waiting)
         corpus = load_corpus(tmp_path, settle=0.5, previous=previous)
     assert corpus.get("big") == version(1) and corpus.pending == ("big.md",)
     assert corpus.files == {"big.md": "big"} and not corpus.skipped
-    old_mtime(path)  # complete now, and left alone
+    with path.open("a", encoding="utf-8") as f:  # the writer goes on, finishes, and leaves it alone
+        f.write(text[len(text) // 2 :])
+    old_mtime(path)
     fresh = load_corpus(tmp_path, settle=0.5, previous=corpus)
     assert fresh.get("big") == version(2) and not fresh.pending
 
@@ -153,3 +161,17 @@ async def test_the_library_reads_a_pending_file_again(corpus_copy: Path, monkeyp
     old_mtime(path)
     assert await library.reload_if_changed()
     assert library.current.corpus.get("big") == version(1) and not library.changed()
+
+
+def test_a_file_renamed_into_place_is_read_at_once(tmp_path: Path) -> None:
+    """Written elsewhere and moved in: complete however new it is, so no settle wait applies."""
+    path = tmp_path / "big.md"
+    path.write_text(render_article(version(1)), encoding="utf-8")
+    old_mtime(path)
+    previous = load_corpus(tmp_path)
+    tmp = tmp_path / "big.md.tmp"
+    tmp.write_text(render_article(version(2)), encoding="utf-8")
+    time.sleep(0.02)  # the rename lands after the write on the file system's clock
+    tmp.replace(path)
+    fresh = load_corpus(tmp_path, settle=60, previous=previous)
+    assert fresh.get("big") == version(2) and not fresh.pending

@@ -18,11 +18,20 @@ from bot.corpus.files import (
     read_file,
     render_article,
 )
-from bot.corpus.loading import FileRun, LoadAbandoned, combine, kept_versions, load_corpus, load_files, read_run
+from bot.corpus.loading import (
+    FileRun,
+    LoadAbandoned,
+    combine,
+    held_files,
+    kept_versions,
+    load_corpus,
+    load_files,
+    read_run,
+)
 from bot.corpus.model import Article, Corpus, SkippedFile, newest_first
 
 __all__ = [
     "Article", "Corpus", "CorpusUnavailable", "Deduplicator", "FileChanging", "FileRun", "IdentityKeys", "LoadAbandoned",
-    "Signature", "SkippedFile", "combine", "corpus_files", "corpus_signature", "identity_keys", "kept_versions",
+    "Signature", "SkippedFile", "combine", "corpus_files", "corpus_signature", "held_files", "identity_keys", "kept_versions",
     "load_corpus", "load_files", "newest_first", "parse_article", "read_article", "read_file", "read_run", "render_article", "text_fingerprint",
 ]

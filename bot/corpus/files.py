@@ -124,6 +124,13 @@ def _stamp(st: os.stat_result) -> Stamp:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def renamed_since_written(st: os.stat_result) -> bool:
+    """True when the file's last change was a rename (or other metadata change) after its last
+    write: a file written elsewhere and moved into place is complete, however new it is.
+    A write sets mtime and ctime alike; only a later rename moves ctime past mtime."""
+    return st.st_ctime_ns > st.st_mtime_ns
+
+
 def file_stamp(path: Path) -> Stamp | None:
     """The file's state now; None when it is gone."""
     try:
@@ -139,6 +146,7 @@ class FileRead:
     article: Article | None
     error: str | None
     stamp: Stamp
+    renamed: bool = False  # moved into place after its last write (see `renamed_since_written`)
 
 
 def read_file(path: Path) -> FileRead:
@@ -147,16 +155,18 @@ def read_file(path: Path) -> FileRead:
     with path.open("rb") as f:
         before = _stamp(os.fstat(f.fileno()))
         raw = f.read(MAX_FILE_BYTES + 1) if before[1] <= MAX_FILE_BYTES else b""
-        after = _stamp(os.fstat(f.fileno()))
+        st = os.fstat(f.fileno())
+        after = _stamp(st)
+    renamed = renamed_since_written(st)
     if after != before:
         raise FileChanging(path.name)
     if after[1] > MAX_FILE_BYTES:
         return FileRead(None, f"file too large ({after[1]:,} bytes; an article file holds at most {MAX_FILE_BYTES:,})",
-                        after)
+                        after, renamed)
     try:
-        return FileRead(decode_article(raw, fallback_id=path.stem.lower()), None, after)
+        return FileRead(decode_article(raw, fallback_id=path.stem.lower()), None, after, renamed)
     except ValueError as exc:
-        return FileRead(None, str(exc), after)
+        return FileRead(None, str(exc), after, renamed)
 
 
 def corpus_files(directory: Path) -> list[Path]:

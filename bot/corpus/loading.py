@@ -1,11 +1,15 @@
 """Loading a corpus directory: read every file, keep the complete ones, drop duplicates.
 
-A file rewritten in place is, for a while, a prefix of itself. Such a file is never
-loaded: a file counts as complete only when it did not change while it was read and
-has not changed for `settle` seconds since. A file that is still changing is
-`pending`: its previous version (from the corpus loaded before) is kept, and the next
-reload tries it again. A file that changed in less than `settle` costs one short
-wait per run of files, not one per file.
+A file rewritten in place is, for a while, a prefix of itself, and its writer may pause
+for any time mid-file. Such a file is never loaded: a file counts as complete only when
+it did not change while it was read and has not changed for `settle` seconds since.
+A file that is still changing is `pending`: its previous version (from the corpus loaded
+before) is kept, and the next reload tries it again. For a file that has a previous
+version (`hold`), "not changed for `settle` seconds" means last written that long ago:
+its old version is served meanwhile, so nothing is lost by waiting, however long the
+writer pauses. A new file written moments ago costs one short wait per run of files
+(it has no old version to show instead). A file moved into place after its last write
+(written elsewhere, then renamed) is complete at once.
 
 Reading is split into runs (`read_run`, possibly in worker processes) and `combine`,
 which admits articles in file order, so the result is the same however the runs
@@ -54,7 +58,8 @@ class FileRun:
             self.keys.append(identity_keys(read.article))
 
 
-def read_run(paths: Sequence[Path], settle: float = 0.0, abandon: threading.Event | None = None) -> FileRun:
+def read_run(paths: Sequence[Path], settle: float = 0.0, abandon: threading.Event | None = None,
+             hold: frozenset[str] = frozenset()) -> FileRun:
     """Read files, keeping only those complete and unchanged for `settle` seconds.
     Raises LoadAbandoned soon after `abandon` is set."""
     run = FileRun()
@@ -71,8 +76,11 @@ def read_run(paths: Sequence[Path], settle: float = 0.0, abandon: threading.Even
         except OSError as exc:  # e.g. deleted since it was listed, or a directory named *.md
             run.skipped.append(SkippedFile(path=path.name, reason=f"cannot be read ({exc.strerror or exc})"))
             continue
-        if settle_ns and time.time_ns() - read.stamp[2] < settle_ns:
-            fresh.append((path, read))
+        if settle_ns and not read.renamed and time.time_ns() - read.stamp[2] < settle_ns:
+            if path.name in hold:  # rewritten in place moments ago: keep the old version for now
+                run.pending.append(path.name)
+            else:
+                fresh.append((path, read))
         else:
             run.add(path.name, read)
     if fresh:  # changed moments ago: complete only if it stays as it is for `settle`
@@ -84,6 +92,11 @@ def read_run(paths: Sequence[Path], settle: float = 0.0, abandon: threading.Even
             else:
                 run.pending.append(path.name)
     return run
+
+
+def held_files(previous: Corpus | None) -> frozenset[str]:
+    """The files that have a version loaded before, to keep while they are rewritten."""
+    return frozenset(previous.files) if previous is not None else frozenset()
 
 
 def kept_versions(pending: Sequence[str], previous: Corpus | None) -> FileRun:
@@ -130,7 +143,7 @@ def combine(runs: Sequence[FileRun]) -> tuple[Corpus, list[list[int]]]:
 def load_files(paths: Sequence[Path], *, settle: float = 0.0, previous: Corpus | None = None,
                abandon: threading.Event | None = None) -> Corpus:
     """These files as a corpus; with `previous`, a file still being written keeps the version loaded then."""
-    run = read_run(paths, settle, abandon)
+    run = read_run(paths, settle, abandon, held_files(previous))
     corpus, _ = combine([run, kept_versions(run.pending, previous)])
     return corpus
 

@@ -165,7 +165,8 @@ class Library:
     async def watch(self, interval: float) -> None:
         """Poll the corpus directory; runs until cancelled."""
         while True:
-            await asyncio.sleep(interval)
+            pending = self.current is not None and bool(self.current.corpus.pending)
+            await asyncio.sleep(min(interval, self.settle + 0.1) if pending else interval)  # soon, for a rewrite
             try:
                 await self.reload_if_changed()
             except Exception:  # never let the watcher die silently

@@ -23,7 +23,17 @@ from pathlib import Path
 import numpy as np
 
 from bot.common.progress import Progress
-from bot.corpus import Corpus, FileRun, LoadAbandoned, combine, corpus_files, kept_versions, load_files, read_run
+from bot.corpus import (
+    Corpus,
+    FileRun,
+    LoadAbandoned,
+    combine,
+    corpus_files,
+    held_files,
+    kept_versions,
+    load_files,
+    read_run,
+)
 from bot.search.build import Tokens, assemble_index, build_index, merge_tokens, tokenize_articles
 from bot.search.index import SearchIndex
 
@@ -54,9 +64,9 @@ class _Chunk:
     tokens: Tokens
 
 
-def _load_chunk(paths: list[Path], settle: float) -> _Chunk:
+def _load_chunk(paths: list[Path], settle: float, hold: frozenset[str]) -> _Chunk:
     """In a worker: read, validate and tokenise one run of files (bad ones are reported back)."""
-    run = read_run(paths, settle)
+    run = read_run(paths, settle, hold=hold)
     return _Chunk(run, tokenize_articles(run.articles))
 
 
@@ -95,7 +105,9 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
     runs = [paths[i : i + CHUNK_FILES] for i in range(0, len(paths), CHUNK_FILES)]
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = [pool.submit(_load_chunk, run, settle) for run in runs]
+        held = held_files(previous)
+        futures = [pool.submit(_load_chunk, run, settle, frozenset(p.name for p in run if p.name in held))
+                   for run in runs]
         waiting: set[Future[_Chunk]] = set(futures)
         done = 0
         while waiting:
