@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     digest_skip_empty: bool = Field(False, alias="DIGEST_SKIP_EMPTY")
     digest_max_items: int = Field(8, alias="DIGEST_MAX_ITEMS", ge=1, le=20)
 
-    http_read_timeout: float = Field(5.0, alias="TRADEBOT_HTTP_READ_TIMEOUT", gt=0, le=60)
+    http_read_timeout: float = Field(3.0, alias="TRADEBOT_HTTP_READ_TIMEOUT", gt=0, le=60)
     http_max_connections: int = Field(256, alias="TRADEBOT_HTTP_MAX_CONNECTIONS", ge=1, le=100_000)
 
     # Feeds and fetched pages (bot/feeds)

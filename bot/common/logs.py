@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -44,12 +45,28 @@ class SafeLogFilter(logging.Filter):
 _FILTER = SafeLogFilter()
 
 
-def install_safe_logging(root: logging.Logger | None = None) -> None:
-    """Attach the filter to every handler of the root logger (idempotent).
+def _safe_records(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def make_safe(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        _FILTER.filter(record)
+        return record
 
-    A logger's own filters do not see records propagated from child loggers;
-    handler filters do, so the filter goes on the handlers.
+    make_safe.tradebot_safe = True  # type: ignore[attr-defined]
+    return make_safe
+
+
+def install_safe_logging(root: logging.Logger | None = None) -> None:
+    """Neutralise every log record as it is made, and attach the filter to the root's handlers
+    (idempotent).
+
+    A logger's own filters do not see records propagated from child loggers, and a handler
+    added later (a library's, a test's) has none of ours: the record factory covers every
+    record of every logger (bolt's "unhandled request" warning prints an `action_id`), and
+    the handler filters remain for records made before this ran.
     """
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "tradebot_safe", False):
+        logging.setLogRecordFactory(_safe_records(factory))
     logger = root or logging.getLogger()
     if not logger.handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

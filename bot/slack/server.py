@@ -35,7 +35,7 @@ OVER_CAPACITY = (b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nConnectio
 @dataclass(frozen=True)
 class HttpLimits:
     max_body: int = 1024 * 1024
-    read_timeout: float = 5.0
+    read_timeout: float = 3.0  # Slack gives up on an ack after 3 s: a body slower than that is of no use
     max_connections: int = 256
 
 
