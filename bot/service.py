@@ -45,7 +45,7 @@ class BotService:
         self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
         self.client = make_client(self.credentials.bot_token, settings.slack_api_url)
-        self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret)
+        self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret, self.clock)
         self.mode = settings.resolved_mode()
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.client), self.clock)
         self._runner: web.AppRunner | None = None

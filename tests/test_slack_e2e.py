@@ -223,8 +223,6 @@ async def test_rate_limited_share_is_retried_and_posted_once(harness: HarnessSes
     assert fake(harness).rejections() == []
 
 
-@pytest.mark.xfail(strict=True, reason="bot bug: in Socket Mode a redelivered event (same event_id) is answered again; "
-                                      "only the HTTP guard de-duplicates event_ids")
 async def test_socket_mode_redelivered_mention_is_answered_once(seed_corpus_dir: Path, tmp_path: Path) -> None:
     async with HarnessSession(seed_corpus_dir, transport="socket", db_path=tmp_path / "db.sqlite3") as session:
         said = session.fake.state.user_says("C0TRADE", "U0ALICE", "<@UTRADEBOT> who greer")

@@ -7,13 +7,16 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.common.clock import Clock, SystemClock
+from bot.slack.dedupe import RecentKeys, event_dedupe_middleware
 from bot.slack.deps import Deps
 from bot.slack.listeners import register_all
 
 log = logging.getLogger(__name__)
 
 
-def build_app(client: AsyncWebClient, deps: Deps, signing_secret: str | None = None) -> AsyncApp:
+def build_app(client: AsyncWebClient, deps: Deps, signing_secret: str | None = None,
+              clock: Clock | None = None) -> AsyncApp:
     """Request signatures are checked in front of bolt (see `bot.slack.http`), so bolt's
     own check is off: it would run after bolt has already parsed the body."""
     app = AsyncApp(
@@ -28,5 +31,8 @@ def build_app(client: AsyncWebClient, deps: Deps, signing_secret: str | None = N
     async def on_error(error: Exception) -> None:
         log.error("unhandled error in a Slack listener: %r", error)
 
+    # Socket Mode has no guard in front of bolt: a redelivered event is caught here.
+    wall = clock or SystemClock()
+    app.middleware(event_dedupe_middleware(RecentKeys(lambda: wall.now().timestamp())))
     register_all(app, deps)
     return app

@@ -28,12 +28,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.common.clock import Clock, SystemClock
 from bot.common.logs import RateLimitedLog
+from bot.slack.dedupe import WINDOW, RecentKeys
 from bot.slack.payloads import parse_body
 from bot.slack.server import HttpLimits
 
 log = logging.getLogger(__name__)
 
-WINDOW = 300  # seconds Slack allows between signing and arrival
 _TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")  # ASCII digits, no sign, no point; 12 digits reach year 33658
 _SIGNATURE_RE = re.compile(r"v0=[0-9a-f]{64}")
 
@@ -46,7 +46,7 @@ class RequestGuard:
             raise ValueError("SLACK_SIGNING_SECRET is empty; HTTP mode cannot verify requests without it")
         self._secret = signing_secret.encode()
         self._clock = clock or SystemClock()
-        self._seen: dict[str, float] = {}
+        self._recent = RecentKeys(self._now)
         self.log = RateLimitedLog(log)  # one line per kind of rejection per 10 s
 
     def _now(self) -> float:
@@ -66,15 +66,7 @@ class RequestGuard:
 
     def first_time(self, key: str) -> bool:
         """True the first time a key (signature, event id) is seen within the window."""
-        now = self._now()
-        if len(self._seen) > 10_000:
-            self._seen = {k: t for k, t in self._seen.items() if now - t < 2 * WINDOW}
-        seen_at = self._seen.get(key)
-        if seen_at is not None and now - seen_at < 2 * WINDOW:
-            return False
-        self._seen[key] = now
-        return True
-
+        return self._recent.first_time(key)
 
     def reject(self, status: int, reason: str, text: str) -> web.Response:
         """A short answer and one rate-limited log line naming the reason, never the body."""
