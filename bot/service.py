@@ -19,6 +19,7 @@ from bot.common.logs import install_safe_logging
 from bot.common.progress import log_progress
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
+from bot.feeds.poller import FeedPoller
 from bot.library import Library
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -50,6 +51,7 @@ class BotService:
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.client), self.clock)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self.poller = FeedPoller.for_settings(settings, self.clock)  # does nothing without feeds
         self._background: list[asyncio.Task[Any]] = []
         self._loaded: asyncio.Task[None] | None = None
         self.url: str | None = None
@@ -82,6 +84,7 @@ class BotService:
 
     async def _load(self) -> None:
         people_task = await self.library.start()
+        self.poller.start()  # new articles land in the corpus directory; the watcher picks them up
         self._background.append(asyncio.create_task(self.library.watch(self.settings.reload_interval), name="watcher"))
         if self.settings.digest_enabled:  # after the corpus, so a catch-up digest is not built from nothing
             self._background.append(asyncio.create_task(self.scheduler.run(), name="digest"))
@@ -100,6 +103,7 @@ class BotService:
         if self._runner is not None:
             await self._runner.shutdown()
         await self.tasks.drain(timeout=10)
+        await self.poller.stop()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

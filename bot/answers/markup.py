@@ -8,8 +8,14 @@ mention; every raw piece passes through `escape` exactly once, in `inline`.
 
 from __future__ import annotations
 
+import re
+
 from bot.answers.models import ChannelRef, Code, Inline, Line, Link, Strong, UserRef
 from bot.common.urls import linkable_url
+
+# Slack ids: only these may become `<@…>` / `<#…>` (a user's U/W id; a channel's C, G or D id).
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,40}")
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,40}")
 
 
 class Terminal:
@@ -64,9 +70,9 @@ class Terminal:
             rendered = self.linked(part.url, part.text)
             return self.strong(rendered) if part.strong else rendered
         if isinstance(part, UserRef):
-            return self.user(part.id) if _is_id(part.id) else self.escape(f"@{part.id}")
+            return self.user(part.id) if USER_ID.fullmatch(part.id) else self.escape(f"@{part.id}")
         if isinstance(part, ChannelRef):
-            return self.channel(part.id) if _is_id(part.id) else self.escape(f"#{part.id}")
+            return self.channel(part.id) if CHANNEL_ID.fullmatch(part.id) else self.escape(f"#{part.id}")
         return self.highlighted(part.text, part.spans)
 
     def line(self, line: Line, quote: bool = False) -> str:
@@ -75,8 +81,3 @@ class Terminal:
 
     def lines(self, lines: tuple[Line, ...], quote_last: bool = False) -> str:
         return "\n".join(self.line(line, quote_last and i == len(lines) - 1) for i, line in enumerate(lines))
-
-
-def _is_id(value: str) -> bool:
-    """A Slack id (U123, C123): only these may become `<@…>`/`<#…>`."""
-    return 0 < len(value) <= 40 and value.isascii() and all(c.isupper() or c.isdigit() for c in value)
