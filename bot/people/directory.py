@@ -10,17 +10,16 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
-from rapidfuzz import fuzz, process
 
 from bot.corpus import Corpus
-from bot.corpus.text import STOPWORDS, normalize_text, split_sentences, terms
+from bot.corpus.text import STOPWORDS, split_sentences, terms
 from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
+from bot.people.names import MATCH_THRESHOLD, NameIndex
 
 log = logging.getLogger(__name__)
 
-MATCH_THRESHOLD = 78.0
 _SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
 
 
@@ -48,7 +47,7 @@ class Person:
     other_roles: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return _PERSON_JSON.dump_python(self, mode="json")  # type: ignore[no-any-return]
+        return _PERSON_JSON.dump_python(self, mode="json")
 
 
 _PERSON_JSON = TypeAdapter(Person)
@@ -75,37 +74,49 @@ class PersonMatch(BaseModel):
 class PeopleDirectory(BaseModel):
     people: list[Person]  # most mentioned first
     overrides_error: str | None = None
+    _names: NameIndex | None = PrivateAttr(default=None)
+    _by_name: dict[str, Person] | None = PrivateAttr(default=None)
+
+    def _index(self) -> NameIndex:
+        """Built once per directory (and again after unpickling one saved without it)."""
+        index = getattr(self, "_names", None)
+        if index is None:
+            index = NameIndex(self.people)
+            self._names = index
+        return index
+
+    def model_post_init(self, context: object, /) -> None:
+        self._index()
 
     def lookup(self, query: str, limit: int = 5) -> list[PersonMatch]:
-        """Best matches for any part of a name, alias or a typo of one; empty when nothing is close."""
+        """Best matches for any part of a name, alias or a typo of one; empty when nothing is close.
+
+        A person's score is the better of the whole query against their names and the mean,
+        over query tokens, of the best ratio with one of their name tokens (a prefix counts 90);
+        only people holding a token near the query's are scored (see `NameIndex`)."""
         q_tokens = [t for t in terms(query) if t]
         if not q_tokens:
             return []
-        q_full = " ".join(q_tokens)
-        scored: list[PersonMatch] = []
-        for person in self.people:
-            names = [person.name, *person.aliases]
-            name_tokens = {t for n in names for t in terms(n)}
-            full = max(fuzz.ratio(q_full, normalize_text(n)) for n in names)
-            per_token = []
-            for token in q_tokens:
-                best = max((fuzz.ratio(token, n) for n in name_tokens), default=0.0)
-                if len(token) >= 3 and any(n.startswith(token) for n in name_tokens):
-                    best = max(best, 90.0)
-                per_token.append(best)
-            score = max(full, sum(per_token) / len(per_token))
-            if score >= MATCH_THRESHOLD:
-                scored.append(PersonMatch(person=person, score=round(score, 1)))
-        scored.sort(key=lambda m: (-m.score, -m.person.mentions, m.person.name))
-        return scored[:limit]
+        index = self._index()
+        people = index.candidates(q_tokens, MATCH_THRESHOLD)
+        scores = index.score(q_tokens, people)
+        matches = [PersonMatch(person=self.people[int(i)], score=round(float(s), 1))
+                   for i, s in zip(people, scores) if s >= MATCH_THRESHOLD]
+        matches.sort(key=lambda m: (-m.score, -m.person.mentions, m.person.name))
+        return matches[:limit]
 
     def suggest(self, query: str, limit: int = 3) -> list[str]:
-        names = [p.name for p in self.people]
-        found = process.extract(normalize_text(query), names, scorer=fuzz.WRatio, processor=normalize_text, limit=limit)
-        return [name for name, score, _ in found if score >= 40]
+        """Names like the query for "did you mean", when `lookup` found nobody."""
+        return [self.people[i].name for i, score in self._index().suggest(query, limit) if score >= 40]
 
     def get(self, name: str) -> Person | None:
-        return next((p for p in self.people if p.name == name), None)
+        by_name = getattr(self, "_by_name", None)
+        if by_name is None:
+            by_name = {}
+            for person in self.people:
+                by_name.setdefault(person.name, person)
+            self._by_name = by_name
+        return by_name.get(name)
 
 
 def _pick_role(roles: list[tuple[dt.date, RoleMention]]) -> tuple[RoleMention | None, list[str]]:

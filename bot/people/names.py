@@ -1,0 +1,174 @@
+"""An index of people's name tokens, so `who` scores only people whose names are near the query.
+
+A lookup finds the name tokens near each query token (same length band, a letter-set
+filter as a vector operation, then rapidfuzz on the few left), and the prefixes of
+tokens; the people holding those tokens are the candidates, scored exactly as a scan
+over everyone would score them (`score`), with rapidfuzz's `cdist` over their names.
+Tens of thousands of people cost a lookup about as much as a handful do.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.corpus.text import normalize_text, terms
+from bot.search.build import letter_masks
+from bot.search.index import letter_mask, sorted_unique
+
+MATCH_THRESHOLD = 78.0  # a person matches when their score reaches this
+PREFIX_SCORE = 90.0  # a query token of 3+ letters that starts a name token
+SUGGEST_CUTOFF = 60.0  # looser: name tokens considered for "did you mean"
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+
+
+def _objects(values: Sequence[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in lists], out=offsets[1:])
+    flat = np.fromiter((v for x in lists for v in x), dtype=np.int32, count=int(offsets[-1]))
+    return flat, offsets
+
+
+class _Vocabulary:
+    """Sorted strings, bucketed by length with letter masks, each naming a run of people."""
+
+    def __init__(self, owners: dict[str, list[int]]) -> None:
+        self.words = sorted(owners)
+        self.array = _objects(self.words)
+        self.people, self.offsets = _csr([owners[w] for w in self.words])
+        masks = letter_masks(self.words)
+        lengths = np.fromiter((len(w) for w in self.words), dtype=np.int64, count=len(self.words))
+        self.by_length: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for length in np.unique(lengths).tolist():
+            ids = np.flatnonzero(lengths == length)
+            self.by_length[int(length)] = (ids, masks[ids])
+
+    def near(self, word: str, cutoff: float) -> np.ndarray:
+        """Ids of words whose fuzz.ratio with `word` is at least `cutoff`."""
+        n = len(word)
+        share = cutoff / 100.0
+        query_mask = np.uint32(letter_mask(word))
+        found: list[np.ndarray] = []
+        for length, (ids, masks) in self.by_length.items():
+            # ratio = 2 * matches / (n + length) and matches <= min(n, length)
+            if 2 * min(n, length) < share * (n + length):
+                continue
+            # Each insertion or deletion changes at most one letter bit.
+            edits = int((1.0 - share) * (n + length) + 1e-9)
+            near = ids[np.bitwise_count(masks ^ query_mask) <= edits]
+            if near.size == 0:
+                continue
+            hits = process.extract(word, self.array[near].tolist(), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+            if hits:
+                found.append(near[np.fromiter((h[2] for h in hits), dtype=np.int64, count=len(hits))])
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def prefixed(self, prefix: str) -> np.ndarray:
+        lo = bisect.bisect_left(self.words, prefix)
+        hi = bisect.bisect_left(self.words, prefix + "\U0010ffff", lo)
+        return np.arange(lo, hi, dtype=np.int64)
+
+    def owners(self, ids: np.ndarray) -> np.ndarray:
+        if ids.size == 0:
+            return np.zeros(0, dtype=np.int32)
+        return np.concatenate([self.people[self.offsets[i]:self.offsets[i + 1]] for i in ids.tolist()])
+
+
+class NameIndex:
+    """Name tokens (of names and aliases) -> people; whole names -> people.
+
+    A person scoring `cutoff` or more holds a name token that close to a query token (a
+    mean reaches the cutoff only if one of its terms does) or a whole name that close to
+    the whole query, so the candidates are all the people the scan would have matched."""
+
+    def __init__(self, people: Sequence[Named]) -> None:
+        token_owners: dict[str, list[int]] = {}
+        name_owners: dict[str, list[int]] = {}
+        person_tokens: list[list[str]] = []
+        names: list[list[str]] = []
+        for i, person in enumerate(people):
+            normal = [normalize_text(n) for n in (person.name, *person.aliases)]
+            names.append(normal)
+            tokens = list(dict.fromkeys(t for n in (person.name, *person.aliases) for t in terms(n)))
+            person_tokens.append(tokens)
+            for token in tokens:
+                token_owners.setdefault(token, []).append(i)
+            for name in normal:
+                name_owners.setdefault(name, []).append(i)
+        self.tokens = _Vocabulary(token_owners)
+        self.whole = _Vocabulary(name_owners)
+        token_id = {t: k for k, t in enumerate(self.tokens.words)}
+        self.person_tokens, self.person_token_offsets = _csr([[token_id[t] for t in ts] for ts in person_tokens])
+        self.names = _objects([n for ns in names for n in ns])
+        self.name_offsets = _csr([range(len(ns)) for ns in names])[1]
+
+    def candidates(self, q_tokens: list[str], cutoff: float) -> np.ndarray:
+        """People holding a name token near a query token, or a whole name near the query."""
+        found = []
+        for token in q_tokens:
+            ids = self.tokens.near(token, cutoff)
+            if len(token) >= 3:
+                ids = np.concatenate([ids, self.tokens.prefixed(token)])
+            found.append(self.tokens.owners(ids))
+        found.append(self.whole.owners(self.whole.near(" ".join(q_tokens), cutoff)))
+        return sorted_unique(np.concatenate(found).astype(np.int64))
+
+    def _ranges(self, people: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices of each person's run in a CSR column, and where each person's run starts."""
+        starts, ends = offsets[people], offsets[people + 1]
+        lengths = ends - starts
+        firsts = np.cumsum(lengths) - lengths
+        flat = np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()))
+        return flat, firsts
+
+    def score(self, q_tokens: list[str], people: np.ndarray) -> np.ndarray:
+        """Per person: the best of (the whole query against each of their names) and (the mean
+        over query tokens of the best ratio with any of their name tokens, 90 for a prefix)."""
+        if people.size == 0:
+            return np.zeros(0)
+        flat, firsts = self._ranges(people, self.person_token_offsets)
+        held = self.person_tokens[flat]
+        distinct, inverse = np.unique(held, return_inverse=True)
+        words = self.tokens.array[distinct].tolist()
+        per_token = np.zeros(people.size)
+        for token in q_tokens:
+            ratios = process.cdist([token], words, scorer=fuzz.ratio, dtype=np.float64)[0]
+            if len(token) >= 3:
+                prefix = np.fromiter((w.startswith(token) for w in words), dtype=bool, count=len(words))
+                ratios[prefix] = np.maximum(ratios[prefix], PREFIX_SCORE)
+            per_token += np.maximum.reduceat(ratios[inverse], firsts)
+        per_token /= len(q_tokens)
+        name_flat, name_firsts = self._ranges(people, self.name_offsets)
+        full = process.cdist([" ".join(q_tokens)], self.names[name_flat].tolist(), scorer=fuzz.ratio,
+                             dtype=np.float64)[0]
+        return np.maximum(np.maximum.reduceat(full, name_firsts), per_token)
+
+    def suggest(self, query: str, limit: int) -> list[tuple[int, float]]:
+        """(person, score) for names like the query, by rapidfuzz WRatio; best first."""
+        q_tokens = [t for t in terms(query) if t]
+        if not q_tokens:
+            return []
+        people = self.candidates(q_tokens, SUGGEST_CUTOFF)
+        if people.size == 0:
+            return []
+        primary = self.names[self.name_offsets[people]].tolist()  # a suggestion names the person, not an alias
+        best = process.cdist([normalize_text(query)], primary, scorer=fuzz.WRatio, dtype=np.float64)[0]
+        order = np.lexsort((people, -best))[:limit]
+        return [(int(people[i]), float(best[i])) for i in order]
