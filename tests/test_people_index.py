@@ -2,48 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import random
 
 import pytest
-from rapidfuzz import fuzz
 
-from bot.corpus.text import normalize_text, terms
+from benchmarks.who_bench import scan_lookup
 from bot.people import PeopleDirectory, Person
 from bot.people.names import MATCH_THRESHOLD
 
 SYLLABLES = ["ka", "to", "ri", "na", "mo", "su", "ve", "la", "den", "bar", "li", "wang", "chen", "ha", "set", "ett"]
-
-
-def scan(people: list[Person], query: str, limit: int = 5) -> list[tuple[str, float]]:
-    """The lookup as it was: every person scored with rapidfuzz."""
-    q_tokens = [t for t in terms(query) if t]
-    if not q_tokens:
-        return []
-    q_full = " ".join(q_tokens)
-    scored = []
-    for person, names, name_tokens in _names(tuple(people)):
-        full = max(fuzz.ratio(q_full, n) for n in names)
-        per_token = []
-        for token in q_tokens:
-            best = max((fuzz.ratio(token, n) for n in name_tokens), default=0.0)
-            if len(token) >= 3 and any(n.startswith(token) for n in name_tokens):
-                best = max(best, 90.0)
-            per_token.append(best)
-        score = max(full, sum(per_token) / len(per_token))
-        if score >= MATCH_THRESHOLD:
-            scored.append((person, round(score, 1)))
-    scored.sort(key=lambda m: (-m[1], -m[0].mentions, m[0].name))
-    return [(p.name, s) for p, s in scored[:limit]]
-
-
-@functools.cache
-def _names(people: tuple[Person, ...]) -> list[tuple[Person, list[str], set[str]]]:
-    out = []
-    for person in people:
-        names = [person.name, *person.aliases]
-        out.append((person, [normalize_text(n) for n in names], {t for n in names for t in terms(n)}))
-    return out
 
 
 def word(rng: random.Random) -> str:
@@ -80,7 +47,7 @@ def queries(people: list[Person]) -> list[str]:
 def test_index_lookup_equals_the_scan(people: list[Person]) -> None:
     directory = PeopleDirectory(people=people)
     differ = [(q, got, want) for q in queries(people)
-              if (got := [(m.person.name, m.score) for m in directory.lookup(q)]) != (want := scan(people, q))]
+              if (got := [(m.person.name, m.score) for m in directory.lookup(q)]) != (want := scan_lookup(people, q))]
     assert not differ, differ[:5]
 
 
