@@ -105,8 +105,9 @@ class Generator:
         paragraphs = tuple(" ".join(self.sentence(names) for _ in range(rng.randint(1, 3)))
                            for _ in range(rng.randint(4, 9)))
         verb = rng.choice(["says", "warns", "signals", "rejects"])
+        word = self.pool_word()
         topic = rng.choice(["tariffs", "talks", "export controls", "rare earths", "trade deal"])
-        title = f"{names[0]} {verb} {self.pool_word()} {topic}"
+        title = f"{names[0]} {verb} {word} {topic}"
         return Article(id=f"synth-{i:06d}", title=title, publisher=rng.choice(self.publishers),
                        url=f"https://synthetic.example/{i}", published=dt.date(2024, 1, 1) + dt.timedelta(days=i % 700),
                        paragraphs=paragraphs)  # type: ignore[call-arg]  # packed by a before-validator
@@ -114,7 +115,8 @@ class Generator:
 
 def generate(seed_corpus: Path, out: Path, size: int, seed: int = 7, misspell_rate: float = 0.0) -> Path:
     """Write `size` articles to `out` (skipped when a complete corpus of that size is there)."""
-    marker = out / f".complete-v2-{size}-{seed}-{misspell_rate:g}"  # bump when the generator changes
+    slips = f"-misspelt-{misspell_rate:g}" if misspell_rate else ""
+    marker = out / f".complete-v2-{size}-{seed}{slips}"  # bump when the generator changes
     if marker.exists():
         return out
     out.mkdir(parents=True, exist_ok=True)

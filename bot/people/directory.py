@@ -179,8 +179,7 @@ def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> Peopl
     return PeopleDirectory(people=people, overrides_error=error)
 
 
-_CAPWORD_RE = re.compile(r"[A-Z][\w-]*")
-_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
+_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")  # a run of capitalised words
 MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are counted in every article
 
 
@@ -241,18 +240,11 @@ def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, 
         for alias in alias_list:
             if len(alias) >= 3:
                 phrase_to_name.setdefault(alias, name)
+    first_words = {phrase.split(" ", 1)[0] for phrase in phrase_to_name}
     hits: dict[str, _Mentions] = defaultdict(_Mentions)
     for article in corpus.articles:  # newest first
         for paragraph in article.paragraphs:
-            found: list[tuple[int, str]] = []
-            for run in _CAPRUN_RE.finditer(paragraph):
-                words = [(m.start() + run.start(), m.group()) for m in _CAPWORD_RE.finditer(run.group())]
-                for i, (offset, _) in enumerate(words):
-                    for n in (3, 2, 1):
-                        phrase = " ".join(w for _, w in words[i:i + n])
-                        if i + n <= len(words) and phrase in phrase_to_name:
-                            found.append((offset, phrase_to_name[phrase]))
-                            break
+            found = _named_in(paragraph, phrase_to_name, first_words)
             if not found:
                 continue
             spans = _sentence_spans(paragraph)
@@ -264,6 +256,29 @@ def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, 
                     a, b = spans[k]
                     hits[name].add(article.id, paragraph[a:b])
     return hits
+
+
+def _named_in(paragraph: str, phrase_to_name: dict[str, str], first_words: set[str]) -> list[tuple[int, str]]:
+    """(offset, name) for each capitalised word starting a known name or alias, the longest
+    (of up to three words, in one run of capitalised words) winning. A run none of whose
+    words starts a name is passed over in C: most capitalised words in news text start none."""
+    found: list[tuple[int, str]] = []
+    for run in _CAPRUN_RE.finditer(paragraph):
+        words = run.group().split()
+        if first_words.isdisjoint(words):
+            continue
+        text, cursor = run.group(), 0
+        for i, word in enumerate(words):
+            at = text.find(word, cursor)
+            cursor = at + len(word)
+            if word not in first_words:
+                continue
+            for n in (3, 2, 1):
+                name = phrase_to_name.get(" ".join(words[i:i + n])) if i + n <= len(words) else None
+                if name is not None:
+                    found.append((run.start() + at, name))
+                    break
+    return found
 
 
 def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list[str],

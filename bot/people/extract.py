@@ -67,6 +67,7 @@ SPEECH_VERBS = (
 _NAME_WORD = r"(?:[A-Z][a-z]+(?:-[a-z]+)?|[A-Z][a-z]*[A-Z][a-z]+|[A-Z]')"
 _NAME_RE = re.compile(rf"(?<![\w-])({_NAME_WORD}(?:\s+{_NAME_WORD})+)(?![\w-])")
 _WORD_RE = re.compile(r"[\w.'’()-]+")
+_SPEAKS_RE = re.compile(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b")
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,6 @@ def find_mentions(paragraph: str) -> list[NameMention]:
             start = match.end() - len(name)
             prefix, suffix = sentence[:start], sentence[match.end():]
             role = _title_before(prefix) or _appositive_after(suffix) or _appositive_before(prefix)
-            speaks = bool(re.match(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b", suffix))
+            speaks = bool(_SPEAKS_RE.match(suffix))
             mentions.append(NameMention(name=name, sentence=sentence, role=role, speaks=speaks))
     return mentions
