@@ -7,13 +7,14 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
-from bot.corpus import Corpus
+from bot.corpus import Article, Corpus
 from bot.corpus.text import STOPWORDS, split_sentences, terms
 from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
 from bot.people.names import MATCH_THRESHOLD, NameIndex
@@ -147,21 +148,47 @@ def _load_overrides(path: Path | None) -> tuple[Overrides, str | None]:
         return Overrides(), reason
 
 
-def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> PeopleDirectory:
-    """Two passes: find people and their roles; then count every sentence that mentions them."""
-    roles: dict[str, list[tuple[dt.date, RoleMention]]] = defaultdict(list)
-    evidence: dict[str, int] = defaultdict(int)
-    for article in corpus.articles:
+@dataclasses.dataclass
+class Evidence:
+    """What the first pass finds: roles stated for each name, and how often a name comes
+    with a role or a speech verb. Articles are independent here, so runs of them can be
+    collected apart (in worker processes) and merged, in the corpus's order."""
+
+    roles: dict[str, list[tuple[dt.date, RoleMention]]] = dataclasses.field(default_factory=dict)
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def merge(self, other: Evidence) -> None:
+        for name, found in other.roles.items():
+            self.roles.setdefault(name, []).extend(found)
+        for name, n in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + n
+
+
+def collect_evidence(articles: Iterable[Article]) -> Evidence:
+    """The first pass over a run of articles: every name stated with a role or speaking."""
+    evidence = Evidence()
+    roles, counts = evidence.roles, evidence.counts
+    for article in articles:
         for paragraph in article.paragraphs:
             for mention in find_mentions(paragraph):
                 if mention.role:
-                    roles[mention.name].append((article.published, mention.role))
+                    roles.setdefault(mention.name, []).append((article.published, mention.role))
                 if mention.role or mention.speaks:
-                    evidence[mention.name] += 1
+                    counts[mention.name] = counts.get(mention.name, 0) + 1
+    return evidence
+
+
+def build_directory(corpus: Corpus, overrides_path: Path | None = None,
+                    evidence: Evidence | None = None) -> PeopleDirectory:
+    """Two passes: find people and their roles (or take `evidence` collected elsewhere from
+    the same articles); then count every sentence that mentions them."""
+    if evidence is None:
+        evidence = collect_evidence(corpus.articles)
+    roles, counts = evidence.roles, evidence.counts
     overrides, error = _load_overrides(overrides_path)
     by_name = {o.name: o for o in overrides.people}
-    names = [n for n in evidence if not (n in by_name and by_name[n].hide)]
-    names += [o.name for o in overrides.people if not o.hide and o.name not in evidence]
+    names = [n for n in counts if not (n in by_name and by_name[n].hide)]
+    names += [o.name for o in overrides.people if not o.hide and o.name not in counts]
     aliases = {name: _aliases(name, roles.get(name, []), by_name.get(name)) for name in names}
     # A surname shared by two people (Wang, Li, Kim) is no alias: it would credit both.
     owners: dict[str, set[str]] = defaultdict(set)
