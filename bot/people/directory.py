@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from bot.corpus import Article, Corpus
-from bot.corpus.text import STOPWORDS, split_sentences, terms
+from bot.corpus.text import STOPWORDS, split_sentences
 from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
-from bot.people.names import MATCH_THRESHOLD, NameIndex
+from bot.people.names import NameIndex
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +95,7 @@ class PeopleDirectory(BaseModel):
         A person's score is the better of the whole query against their names and the mean,
         over query tokens, of the best ratio with one of their name tokens (a prefix counts 90);
         only people holding a token near the query's are scored (see `NameIndex`)."""
-        q_tokens = [t for t in terms(query) if t]
-        if not q_tokens:
-            return []
-        index = self._index()
-        people = index.candidates(q_tokens, MATCH_THRESHOLD)
-        scores = index.score(q_tokens, people)
-        matches = [PersonMatch(person=self.people[int(i)], score=round(float(s), 1))
-                   for i, s in zip(people, scores) if s >= MATCH_THRESHOLD]
-        matches.sort(key=lambda m: (-m.score, -m.person.mentions, m.person.name))
-        return matches[:limit]
+        return [PersonMatch(person=self.people[i], score=score) for i, score in self._index().lookup(query, limit)]
 
     def suggest(self, query: str, limit: int = 3) -> list[str]:
         """Names like the query for "did you mean", when `lookup` found nobody."""

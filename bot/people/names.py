@@ -17,12 +17,17 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.corpus.text import normalize_text, terms
-from bot.search.build import letter_masks
-from bot.search.index import letter_mask, sorted_unique
+from bot.search.build import letter_masks, passage_terms
+from bot.search.index import flat_ranges, letter_mask, sorted_unique
 
 MATCH_THRESHOLD = 78.0  # a person matches when their score reaches this
 PREFIX_SCORE = 90.0  # a query token of 3+ letters that starts a name token
 SUGGEST_CUTOFF = 60.0  # looser: name tokens considered for "did you mean"
+# A whole name can match the whole query while no token reaches MATCH_THRESHOLD ("jamiesongreer",
+# "wagn tobarwang"): for a long query token, people are candidates from this similarity on, and
+# their whole names are compared. (Short tokens this loose would make most people candidates.)
+WHOLE_NAME_CUTOFF = 60.0
+WHOLE_NAME_MIN_LENGTH = 7
 
 
 class Named(Protocol):
@@ -31,6 +36,9 @@ class Named(Protocol):
 
     @property
     def aliases(self) -> tuple[str, ...]: ...
+
+    @property
+    def mentions(self) -> int: ...
 
 
 def _objects(values: Sequence[str]) -> np.ndarray:
@@ -86,9 +94,8 @@ class _Vocabulary:
         return np.arange(lo, hi, dtype=np.int64)
 
     def owners(self, ids: np.ndarray) -> np.ndarray:
-        if ids.size == 0:
-            return np.zeros(0, dtype=np.int32)
-        return np.concatenate([self.people[self.offsets[i]:self.offsets[i + 1]] for i in ids.tolist()])
+        starts = self.offsets[ids]
+        return self.people[flat_ranges(starts, self.offsets[ids + 1] - starts)]
 
 
 class NameIndex:
@@ -103,10 +110,15 @@ class NameIndex:
         name_owners: dict[str, list[int]] = {}
         person_tokens: list[list[str]] = []
         names: list[list[str]] = []
+        tokens_of: dict[str, list[str]] = {}  # surnames recur as aliases: tokenised once
         for i, person in enumerate(people):
-            normal = [normalize_text(n) for n in (person.name, *person.aliases)]
+            own = (person.name, *person.aliases)
+            normal = [normalize_text(n) for n in own]
             names.append(normal)
-            tokens = list(dict.fromkeys(t for n in (person.name, *person.aliases) for t in terms(n)))
+            for n in own:
+                if n not in tokens_of:
+                    tokens_of[n] = passage_terms(n)  # as `terms` does, faster
+            tokens = list(dict.fromkeys(t for n in own for t in tokens_of[n]))
             person_tokens.append(tokens)
             for token in tokens:
                 token_owners.setdefault(token, []).append(i)
@@ -118,16 +130,33 @@ class NameIndex:
         self.person_tokens, self.person_token_offsets = _csr([[token_id[t] for t in ts] for ts in person_tokens])
         self.names = _objects([n for ns in names for n in ns])
         self.name_offsets = _csr([range(len(ns)) for ns in names])[1]
+        # Ties are ranked most mentioned first, then by name.
+        order = sorted(range(len(people)), key=lambda i: (-people[i].mentions, people[i].name))
+        self.tie_rank = np.empty(len(people), dtype=np.int64)
+        self.tie_rank[order] = np.arange(len(people))
+
+    def lookup(self, query: str, limit: int) -> list[tuple[int, float]]:
+        """(person, score rounded to 0.1) for the best `limit` people scoring MATCH_THRESHOLD or more."""
+        q_tokens = [t for t in terms(query) if t]
+        if not q_tokens or limit <= 0:
+            return []
+        people = self.candidates(q_tokens, MATCH_THRESHOLD)
+        scores = self.score(q_tokens, people)
+        keep = scores >= MATCH_THRESHOLD
+        people, scores = people[keep], scores[keep]
+        rounded = np.fromiter((round(float(s), 1) for s in scores), dtype=np.float64, count=scores.size)
+        order = np.lexsort((self.tie_rank[people], -rounded))[:limit]
+        return [(int(people[i]), float(rounded[i])) for i in order]
 
     def candidates(self, q_tokens: list[str], cutoff: float) -> np.ndarray:
         """People holding a name token near a query token, or a whole name near the query."""
         found = []
         for token in q_tokens:
-            ids = self.tokens.near(token, cutoff)
+            loose = len(token) >= WHOLE_NAME_MIN_LENGTH
+            ids = self.tokens.near(token, min(cutoff, WHOLE_NAME_CUTOFF) if loose else cutoff)
             if len(token) >= 3:
                 ids = np.concatenate([ids, self.tokens.prefixed(token)])
             found.append(self.tokens.owners(ids))
-        found.append(self.whole.owners(self.whole.near(" ".join(q_tokens), cutoff)))
         return sorted_unique(np.concatenate(found).astype(np.int64))
 
     def _ranges(self, people: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
