@@ -47,22 +47,21 @@ def _objects(values: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum([len(x) for x in lists], out=offsets[1:])
-    flat = np.fromiter((v for x in lists for v in x), dtype=np.int32, count=int(offsets[-1]))
-    return flat, offsets
+def _offsets(counts: Sequence[int] | np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
 
 
 class _Vocabulary:
     """Sorted strings, bucketed by length with letter masks, each naming a run of people."""
 
-    def __init__(self, owners: dict[str, list[int]]) -> None:
-        self.words = sorted(owners)
-        self.array = _objects(self.words)
-        self.people, self.offsets = _csr([owners[w] for w in self.words])
-        masks = letter_masks(self.words)
-        lengths = np.fromiter((len(w) for w in self.words), dtype=np.int64, count=len(self.words))
+    def __init__(self, words: list[str], people: np.ndarray, offsets: np.ndarray) -> None:
+        self.words = words
+        self.array = _objects(words)
+        self.people, self.offsets = people, offsets
+        masks = letter_masks(words)
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
         self.by_length: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for length in np.unique(lengths).tolist():
             ids = np.flatnonzero(lengths == length)
@@ -99,41 +98,44 @@ class _Vocabulary:
 
 
 class NameIndex:
-    """Name tokens (of names and aliases) -> people; whole names -> people.
+    """Name tokens (of names and aliases) -> people, and each person's tokens and whole names.
 
     A person scoring `cutoff` or more holds a name token that close to a query token (a
-    mean reaches the cutoff only if one of its terms does) or a whole name that close to
-    the whole query, so the candidates are all the people the scan would have matched."""
+    mean reaches the cutoff only if one of its terms does), or else a whole name that close
+    to the whole query; those are looked for from long query tokens (`candidates`)."""
 
     def __init__(self, people: Sequence[Named]) -> None:
-        token_owners: dict[str, list[int]] = {}
-        name_owners: dict[str, list[int]] = {}
-        person_tokens: list[list[str]] = []
-        names: list[list[str]] = []
-        tokens_of: dict[str, list[str]] = {}  # surnames recur as aliases: tokenised once
-        for i, person in enumerate(people):
+        normal_of: dict[str, str] = {}  # surnames recur as aliases: each string is done once
+        tokens_of: dict[str, list[str]] = {}
+        names: list[str] = []  # every person's names and aliases, normalised, person after person
+        name_counts: list[int] = []
+        held: list[str] = []  # every person's distinct name tokens, person after person
+        token_counts: list[int] = []
+        for person in people:
             own = (person.name, *person.aliases)
-            normal = [normalize_text(n) for n in own]
-            names.append(normal)
             for n in own:
-                if n not in tokens_of:
+                if n not in normal_of:
+                    normal_of[n] = normalize_text(n)
                     tokens_of[n] = passage_terms(n)  # as `terms` does, faster
-            tokens = list(dict.fromkeys(t for n in own for t in tokens_of[n]))
-            person_tokens.append(tokens)
-            for token in tokens:
-                token_owners.setdefault(token, []).append(i)
-            for name in normal:
-                name_owners.setdefault(name, []).append(i)
-        self.tokens = _Vocabulary(token_owners)
-        self.whole = _Vocabulary(name_owners)
-        token_id = {t: k for k, t in enumerate(self.tokens.words)}
-        self.person_tokens, self.person_token_offsets = _csr([[token_id[t] for t in ts] for ts in person_tokens])
-        self.names = _objects([n for ns in names for n in ns])
-        self.name_offsets = _csr([range(len(ns)) for ns in names])[1]
+            names.extend(normal_of[n] for n in own)
+            name_counts.append(len(own))
+            tokens = dict.fromkeys(t for n in own for t in tokens_of[n])
+            held.extend(tokens)
+            token_counts.append(len(tokens))
+        words = sorted(set(held))
+        token_id = {t: k for k, t in enumerate(words)}
+        self.person_tokens = np.fromiter((token_id[t] for t in held), dtype=np.int32, count=len(held))
+        self.person_token_offsets = _offsets(token_counts)
+        # Token -> people: the (token, person) pairs sorted by token.
+        owner = np.repeat(np.arange(len(people), dtype=np.int32), token_counts)
+        order = np.argsort(self.person_tokens, kind="stable")
+        self.tokens = _Vocabulary(words, owner[order], _offsets(np.bincount(self.person_tokens, minlength=len(words))))
+        self.names = _objects(names)
+        self.name_offsets = _offsets(name_counts)
         # Ties are ranked most mentioned first, then by name.
-        order = sorted(range(len(people)), key=lambda i: (-people[i].mentions, people[i].name))
+        ranked = sorted(range(len(people)), key=lambda i: (-people[i].mentions, people[i].name))
         self.tie_rank = np.empty(len(people), dtype=np.int64)
-        self.tie_rank[order] = np.arange(len(people))
+        self.tie_rank[ranked] = np.arange(len(people))
 
     def lookup(self, query: str, limit: int) -> list[tuple[int, float]]:
         """(person, score rounded to 0.1) for the best `limit` people scoring MATCH_THRESHOLD or more."""
