@@ -198,6 +198,7 @@ def build_directory(corpus: Corpus, overrides_path: Path | None = None,
 
 
 _CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")  # a run of capitalised words
+_WORD_RE = re.compile(r"\S+")
 MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are counted in every article
 
 
@@ -285,16 +286,16 @@ def _named_in(paragraph: str, phrase_to_name: dict[str, str], first_words: set[s
         words = run.group().split()
         if first_words.isdisjoint(words):
             continue
-        text, cursor = run.group(), 0
+        starts: list[int] = []  # of the run's words, found once a name is
         for i, word in enumerate(words):
-            at = text.find(word, cursor)
-            cursor = at + len(word)
             if word not in first_words:
                 continue
             for n in (3, 2, 1):
                 name = phrase_to_name.get(" ".join(words[i:i + n])) if i + n <= len(words) else None
                 if name is not None:
-                    found.append((run.start() + at, name))
+                    if not starts:
+                        starts = [run.start() + m.start() for m in _WORD_RE.finditer(run.group())]
+                    found.append((starts[i], name))
                     break
     return found
 
