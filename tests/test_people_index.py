@@ -91,3 +91,8 @@ def test_directory_survives_a_round_trip_through_pickle(people: list[Person]) ->
     copy = pickle.loads(pickle.dumps(directory))
     name = people[0].name
     assert copy.lookup(name)[0].person.name == name and copy.get(name) == people[0]
+    # One saved before directories had a name index (no private state) builds it when asked.
+    state = {**directory.__getstate__(), "__pydantic_private__": None}
+    old = PeopleDirectory.__new__(PeopleDirectory)
+    old.__setstate__(state)
+    assert old.lookup(name)[0].person.name == name and old.get(name) == people[0]

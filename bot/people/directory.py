@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
@@ -78,9 +79,15 @@ class PeopleDirectory(BaseModel):
     _names: NameIndex | None = PrivateAttr(default=None)
     _by_name: dict[str, Person] | None = PrivateAttr(default=None)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A directory pickled before it had a name index gets one when first asked."""
+        if not state.get("__pydantic_private__"):
+            state = {**state, "__pydantic_private__": {"_names": None, "_by_name": None}}
+        super().__setstate__(state)
+
     def _index(self) -> NameIndex:
-        """Built once per directory (and again after unpickling one saved without it)."""
-        index = getattr(self, "_names", None)
+        """Built once per directory, with it (or on first use after unpickling an old one)."""
+        index = self._names
         if index is None:
             index = NameIndex(self.people)
             self._names = index
@@ -102,7 +109,7 @@ class PeopleDirectory(BaseModel):
         return [self.people[i].name for i, score in self._index().suggest(query, limit) if score >= 40]
 
     def get(self, name: str) -> Person | None:
-        by_name = getattr(self, "_by_name", None)
+        by_name = self._by_name
         if by_name is None:
             by_name = {}
             for person in self.people:
