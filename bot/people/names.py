@@ -26,7 +26,7 @@ SUGGEST_CUTOFF = 60.0  # looser: name tokens considered for "did you mean"
 # A whole name can match the whole query while no token reaches MATCH_THRESHOLD ("jamiesongreer",
 # "wagn tobarwang"): for a long query token, people are candidates from this similarity on, and
 # their whole names are compared. (Short tokens this loose would make most people candidates.)
-WHOLE_NAME_CUTOFF = 60.0
+WHOLE_NAME_CUTOFF = 67.0
 WHOLE_NAME_MIN_LENGTH = 7
 
 
@@ -131,6 +131,7 @@ class NameIndex:
         order = np.argsort(self.person_tokens, kind="stable")
         self.tokens = _Vocabulary(words, owner[order], _offsets(np.bincount(self.person_tokens, minlength=len(words))))
         self.names = _objects(names)
+        self.name_lengths = np.fromiter((len(n) for n in names), dtype=np.int64, count=len(names))
         self.name_offsets = _offsets(name_counts)
         # Ties are ranked most mentioned first, then by name.
         ranked = sorted(range(len(people)), key=lambda i: (-people[i].mentions, people[i].name))
@@ -145,6 +146,8 @@ class NameIndex:
         people = self.candidates(q_tokens, MATCH_THRESHOLD)
         scores = self.score(q_tokens, people)
         keep = scores >= MATCH_THRESHOLD
+        if np.count_nonzero(keep) > limit:  # only scores that may round into the best `limit` are rounded exactly
+            keep &= scores >= np.partition(scores[keep], -limit)[-limit] - 0.1
         people, scores = people[keep], scores[keep]
         rounded = np.fromiter((round(float(s), 1) for s in scores), dtype=np.float64, count=scores.size)
         order = np.lexsort((self.tie_rank[people], -rounded))[:limit]
@@ -182,13 +185,24 @@ class NameIndex:
         for token in q_tokens:
             ratios = process.cdist([token], words, scorer=fuzz.ratio, dtype=np.float64)[0]
             if len(token) >= 3:
-                prefix = np.fromiter((w.startswith(token) for w in words), dtype=bool, count=len(words))
-                ratios[prefix] = np.maximum(ratios[prefix], PREFIX_SCORE)
+                prefixed = self.tokens.prefixed(token)  # an id range: the vocabulary is sorted
+                if prefixed.size:
+                    prefix = (distinct >= prefixed[0]) & (distinct <= prefixed[-1])
+                    ratios[prefix] = np.maximum(ratios[prefix], PREFIX_SCORE)
             per_token += np.maximum.reduceat(ratios[inverse], firsts)
         per_token /= len(q_tokens)
+        # A whole name can raise a person's score only if its length allows (ratio <= 200 min / sum):
+        # a short query is compared with few whole names.
+        q_full = " ".join(q_tokens)
         name_flat, name_firsts = self._ranges(people, self.name_offsets)
-        full = process.cdist([" ".join(q_tokens)], self.names[name_flat].tolist(), scorer=fuzz.ratio,
-                             dtype=np.float64)[0]
+        lengths = self.name_lengths[name_flat]
+        bound = 200.0 * np.minimum(lengths, len(q_full)) / (lengths + len(q_full))
+        owner = np.repeat(np.arange(people.size), np.diff(np.append(name_firsts, name_flat.size)))
+        need = np.flatnonzero(bound > per_token[owner])
+        full = np.zeros(name_flat.size)
+        if need.size:
+            full[need] = process.cdist([q_full], self.names[name_flat[need]].tolist(), scorer=fuzz.ratio,
+                                       dtype=np.float64)[0]
         return np.maximum(np.maximum.reduceat(full, name_firsts), per_token)
 
     def suggest(self, query: str, limit: int) -> list[tuple[int, float]]:
