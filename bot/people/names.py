@@ -4,7 +4,7 @@ A lookup finds the name tokens near each query token (same length band, a letter
 filter as a vector operation, then rapidfuzz on the few left), and the prefixes of
 tokens; the people holding those tokens are the candidates, scored exactly as a scan
 over everyone would score them (`score`), with rapidfuzz's `cdist` over their names.
-Tens of thousands of people cost a lookup about as much as a handful do.
+A lookup costs what the people with names near the query cost, not what the directory holds.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from bot.search.index import flat_ranges, letter_mask, sorted_unique
 MATCH_THRESHOLD = 78.0  # a person matches when their score reaches this
 PREFIX_SCORE = 90.0  # a query token of 3+ letters that starts a name token
 SUGGEST_CUTOFF = 60.0  # looser: name tokens considered for "did you mean"
-# A whole name can match the whole query while no token reaches MATCH_THRESHOLD ("jamiesongreer",
-# "wagn tobarwang"): for a long query token, people are candidates from this similarity on, and
-# their whole names are compared. (Short tokens this loose would make most people candidates.)
+# A whole name can match the whole query while no token reaches MATCH_THRESHOLD ("jamiesongreer"):
+# for a long query token, people are candidates from this similarity on, and their whole names are
+# compared. (Short tokens this loose would make most people candidates.)
 WHOLE_NAME_CUTOFF = 67.0
 WHOLE_NAME_MIN_LENGTH = 7
 
