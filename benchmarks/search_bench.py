@@ -1,10 +1,13 @@
 """Search benchmark: tradebot vs the naive design vs tantivy, on the same synthetic corpus.
 
-    python -m benchmarks.search_bench --sizes 1000 10000 100000
+    python -m benchmarks.search_bench --sizes 1000 10000 100000 [--corpus misspelt]
 
 For each size: build time, saved-index load time, resident memory, p50/p95/p99 query
 latency over a mix where half the queries carry a typo, and precision@5 (the share
-of the top 5 articles that contain every intended query term). Ratios are against
+of the top 5 articles that contain every intended query term); then `who` latency
+against the former scan over every person. `--corpus misspelt` misspells one word
+in 5,000 of the corpus text, as real news has slips, so typo precision is measured
+where a rare misspelling sits beside the common word a query meant. Ratios are against
 tradebot measured in the same run, since the machine is shared and noisy; tradebot and
 tantivy take turns on each query (`--rounds` times over the mix) so that a burst of
 load from neighbours hits both alike.
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import who_bench
 from benchmarks.synth import generate
 from bot.corpus import corpus_signature
 from bot.corpus.text import STOPWORDS
@@ -39,6 +43,7 @@ from bot.search.expand import typo_budget
 from bot.search.index import SearchIndex
 
 NAIVE_BUDGET_S = 2.0
+MISSPELL_RATE = 1 / 5000  # `--corpus misspelt`: words misspelt in the corpus text
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -234,9 +239,23 @@ def restarted(cache: Path, corpus_dir: Path) -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
-def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, with_naive: bool,
-               workers: int, rounds: int) -> None:
-    corpus_dir = generate(ROOT / "corpus", data_dir / str(size), size)
+@dataclass
+class Options:
+    n_queries: int
+    with_tantivy: bool
+    with_naive: bool
+    workers: int
+    rounds: int
+    misspelt: bool
+    who_queries: int
+    who_scan_seconds: float
+
+
+def bench_size(size: int, data_dir: Path, opts: Options) -> None:
+    n_queries, with_tantivy, with_naive, workers, rounds = (opts.n_queries, opts.with_tantivy, opts.with_naive,
+                                                             opts.workers, opts.rounds)
+    name = f"{size}-misspelt" if opts.misspelt else str(size)
+    corpus_dir = generate(ROOT / "corpus", data_dir / name, size, misspell_rate=MISSPELL_RATE if opts.misspelt else 0.0)
     gc.collect()
     rss0 = rss_mb()
     t0 = time.perf_counter()
@@ -255,7 +274,8 @@ def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, wi
         save_snapshot(Path(cache), snapshot)
         save_s = time.perf_counter() - t0
         reload_s, reload_rss = restarted(Path(cache), corpus_dir)
-    print(f"\n=== {size:,} articles: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
+    kind = f", one word in {round(1 / MISSPELL_RATE):,} misspelt" if opts.misspelt else ""
+    print(f"\n=== {size:,} articles{kind}: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
     processes = f"{workers} processes" if workers > 1 and size >= MIN_FILES_FOR_WORKERS else "1 process"
     print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes}), RSS +{rss_search:.0f} MB; "
           f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s; "
@@ -296,6 +316,8 @@ def bench_size(size: int, data_dir: Path, n_queries: int, with_tantivy: bool, wi
         ratio = r.pct(99) / base.pct(99)
         print(f"{r.name:<9} {r.pct(50):>8.1f} {r.pct(95):>8.1f} {r.pct(99):>8.1f} {ratio:>15.1f}x "
               f"{statistics.mean(r.precision or [0]):>8.2f} {statistics.mean(r.typo_precision or [0]):>9.2f}  {r.note}")
+    if snapshot.people is not None and opts.who_queries:
+        who_bench.report(snapshot.people, opts.who_queries, rounds, opts.who_scan_seconds)
 
 
 def main() -> None:
@@ -308,10 +330,17 @@ def main() -> None:
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
                         help="processes that load and tokenise (the bot's TRADEBOT_BUILD_WORKERS)")
+    parser.add_argument("--corpus", choices=["clean", "misspelt"], default="clean",
+                        help=f"misspelt: one word in {round(1 / MISSPELL_RATE):,} of the text misspelt")
+    parser.add_argument("--who-queries", type=int, default=300, help="`who` lookups timed (0: none)")
+    parser.add_argument("--who-scan-seconds", type=float, default=10.0,
+                        help="time given to the former scan over every person (0: skip it)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; corpus cache in {args.data}/")
+    opts = Options(args.queries, not args.no_tantivy, not args.no_naive, args.workers, args.rounds,
+                   args.corpus == "misspelt", args.who_queries, args.who_scan_seconds)
     for size in args.sizes:
-        bench_size(size, args.data, args.queries, not args.no_tantivy, not args.no_naive, args.workers, args.rounds)
+        bench_size(size, args.data, opts)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 Sentence shapes and vocabulary come from the seed articles; names, numbers and
 rare words are varied so that the vocabulary grows with size as real news does
-(hundreds of thousands of distinct terms at 100k articles).
+(hundreds of thousands of distinct terms at 100k articles). With `misspell_rate`,
+that share of words (of 4+ letters) is misspelt as people misspell: a doubled letter
+dropped or added or moved, two letters swapped, one dropped, one added or replaced.
+Real news text has such slips, so a rare misspelling sits beside a common word.
 """
 
 from __future__ import annotations
@@ -23,9 +26,34 @@ def pseudo_word(rng: random.Random, n: int) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(n))
 
 
+def misspell(word: str, rng: random.Random) -> str:
+    """One human slip in a word of 4+ letters (the first letter is kept, as it mostly is)."""
+    doubled = [i for i in range(1, len(word)) if word[i] == word[i - 1]]
+    kind = rng.choice(["undouble", "double", "swap", "drop", "sub", "insert"])
+    if doubled and (kind == "undouble" or rng.random() < 0.3):
+        i = rng.choice(doubled)
+        single = word[:i] + word[i + 1:]
+        others = [j for j in range(max(1, i - 3), min(len(single), i + 3)) if j not in (i - 1, i)]
+        if others and rng.random() < 0.5:  # the doubling moves: tariff -> tarrif
+            j = rng.choice(others)
+            return single[:j] + single[j] + single[j:]
+        return single
+    i = rng.randrange(1, len(word) - 1)
+    if kind in ("undouble", "double"):
+        return word[:i] + word[i] + word[i:]
+    if kind == "swap" and word[i] != word[i + 1]:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if kind in ("drop", "swap"):
+        return word[:i] + word[i + 1:]
+    letter = rng.choice([c for c in "aeioulnrst" if c != word[i]])
+    return word[:i] + letter + word[i + 1:] if kind == "sub" else word[:i] + letter + word[i:]
+
+
 class Generator:
-    def __init__(self, seed_corpus: Path, size: int, seed: int = 7) -> None:
+    def __init__(self, seed_corpus: Path, size: int, seed: int = 7, misspell_rate: float = 0.0) -> None:
         self.rng = random.Random(seed)
+        self.misspell_rate = misspell_rate
+        self.typo_rng = random.Random(seed + 1)  # its own stream: the corpus is otherwise the same
         corpus = load_corpus(seed_corpus)
         self.sentences = [s for a in corpus.articles for p in a.paragraphs
                           for s in re.split(r"(?<=[.!?])\s+", p) if 40 <= len(s) <= 400]
@@ -59,27 +87,40 @@ class Generator:
             words.insert(rng.randrange(len(words) + 1), self.pool_word())
         if rng.random() < 0.4:  # rare words (names of firms, places, products): the vocabulary's long tail
             words.insert(rng.randrange(len(words) + 1), pseudo_word(rng, rng.randint(3, 4)))
+        if self.misspell_rate:
+            words = [self._slip(w) for w in words]
         return " ".join(words)
+
+    def _slip(self, word: str) -> str:
+        if self.typo_rng.random() >= self.misspell_rate:
+            return word
+        core = word.rstrip(".,;:!?\"'”’)")
+        if len(core) < 4 or not core.isalpha():
+            return word
+        return misspell(core, self.typo_rng) + word[len(core):]
 
     def article(self, i: int) -> Article:
         rng = self.rng
         names = [self.name() for _ in range(3)]
         paragraphs = tuple(" ".join(self.sentence(names) for _ in range(rng.randint(1, 3)))
                            for _ in range(rng.randint(4, 9)))
-        title = f"{names[0]} {rng.choice(['says', 'warns', 'signals', 'rejects'])} {self.pool_word()} " \
-                f"{rng.choice(['tariffs', 'talks', 'export controls', 'rare earths', 'trade deal'])}"
+        verb = rng.choice(["says", "warns", "signals", "rejects"])
+        word = self.pool_word()
+        topic = rng.choice(["tariffs", "talks", "export controls", "rare earths", "trade deal"])
+        title = f"{names[0]} {verb} {word} {topic}"
         return Article(id=f"synth-{i:06d}", title=title, publisher=rng.choice(self.publishers),
                        url=f"https://synthetic.example/{i}", published=dt.date(2024, 1, 1) + dt.timedelta(days=i % 700),
-                       paragraphs=paragraphs)
+                       paragraphs=paragraphs)  # type: ignore[call-arg]  # packed by a before-validator
 
 
-def generate(seed_corpus: Path, out: Path, size: int, seed: int = 7) -> Path:
+def generate(seed_corpus: Path, out: Path, size: int, seed: int = 7, misspell_rate: float = 0.0) -> Path:
     """Write `size` articles to `out` (skipped when a complete corpus of that size is there)."""
-    marker = out / f".complete-v2-{size}-{seed}"  # bump when the generator changes
+    slips = f"-misspelt-{misspell_rate:g}" if misspell_rate else ""
+    marker = out / f".complete-v2-{size}-{seed}{slips}"  # bump when the generator changes
     if marker.exists():
         return out
     out.mkdir(parents=True, exist_ok=True)
-    generator = Generator(seed_corpus, size, seed)
+    generator = Generator(seed_corpus, size, seed, misspell_rate)
     for i in range(size):
         article = generator.article(i)
         (out / f"{article.id}.md").write_text(render_article(article), encoding="utf-8")

@@ -44,8 +44,32 @@ def run_bench(tmp_path: Path, *args: str) -> str:
 
 
 def test_tiny_benchmark_prints_figures(tmp_path: Path) -> None:
-    out = run_bench(tmp_path, "--sizes", "200", "--queries", "20", "--no-tantivy")
+    out = run_bench(tmp_path, "--sizes", "200", "--queries", "20", "--no-tantivy", "--who-queries", "30",
+                    "--who-scan-seconds", "1")
     assert "200 articles" in out and "tradebot" in out and "naive" in out and "p99" in out
+    who = out.split("who over", 1)[1].splitlines()
+    assert [line.split()[0] for line in who[2:4]] == ["index", "scan"]
+
+
+def test_misspelt_corpus_differs_from_the_clean_one_by_slips(tmp_path: Path) -> None:
+    import random
+
+    from rapidfuzz.distance import OSA
+
+    from benchmarks.synth import misspell
+
+    rng = random.Random(2)
+    slips = [(w, misspell(w, rng)) for w in ["tariffs", "hassett", "currency", "geneva", "earths"] * 40]
+    assert all(1 <= OSA.distance(w, s) <= 2 and s[0] == w[0] for w, s in slips)
+    assert any(s in {"tarrifs", "tarifs"} for _, s in slips)  # doubled letters dropped or moved
+    clean = generate(ROOT / "corpus", tmp_path / "clean", 40)
+    slipped = generate(ROOT / "corpus", tmp_path / "slipped", 40, misspell_rate=0.01)
+    a, b = load_corpus(clean).articles, load_corpus(slipped).articles
+    words_a = [w for x in a for w in x.body.split()]
+    words_b = [w for x in b for w in x.body.split()]
+    assert len(words_a) == len(words_b)
+    changed = sum(x != y for x, y in zip(words_a, words_b))
+    assert 0.002 * len(words_a) < changed < 0.02 * len(words_a)
 
 
 @pytest.mark.slow

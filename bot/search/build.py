@@ -197,7 +197,7 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
     del tf_f
     # One byte per posting: the impact in 255 steps of the term's highest (1 at least). Ranking
     # needs no more precision, and a byte widens to float32 far faster than a float16 does.
-    term_scale = np.ones(n_terms, dtype=np.float32)
+    term_scale: np.ndarray = np.ones(n_terms, dtype=np.float32)
     if impact.size:
         term_scale = np.maximum(np.maximum.reduceat(impact, offsets[:-1]), 1e-6).astype(np.float32) / 255
     levels = np.clip(np.rint(impact / term_scale[post_term]), 1, 255).astype(np.uint8)
