@@ -18,7 +18,7 @@ from bot.library.snapshot import UNREAD, Snapshot, build_snapshot
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 6  # bump when Snapshot, Corpus, SearchIndex or the people models change shape
+CACHE_VERSION = 7  # bump when Snapshot, Corpus, SearchIndex or the people models change shape
 
 
 def _cache_file(cache_dir: Path, signature: Signature) -> Path:

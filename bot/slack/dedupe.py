@@ -43,6 +43,6 @@ def event_dedupe_middleware(keys: RecentKeys) -> Callable[..., Any]:
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if isinstance(event_id, str) and not keys.first_time(f"event:{event_id}"):
             return BoltResponse(status=200, body="")
-        return await next()  # type: ignore[no-any-return]
+        return await next()
 
     return skip_redelivered
