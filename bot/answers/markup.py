@@ -14,8 +14,8 @@ from bot.answers.models import ChannelRef, Code, Inline, Line, Link, Strong, Use
 from bot.common.urls import linkable_url
 
 # Slack ids: only these may become `<@…>` / `<#…>` (a user's U/W id; a channel's C, G or D id).
-USER_ID = re.compile(r"[UW][A-Z0-9]{2,40}")
-CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,40}")
+USER_ID = re.compile(r"[UW][A-Z0-9]{1,40}")
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,40}")
 
 
 class Terminal:
