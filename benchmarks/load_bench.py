@@ -31,6 +31,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,10 +352,10 @@ def print_table(phases: list[Phase]) -> None:
     base = next(p for p in phases if p.name == "sequential")
     for phase in phases:
         print(row(phase.name, phase, None if phase is base else base))
-    for phase in phases:
-        for s in phase.samples:
-            if s.outcome in ("rejected", "refused"):
-                print(f"  {phase.name}: /trade {s.text!r}: " + (s.error[:160] if s.outcome == "rejected" else f"HTTP {s.status}"))
+    refusals = Counter((p.name, s.text, s.error[:120] if s.outcome == "rejected" else f"ack HTTP {s.status}")
+                       for p in phases for s in p.samples if s.outcome in ("rejected", "refused"))
+    for (name, text, why), n in sorted(refusals.items()):
+        print(f"  refused, {name}: {n} x /trade {text}: {why}")
     print("(ms; answers = until the answer reached response_url; lost = none within 10 s; "
           "!rdy = 'still reading' notices; refus = non-200 acks or answers Slack refused)")
 
