@@ -39,5 +39,4 @@ def test_tiny_run_prints_the_table_and_loses_no_answer(seed_corpus_dir: Path, tm
     for name, cells in rows.items():
         assert cells[0] == "10" and cells[7] == "0", f"{name}: lost answers\n{out}"
         assert cells[10] == "0", f"{name}: Slack refused answers\n{out}"
-        assert cells[10] == "0", f"{name}: Slack refused answers\n{out}"
     assert not list(tmp_path.glob("load-*")), "the work directory is removed"
