@@ -379,6 +379,7 @@ async def run(args: argparse.Namespace) -> int:
     phases: list[Phase] = []
     stops: dict[str, float | None] = {}
     rss: list[float] = []
+    rss_build: list[float] = []
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             slack = Slack(http, printed["url"], printed["SLACK_SIGNING_SECRET"])
@@ -394,10 +395,12 @@ async def run(args: argparse.Namespace) -> int:
                 scratch = Bot(env, workdir, "scratch")
                 bots.append(scratch)
                 await scratch.start()
+                sampler = asyncio.create_task(sample_rss(scratch.pid, rss_build))
                 search_ready = await scratch.wait_until(http, loaded, args.ready_timeout)
                 slack.bot_url = scratch.events_url
                 phases.append(Phase("burst (fresh build)", await burst(slack, texts, args.seconds)))
                 index_saved = await saved_index(workdir / "index", scratch, args.ready_timeout)
+                sampler.cancel()
                 stops["after the build"] = await scratch.stop()
                 bot = Bot(env, workdir, "restarted")
                 bots.append(bot)
@@ -406,12 +409,12 @@ async def run(args: argparse.Namespace) -> int:
                 rss_ready = rss_mb(bot.pid)
                 slack.bot_url = bot.events_url
                 bursts, seqs = Phase("burst"), Phase("sequential")
+                sampler = asyncio.create_task(sample_rss(bot.pid, rss))
                 for _ in range(args.rounds):
-                    sampler = asyncio.create_task(sample_rss(bot.pid, rss))
                     bursts.samples += await burst(slack, texts, args.seconds)
-                    sampler.cancel()
                     await quiet(bot, http)
                     seqs.samples += await sequential(slack, texts)
+                sampler.cancel()
                 phases += [bursts, seqs]
                 stops["after load"] = await bot.stop()
             finally:
@@ -429,12 +432,16 @@ async def run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"start: search ready from scratch {search_ready:.1f}s, saved index (people included) written at "
           f"{index_saved:.1f}s; restart from the saved index: ready in {restart_ready:.1f}s")
-    print(f"bot RSS (with any child processes): {rss_ready:.0f} MB when ready after the restart, "
-          f"peak {max(rss, default=float('nan')):.0f} MB during the bursts")
+    print(f"bot RSS (with any child processes): peak {peak(rss_build):.0f} MB while building from scratch; "
+          f"after the restart {rss_ready:.0f} MB when ready, peak {peak(rss):.0f} MB under load")
     print("SIGTERM to exit: " + "; ".join(f"{k} {'killed after 30 s' if v is None else f'{v:.1f}s'}"
                                           for k, v in stops.items()))
     print_table(phases)
     return 0
+
+
+def peak(values: list[float]) -> float:
+    return max((v for v in values if not math.isnan(v)), default=float("nan"))
 
 
 async def sample_rss(pid: int, into: list[float]) -> None:
