@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ANSWER_TIMEOUT_S = 10.0  # an answer later than this is counted as lost
 ACK_LIMIT_S = 3.0  # Slack shows the user an error when the ack takes longer
 POLL_S = 0.02
-BUSY = "busy"  # in the text of an overload answer ("busy, try again in a moment")
+BUSY = "busy"  # in an overload notice ("busy, try again in a moment"); a notice has at most 2 blocks
+FAILED = "went wrong"  # the error notice ("something went wrong on our side")
 NOT_READY = "still reading the articles"  # the loading and people-pending notices
 SEARCHES = ["tariffs china", "rare earths", "export controls semiconductors", "trade deal", "reciprocal tariffs",
             '"rare earths" -nvidia', "tarrifs china", "rare erths", "exprot controls", "reciprocal tarrifs",
@@ -61,7 +62,7 @@ class Sample:
     ack_s: float | None = None
     answer_s: float | None = None
     status: int | None = None
-    outcome: str = "lost"  # answered | busy | not-ready | rejected | refused | lost
+    outcome: str = "lost"  # answered | busy | not-ready | failed | rejected | refused | lost
     error: str = ""  # why Slack refused the answer
 
 
@@ -204,8 +205,10 @@ class Slack:
         sample.answer_s = time.perf_counter() - start
         said = json.dumps(call.get("params", {}), ensure_ascii=False).lower()
         sample.error = f"{call.get('error')} {call.get('why') or ''}".strip()
-        sample.outcome = ("rejected" if not call.get("ok") else "busy" if BUSY in said
-                          else "not-ready" if NOT_READY in said else "answered")
+        notice = len(call.get("params", {}).get("blocks") or []) <= 2  # article text may say "busy" too
+        sample.outcome = ("rejected" if not call.get("ok") else "busy" if notice and BUSY in said
+                          else "failed" if notice and FAILED in said
+                          else "not-ready" if notice and NOT_READY in said else "answered")
         return sample
 
 
@@ -343,21 +346,33 @@ def row(name: str, phase: Phase, base: Phase | None) -> str:
                  f"{pct(mine_answers, 99) / pct(base_answers, 99):.1f}x")
     return (f"{name:<22}{len(phase.samples):>4} " + " ".join(cells) +
             f" {phase.count('lost'):>5} {phase.count('busy'):>5} {phase.count('not-ready'):>5}"
-            f" {phase.count('rejected') + phase.count('refused'):>5} {late:>5}{ratio}")
+            f" {phase.count('rejected') + phase.count('refused') + phase.count('failed'):>5} {late:>5}{ratio}")
+
+
+def by_kind(phase: Phase) -> str:
+    groups: dict[str, list[float]] = {}
+    for s in phase.samples:
+        word = s.text.split()[0]
+        if s.answer_s is not None:
+            groups.setdefault(word if word in ("who", "latest", "sources") else "search", []).append(s.answer_s * 1000)
+    return ", ".join(f"{k} {pct(v, 50):.0f}/{pct(v, 99):.0f}" for k, v in sorted(groups.items()))
 
 
 def print_table(phases: list[Phase]) -> None:
     print(f"{'':<22}{'n':>4} {'ack p50':>7} {'p95':>7} {'p99':>7} {'ans p50':>8} {'p95':>8} {'p99':>8} "
-          f"{'lost':>5} {'busy':>5} {'!rdy':>5} {'refus':>5} {'ack>3s':>5}  p99 vs sequential (ack / answer)")
+          f"{'lost':>5} {'busy':>5} {'!rdy':>5} {'fail':>5} {'ack>3s':>5}  p99 vs sequential (ack / answer)")
     base = next(p for p in phases if p.name == "sequential")
     for phase in phases:
         print(row(phase.name, phase, None if phase is base else base))
-    refusals = Counter((p.name, s.text, s.error[:120] if s.outcome == "rejected" else f"ack HTTP {s.status}")
-                       for p in phases for s in p.samples if s.outcome in ("rejected", "refused"))
+    for phase in phases:
+        print(f"  answer p50/p99 ms by kind, {phase.name}: {by_kind(phase)}")
+    refusals = Counter((p.name, s.text, s.error[:120] if s.outcome == "rejected"
+                       else "error notice" if s.outcome == "failed" else f"ack HTTP {s.status}")
+                       for p in phases for s in p.samples if s.outcome in ("rejected", "refused", "failed"))
     for (name, text, why), n in sorted(refusals.items()):
-        print(f"  refused, {name}: {n} x /trade {text}: {why}")
+        print(f"  failed, {name}: {n} x /trade {text}: {why}")
     print("(ms; answers = until the answer reached response_url; lost = none within 10 s; "
-          "!rdy = 'still reading' notices; refus = non-200 acks or answers Slack refused)")
+          "!rdy = 'still reading' notices; fail = non-200 acks, answers Slack refused, error notices)")
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -38,5 +38,5 @@ def test_tiny_run_prints_the_table_and_loses_no_answer(seed_corpus_dir: Path, tm
     assert set(rows) == {"burst (fresh build)", "burst", "sequential"}, out
     for name, cells in rows.items():
         assert cells[0] == "10" and cells[7] == "0", f"{name}: lost answers\n{out}"
-        assert cells[10] == "0", f"{name}: Slack refused answers\n{out}"
+        assert cells[10] == "0", f"{name}: Slack refused answers or the bot failed\n{out}"
     assert not list(tmp_path.glob("load-*")), "the work directory is removed"
