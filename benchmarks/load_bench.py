@@ -375,68 +375,104 @@ def print_table(phases: list[Phase]) -> None:
           "!rdy = 'still reading' notices; fail = non-200 acks, answers Slack refused, error notices)")
 
 
+@dataclass
+class Figures:
+    phases: list[Phase] = field(default_factory=list)
+    stops: dict[str, float | None] = field(default_factory=dict)  # SIGTERM to exit, seconds; None: killed
+    starts: dict[str, float] = field(default_factory=dict)
+    rss_build: list[float] = field(default_factory=list)
+    rss_load: list[float] = field(default_factory=list)
+
+    def report(self) -> None:
+        s = self.starts
+        print(f"start: search ready from scratch {s['scratch']:.1f}s, saved index (people included) written at "
+              f"{s['saved']:.1f}s; restart from the saved index: ready in {s['restart']:.1f}s")
+        print(f"bot RSS (with any child processes): peak {peak(self.rss_build):.0f} MB while building from scratch; "
+              f"after the restart {(self.rss_load or [math.nan])[0]:.0f} MB when ready, peak {peak(self.rss_load):.0f} MB under load")
+        print("SIGTERM to exit: " + "; ".join(f"{k} {'killed after 30 s' if v is None else f'{v:.1f}s'}"
+                                              for k, v in self.stops.items()))
+        print_table(self.phases)
+
+
+class LoadRun:
+    """The steps of one benchmark run, in order; every bot started is stopped by `close`."""
+
+    def __init__(self, args: argparse.Namespace, corpus: Path, workdir: Path, printed: dict[str, str],
+                 http: aiohttp.ClientSession) -> None:
+        self.args, self.workdir, self.http = args, workdir, http
+        self.texts = command_mix(args.burst, who_names(corpus))
+        self.slack = Slack(http, printed["url"], printed["SLACK_SIGNING_SECRET"])
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRADEBOT_", "DIGEST_"))}
+        self.env = {**keep, "SLACK_API_URL": printed["SLACK_API_URL"], "SLACK_BOT_TOKEN": printed["SLACK_BOT_TOKEN"],
+                    "SLACK_SIGNING_SECRET": printed["SLACK_SIGNING_SECRET"], "TRADEBOT_MODE": "http",
+                    "HOST": "127.0.0.1", "TRADEBOT_CORPUS": str(corpus), "TRADEBOT_DB": str(workdir / "db.sqlite3"),
+                    "TRADEBOT_INDEX_CACHE": str(workdir / "index"), "TRADEBOT_FEEDS_ENABLED": "false",
+                    "DIGEST_ENABLED": "false", "LOG_LEVEL": "INFO"}
+        self.bots: list[Bot] = []
+        self.figures = Figures()
+
+    async def start_bot(self, label: str, **env: str) -> Bot:
+        bot = Bot({**self.env, **env}, self.workdir, label)
+        self.bots.append(bot)
+        await bot.start()
+        return bot
+
+    async def stop_during_build(self) -> None:
+        bot = await self.start_bot("abandoned", TRADEBOT_INDEX_CACHE=str(self.workdir / "index-abandoned"))
+        await bot.wait_until(self.http, lambda _: True, 60)
+        await asyncio.sleep(self.args.stop_after)
+        building = not loaded(await bot.health(self.http) or {})
+        self.figures.stops["during the build" if building else "(build already done)"] = await bot.stop()
+
+    async def from_scratch(self) -> None:
+        bot = await self.start_bot("scratch")
+        sampler = asyncio.create_task(sample_rss(bot.pid, self.figures.rss_build))
+        self.figures.starts["scratch"] = await bot.wait_until(self.http, loaded, self.args.ready_timeout)
+        self.slack.bot_url = bot.events_url
+        self.figures.phases.append(Phase("burst (fresh build)", await burst(self.slack, self.texts, self.args.seconds)))
+        self.figures.starts["saved"] = await saved_index(self.workdir / "index", bot, self.args.ready_timeout)
+        sampler.cancel()
+        self.figures.stops["after the build"] = await bot.stop()
+
+    async def restarted(self) -> None:
+        bot = await self.start_bot("restarted")
+        self.figures.starts["restart"] = await bot.wait_until(self.http, loaded, self.args.ready_timeout)
+        self.slack.bot_url = bot.events_url
+        bursts, seqs = Phase("burst"), Phase("sequential")
+        sampler = asyncio.create_task(sample_rss(bot.pid, self.figures.rss_load))
+        for _ in range(self.args.rounds):
+            bursts.samples += await burst(self.slack, self.texts, self.args.seconds)
+            await quiet(bot, self.http)
+            seqs.samples += await sequential(self.slack, self.texts)
+        sampler.cancel()
+        self.figures.phases += [bursts, seqs]
+        self.figures.stops["after load"] = await bot.stop()
+
+    async def close(self) -> None:
+        await self.slack.close()
+        for bot in self.bots:
+            await bot.stop(5)
+
+
 async def run(args: argparse.Namespace) -> int:
     corpus = (args.corpus.resolve() if args.corpus
               else generate(ROOT / "corpus", (args.data / str(args.articles)).resolve(), args.articles))
-    texts = command_mix(args.burst, who_names(corpus))
     args.data.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="load-", dir=args.data.resolve()))
     print(f"machine: {os.cpu_count()} cores; corpus {corpus} ({sum(1 for _ in corpus.glob('*.md')):,} articles); "
           f"burst of {args.burst} over {args.seconds:g}s, {args.rounds} round(s)", flush=True)
     fake, printed = await start_fake(workdir)
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRADEBOT_", "DIGEST_"))}
-    env = {**keep, "SLACK_API_URL": printed["SLACK_API_URL"], "SLACK_BOT_TOKEN": printed["SLACK_BOT_TOKEN"],
-           "SLACK_SIGNING_SECRET": printed["SLACK_SIGNING_SECRET"], "TRADEBOT_MODE": "http", "HOST": "127.0.0.1",
-           "TRADEBOT_CORPUS": str(corpus), "TRADEBOT_DB": str(workdir / "db.sqlite3"),
-           "TRADEBOT_INDEX_CACHE": str(workdir / "index"), "TRADEBOT_FEEDS_ENABLED": "false",
-           "DIGEST_ENABLED": "false", "LOG_LEVEL": "INFO"}
-    bots: list[Bot] = []
-    phases: list[Phase] = []
-    stops: dict[str, float | None] = {}
-    rss: list[float] = []
-    rss_build: list[float] = []
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            slack = Slack(http, printed["url"], printed["SLACK_SIGNING_SECRET"])
+            steps = LoadRun(args, corpus, workdir, printed, http)
             try:
                 if args.stop_during_build:
-                    bot = Bot({**env, "TRADEBOT_INDEX_CACHE": str(workdir / "index-abandoned")}, workdir, "abandoned")
-                    bots.append(bot)
-                    await bot.start()
-                    await bot.wait_until(http, lambda s: True, 60)
-                    await asyncio.sleep(args.stop_after)
-                    building = not loaded(await bot.health(http) or {})
-                    stops["during the build" if building else "(build already done)"] = await bot.stop()
-                scratch = Bot(env, workdir, "scratch")
-                bots.append(scratch)
-                await scratch.start()
-                sampler = asyncio.create_task(sample_rss(scratch.pid, rss_build))
-                search_ready = await scratch.wait_until(http, loaded, args.ready_timeout)
-                slack.bot_url = scratch.events_url
-                phases.append(Phase("burst (fresh build)", await burst(slack, texts, args.seconds)))
-                index_saved = await saved_index(workdir / "index", scratch, args.ready_timeout)
-                sampler.cancel()
-                stops["after the build"] = await scratch.stop()
-                bot = Bot(env, workdir, "restarted")
-                bots.append(bot)
-                await bot.start()
-                restart_ready = await bot.wait_until(http, loaded, args.ready_timeout)
-                rss_ready = rss_mb(bot.pid)
-                slack.bot_url = bot.events_url
-                bursts, seqs = Phase("burst"), Phase("sequential")
-                sampler = asyncio.create_task(sample_rss(bot.pid, rss))
-                for _ in range(args.rounds):
-                    bursts.samples += await burst(slack, texts, args.seconds)
-                    await quiet(bot, http)
-                    seqs.samples += await sequential(slack, texts)
-                sampler.cancel()
-                phases += [bursts, seqs]
-                stops["after load"] = await bot.stop()
+                    await steps.stop_during_build()
+                await steps.from_scratch()
+                await steps.restarted()
             finally:
-                await slack.close()
+                await steps.close()
     finally:
-        for bot in bots:
-            await bot.stop(5)
         fake.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(fake.wait(), 10)
@@ -445,13 +481,7 @@ async def run(args: argparse.Namespace) -> int:
             await fake.wait()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(f"start: search ready from scratch {search_ready:.1f}s, saved index (people included) written at "
-          f"{index_saved:.1f}s; restart from the saved index: ready in {restart_ready:.1f}s")
-    print(f"bot RSS (with any child processes): peak {peak(rss_build):.0f} MB while building from scratch; "
-          f"after the restart {rss_ready:.0f} MB when ready, peak {peak(rss):.0f} MB under load")
-    print("SIGTERM to exit: " + "; ".join(f"{k} {'killed after 30 s' if v is None else f'{v:.1f}s'}"
-                                          for k, v in stops.items()))
-    print_table(phases)
+    steps.figures.report()
     return 0
 
 
