@@ -64,12 +64,14 @@ class Sample:
     status: int | None = None
     outcome: str = "lost"  # answered | busy | not-ready | failed | rejected | refused | lost
     error: str = ""  # why Slack refused the answer
+    response_id: str = ""
 
 
 @dataclass
 class Phase:
     name: str
     samples: list[Sample] = field(default_factory=list)
+    late: int = 0  # lost answers that did arrive, later
 
     def count(self, outcome: str) -> int:
         return sum(s.outcome == outcome for s in self.samples)
@@ -153,6 +155,12 @@ class Slack:
         async with self.http.post(f"{self.fake_url}/_interaction", json={"user": "U0ALICE", "channel": "C0TRADE"}) as r:
             return str((await r.json())["response_url"])
 
+    async def answered(self, response_ids: set[str]) -> int:
+        """How many of these response_urls have received an answer by now."""
+        async with self.http.get(f"{self.fake_url}/_calls") as r:
+            calls = await r.json()
+        return len({c["params"].get("response_id") for c in calls if c.get("method") == "response_url"} & response_ids)
+
     async def _poll(self) -> None:
         """Fetch the fake's recorded calls while answers are awaited (the list only grows)."""
         while True:
@@ -174,8 +182,8 @@ class Slack:
             await asyncio.sleep(POLL_S)
 
     async def command(self, text: str, response_url: str) -> Sample:
-        sample = Sample(text)
         rid = response_url.rsplit("/", 1)[-1]
+        sample = Sample(text, response_id=rid)
         answer = self._waiting[rid] = asyncio.get_running_loop().create_future()
         self._wake.set()
         body = urlencode({"token": "deprecated", "team_id": "T0HARNESS", "team_domain": "harness",
@@ -371,6 +379,10 @@ def print_table(phases: list[Phase]) -> None:
                        for p in phases for s in p.samples if s.outcome in ("rejected", "refused", "failed"))
     for (name, text, why), n in sorted(refusals.items()):
         print(f"  failed, {name}: {n} x /trade {text}: {why}")
+    for phase in phases:
+        if phase.count("lost"):
+            print(f"  lost, {phase.name}: {phase.late} of {phase.count('lost')} arrived late (counted once no answer was in flight, "
+                  "at most 30 s after the burst)")
     print("(ms; answers = until the answer reached response_url; lost = none within 10 s; "
           "!rdy = 'still reading' notices; fail = non-200 acks, answers Slack refused, error notices)")
 
@@ -429,7 +441,9 @@ class LoadRun:
         sampler = asyncio.create_task(sample_rss(bot.pid, self.figures.rss_build))
         self.figures.starts["scratch"] = await bot.wait_until(self.http, loaded, self.args.ready_timeout)
         self.slack.bot_url = bot.events_url
-        self.figures.phases.append(Phase("burst (fresh build)", await burst(self.slack, self.texts, self.args.seconds)))
+        fresh = Phase("burst (fresh build)")
+        await self.burst(bot, fresh)
+        self.figures.phases.append(fresh)
         self.figures.starts["saved"] = await saved_index(self.workdir / "index", bot, self.args.ready_timeout)
         sampler.cancel()
         self.figures.stops["after the build"] = await bot.stop()
@@ -441,12 +455,18 @@ class LoadRun:
         bursts, seqs = Phase("burst"), Phase("sequential")
         sampler = asyncio.create_task(sample_rss(bot.pid, self.figures.rss_load))
         for _ in range(self.args.rounds):
-            bursts.samples += await burst(self.slack, self.texts, self.args.seconds)
-            await quiet(bot, self.http)
+            await self.burst(bot, bursts)
             seqs.samples += await sequential(self.slack, self.texts)
         sampler.cancel()
         self.figures.phases += [bursts, seqs]
         self.figures.stops["after load"] = await bot.stop()
+
+    async def burst(self, bot: Bot, phase: Phase) -> None:
+        """One burst; then wait for the answers still in flight and count the lost ones that arrived late."""
+        samples = await burst(self.slack, self.texts, self.args.seconds)
+        phase.samples += samples
+        await quiet(bot, self.http)
+        phase.late += await self.slack.answered({s.response_id for s in samples if s.outcome == "lost"})
 
     async def close(self) -> None:
         await self.slack.close()
@@ -499,8 +519,8 @@ async def quiet(bot: Bot, http: aiohttp.ClientSession, timeout: float = 30.0) ->
     """Let answers still in flight finish before the next phase (bounded)."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        state = await bot.health(http) or {}
-        if not state.get("answers_in_flight"):
+        state = await bot.health(http)
+        if state is not None and not state.get("answers_in_flight"):
             return
         await asyncio.sleep(0.1)
 
