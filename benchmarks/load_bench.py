@@ -2,10 +2,13 @@
 
     python -m benchmarks.load_bench --articles 10000 --burst 50 --seconds 1
 
-Both run as separate processes on 127.0.0.1. The bot starts from scratch (a fresh
-saved-index directory), is stopped with SIGTERM once its index is saved, and starts
-again from the saved index; the measured bursts run against that restarted bot, as
-issue #14 measured. A burst is `--burst` mixed, correctly signed `/trade` commands
+Both run as separate processes on 127.0.0.1, in a work directory under `--data`. Steps:
+a bot with its own empty index directory gets SIGTERM `--stop-after` seconds into its
+build (issue #14: stop promptly in every state); a bot started from scratch gets one
+burst as soon as search is ready (the people directory may still be building) and
+SIGTERM once its index is saved; a bot restarted from that saved index gets the measured
+bursts (`--rounds`), each followed by the sequential baseline, and then SIGTERM.
+A burst is `--burst` mixed, correctly signed `/trade` commands
 (searches with and without typos, `who`, `latest`, `sources`) sent open-loop over
 `--seconds`; the baseline is the same commands one at a time, in the same run, so the
 ratios compare like with like on a shared, noisy machine. Per command: time to the HTTP
