@@ -172,7 +172,7 @@ def latest(articles: Sequence[Article]) -> ArticleList:
         return ArticleList(summary="The corpus has no articles yet.",
                            parts=(Section((("The corpus has no articles yet.",),)),))
     return ArticleList(summary="Newest articles: " + "; ".join(a.title for a in articles), icon=Icon.NEWS,
-                       heading=(Strong(f"The {len(articles)} newest articles"),),
+                       heading=(Strong("The newest article" if len(articles) == 1 else f"The {len(articles)} newest articles"),),
                        parts=tuple(article_section(a) for a in articles), count=len(articles))
 
 

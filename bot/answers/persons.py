@@ -45,8 +45,7 @@ def person_parts(person: Person, limit_articles: int = PERSON_ARTICLES) -> tuple
     if described:
         head.append((truncate(described, NOTE_CHARS),))
     n_articles = max(person.article_count, len(person.articles))
-    mentions = f"{person.mentions} mention{'s' if person.mentions != 1 else ''}"
-    facts = [f"{mentions} in {n_articles} article{'s' if n_articles != 1 else ''}"]
+    facts = [f"{counted(person.mentions, 'mention')} in {counted(n_articles, 'article')}"]
     if person.other_roles:
         facts.append("also described as " + "; ".join(person.other_roles[:3]))
     if person.aliases:
@@ -71,7 +70,7 @@ def person_choices(query: str, matches: Sequence[PersonMatch], key: str) -> Pers
     for match in matches[:CHOICES_SHOWN]:
         p = match.person
         lines.append((Strong(truncate(p.name, NAME_CHARS)), " — ", truncate(p.role or "role not stated", NOTE_CHARS),
-                      f" · {p.mentions} mentions"))
+                      f" · {counted(p.mentions, 'mention')}"))
     buttons = tuple(Button(m.person.name, Action.PICK, f"{key}|{i}", name=str(i))
                     for i, m in enumerate(matches[:CHOICE_BUTTONS]))
     return PersonChoices(summary=f"Several people match {query}", icon=Icon.PERSON,
@@ -85,3 +84,8 @@ def person_not_found(query: str, suggestions: Sequence[str]) -> Notice:
     if suggestions:
         line += (" Nearest names: ", *or_list(suggestions), ".")
     return notice(line, summary=f"No one called {query} in the articles")
+
+
+def counted(n: int, noun: str) -> str:
+    """`1 mention`, `5 mentions`: every count users read agrees with its noun."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
