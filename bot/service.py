@@ -59,7 +59,22 @@ class BotService:
     def health(self) -> dict[str, Any]:
         snapshot = self.library.current
         return {"articles": len(snapshot.corpus.articles) if snapshot else 0,
-                "corpus_error": self.library.error, "answers_in_flight": len(self.tasks)}
+                "corpus_error": self.library.error, "answers_in_flight": len(self.tasks),
+                "slack_session": self.socket_session()}
+
+    def socket_session(self) -> str | None:
+        """Socket Mode: `live`, or `stale` while pings go unanswered (slack-sdk's monitor then
+        reconnects: a half-open link is noticed within four ping intervals); None in HTTP mode."""
+        if self._socket is None:
+            return None
+        client = self._socket.client
+        session = getattr(client, "current_session", None)
+        if session is None or session.closed:
+            return "stale"
+        last = client.last_ping_pong_time
+        if last is not None and self.clock.now().timestamp() - last >= 4 * client.ping_interval:
+            return "stale"
+        return "live"
 
     async def start(self) -> None:
         """Connect to Slack first, then load the corpus: meanwhile users are told it is loading

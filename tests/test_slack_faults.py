@@ -140,3 +140,25 @@ async def test_share_is_not_posted_twice_after_a_connection_reset(seed_corpus_di
         assert "Check the channel before sharing again" in notice["text"]
         assert len(s.fake.calls_to("chat.postMessage")) == 1
         assert len(s.fake.channels["C0TRADE"].messages) == 1
+
+
+async def test_a_half_open_socket_is_noticed_and_replaced(seed_corpus_dir: Path, tmp_path: Path) -> None:
+    """Item 40: the link stays up but Slack's side goes silent (no pong, nothing delivered). slack-sdk's
+    ping monitor notices within four ping intervals and reconnects; commands then work again."""
+    async with HarnessSession(seed_corpus_dir, transport="socket", db_path=tmp_path / "db") as s:
+        assert s.service is not None and s.service._socket is not None
+        assert s.service.socket_session() == "live"
+        s.service._socket.client.ping_interval = 0.3  # seconds; slack-sdk's default is 5
+        old = await s.fake.wait_for_socket()
+        s.fake.socket_mode.go_silent()
+        # Bounded: 30 s. slack-sdk notices within four pings but then spends up to 10 s closing the
+        # silent socket (aiohttp's close handshake times out) before it opens the new one.
+        for _ in range(300):
+            live = s.fake.socket_mode.live()
+            if live and live[-1] is not old:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the client never replaced its half-open socket")
+        answer = await (await s.driver.slash("who greer")).answer()
+        assert "Jamieson Greer" in render_blocks(answer["blocks"])

@@ -5,7 +5,9 @@ time is delivered again with `retry_attempt` and `retry_reason: timeout` (up to
 3 retries; slash commands and interactions are not retried, the user just sees
 an error); a `disconnect` with reason `warning` announces a refresh, one with
 `refresh_requested` asks the client to reconnect, and the socket is closed
-shortly after: nothing more is delivered on it.
+shortly after: nothing more is delivered on it. `go_silent()` makes the current
+sockets half-open: still connected, but never answering a ping or sending again
+(what a dead NAT entry or a stuck Slack edge looks like to the client).
 """
 
 from __future__ import annotations
@@ -34,15 +36,21 @@ class SocketModeServer:
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._retired: set[int] = set()
         self._closers: set[asyncio.Task[None]] = set()
+        self._silent: set[int] = set()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=None)
+        ws = web.WebSocketResponse(heartbeat=None, autoping=False)  # pings answered below, unless silent
         await ws.prepare(request)
         self.sockets.append(ws)
         await ws.send_json({"type": "hello", "num_connections": len(self.live()),
                             "connection_info": {"app_id": "A0TRADEBOT"}, "debug_info": {"host": "harness"}})
         try:
             async for msg in ws:
+                if id(ws) in self._silent:
+                    continue  # half-open: nothing comes back, not even a pong
+                if msg.type == WSMsgType.PING:
+                    await ws.pong(msg.data)
+                    continue
                 if msg.type != WSMsgType.TEXT:
                     continue
                 try:
@@ -61,7 +69,12 @@ class SocketModeServer:
         return ws
 
     def live(self) -> list[web.WebSocketResponse]:
-        return [ws for ws in self.sockets if not ws.closed and id(ws) not in self._retired]
+        return [ws for ws in self.sockets
+                if not ws.closed and id(ws) not in self._retired and id(ws) not in self._silent]
+
+    def go_silent(self) -> None:
+        """Make every open socket half-open: the TCP link stays up, nothing answers on it."""
+        self._silent.update(id(ws) for ws in self.sockets if not ws.closed)
 
     async def wait_for_socket(self, timeout: float = 10.0) -> web.WebSocketResponse:
         async def poll() -> web.WebSocketResponse:
