@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -316,3 +317,22 @@ async def test_watch_commands_and_digest_status_through_slack(corpus_copy: Path,
                                local(2026, 11, 22, 8, 0), error="channel_not_found")
         status = (await (await s.driver.slash("digest status")).answer())["text"]
         assert "<#C0TRADE>" in status and "channel_not_found" in status
+
+
+@pytest.mark.parametrize("stop_after", [0.1, 0.3])  # Slack answers the post after 0.4 s
+async def test_a_digest_cut_off_by_shutdown_is_posted_once_after_restart(rig: Rig, stop_after: float) -> None:
+    """Item 39: SIGTERM cancels the scheduler while chat.postMessage is in flight (before Slack
+    answers, or after Slack posted but before the ts was recorded). The next process posts once."""
+    rig.clock.set(local(2026, 11, 23, 8, 1))
+    rig.fake.fail(Failure(method="chat.postMessage", delay=0.4))
+    doomed = asyncio.create_task(rig.scheduler().tick())
+    await asyncio.sleep(stop_after)
+    doomed.cancel()  # what BotService.stop does to its background tasks
+    with contextlib.suppress(asyncio.CancelledError):
+        await doomed
+    await asyncio.sleep(0.6)  # whatever Slack was doing with the request has finished
+    restarted = rig.scheduler()
+    rig.clock.advance(minutes=4)  # past the claim's timeout: the claim is taken over and reconciled
+    assert await restarted.tick() == {"C0TRADE": DigestOutcome.POSTED}
+    assert len(rig.posts()) == 1
+    assert await restarted.tick() == {}
