@@ -27,6 +27,8 @@ def cmd_try(args: argparse.Namespace, settings: Settings) -> int:
     """Only the corpus comes from the settings: the harness session builds its own, isolated ones."""
     from bot.harness.tryout import run_try
 
+    if not settings.corpus_dir.is_dir():  # a mistyped --corpus, as `tradebot search` reports it
+        raise CliError(f"corpus directory not found: {settings.corpus_dir}")
     logging.getLogger().setLevel(logging.ERROR)
     return asyncio.run(run_try(settings.corpus_dir, [args.text] if args.text else [], args.click, args.json))
 
