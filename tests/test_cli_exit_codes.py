@@ -133,3 +133,14 @@ def test_settings_are_loaded_once_per_command(cli: Run, seed_corpus_dir: Path,
         assert code == 0, err
         assert len(calls) == 1, argv
     assert calls == [{"corpus_dir": str(seed_corpus_dir)}]
+
+
+def test_run_that_cannot_listen_is_a_failure(cli: Run, monkeypatch: pytest.MonkeyPatch, taken_port: int,
+                                             seed_corpus_dir: Path, tmp_path: Path) -> None:
+    for name, value in {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "TRADEBOT_MODE": "http",
+                        "HOST": "127.0.0.1", "PORT": str(taken_port), "SLACK_API_URL": "http://127.0.0.1:9/api/",
+                        "TRADEBOT_DB": str(tmp_path / "db.sqlite3")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TRADEBOT_CORPUS", str(seed_corpus_dir))
+    code, _, err = cli("run")
+    assert code == FAILED and "error: tradebot run stopped" in err and "address already in use" in err
