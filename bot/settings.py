@@ -1,6 +1,10 @@
-"""One settings object, built at start-up from defaults, the environment and `.env`.
+"""One settings object, built once per process and passed down.
 
-Secrets are `SecretStr`, so they never show up in logs, reprs or error messages.
+`load_settings()` (the CLI's `main`, once) reads defaults, the environment and `.env`;
+`isolated_settings()` (the harness, tests) reads the values given and the defaults alone,
+so a developer's `.env` or exported tokens never leak into a fake-Slack session. Both
+validate, and a bad value is one line naming the variable. Secrets are `SecretStr`, so they
+never show up in logs, reprs or error messages (`bot.slack.credentials.reveal` reads them).
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class SettingsError(Exception):
@@ -38,7 +42,7 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
     mode: Literal["auto", "socket", "http"] = Field("auto", alias="TRADEBOT_MODE")
     host: str = Field("0.0.0.0", alias="HOST")
-    port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    port: int = Field(3000, alias="PORT", ge=0, le=65535)  # 0: any free port (the harness)
     max_body_bytes: int = Field(1024 * 1024, alias="TRADEBOT_MAX_BODY_BYTES")
 
     digest_enabled: bool = Field(False, alias="DIGEST_ENABLED")
@@ -80,14 +84,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
         return value
 
-    @model_validator(mode="after")
-    def _tokens_look_right(self) -> Settings:
-        checks = [("slack_bot_token", "xoxb-"), ("slack_app_token", "xapp-")]
-        for name, prefix in checks:
-            secret = getattr(self, name)
-            if secret is not None and secret.get_secret_value() and not secret.get_secret_value().startswith(prefix):
-                raise ValueError(f"{name.upper()} must start with {prefix}")
-        return self
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _token_looks_right(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        prefix = {"slack_bot_token": "xoxb-", "slack_app_token": "xapp-"}[str(info.field_name)]
+        if value is not None and value.get_secret_value() and not value.get_secret_value().startswith(prefix):
+            raise ValueError(f"must start with {prefix} (the value is not shown)")
+        return value
 
     @property
     def zone(self) -> ZoneInfo:
@@ -113,14 +116,37 @@ class Settings(BaseSettings):
                 raise SettingsError(f"{name} is not set; {mode} mode needs it (see README, 'Run it for real').")
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build the settings, turning validation errors into one line per bad variable."""
+class _Isolated(Settings):
+    """Settings from the values given and the defaults alone: no environment, no `.env`."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def _validated(cls: type[Settings], overrides: dict[str, object]) -> Settings:
+    """Build `cls`, turning validation errors into one line naming each bad variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else ""
             alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
-            lines.append(f"{alias or field}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{alias or field}: {message}" if alias or field else message)
         raise SettingsError("bad settings: " + "; ".join(lines)) from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The process's settings: `overrides` (e.g. `--corpus`), then the environment, `.env`, defaults."""
+    return _validated(Settings, overrides)
+
+
+def isolated_settings(**values: object) -> Settings:
+    """Validated settings from `values` and the defaults only (the harness and tests: hermetic)."""
+    return _validated(_Isolated, values)

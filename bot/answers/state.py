@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answers.commands import Command
+from bot.common.clock import Clock, SystemClock
 
 
 @dataclass(frozen=True)
@@ -24,17 +23,17 @@ class StoredAnswer:
 
 
 class AnswerStore:
-    def __init__(self, ttl: float = 86_400, capacity: int = 20_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float = 86_400, capacity: int = 20_000, clock: Clock | None = None) -> None:
         self._items: OrderedDict[str, tuple[float, StoredAnswer]] = OrderedDict()
         self._ttl = ttl
         self._capacity = capacity
-        self._clock = clock
+        self._clock = clock or SystemClock()  # ages by its monotonic reading
         self._lock = threading.Lock()  # answers are computed in worker threads
 
     def put(self, answer: StoredAnswer) -> str:
         key = secrets.token_urlsafe(9)
         with self._lock:
-            self._items[key] = (self._clock(), answer)
+            self._items[key] = (self._clock.monotonic(), answer)
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
         return key
@@ -45,7 +44,7 @@ class AnswerStore:
             if item is None:
                 return None
             created, answer = item
-            if self._clock() - created > self._ttl:
+            if self._clock.monotonic() - created > self._ttl:
                 del self._items[key]
                 return None
             return answer

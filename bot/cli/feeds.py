@@ -1,43 +1,30 @@
 """`tradebot feeds add|list|remove`, `tradebot fetch` and `tradebot add`: the feed machinery from
-the command line. Results go to stdout (`--json` for scripts), progress to stderr."""
+the command line. Results go to stdout (`--json` for scripts), progress to stderr; a refused
+URL or feed is a usage error (exit 2), a fetch where every feed failed exits 1."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.errors import CliError, Exit
+from bot.cli.output import print_json
+from bot.cli.registry import Command, Subparsers, add_corpus_option
 from bot.feeds.models import AddRefused, EntryOutcome, FeedReport
 from bot.feeds.safety import UnsafeURL
-from bot.settings import load_settings
+from bot.settings import Settings
 
 if TYPE_CHECKING:  # the feed service pulls in the page extractor: loaded only by these commands
     from bot.feeds.service import FeedService
     from bot.feeds.store import FeedRecord
 
-Handler = Callable[[argparse.Namespace], int]
 
-
-def _service(args: argparse.Namespace) -> FeedService:
+def _service(settings: Settings) -> FeedService:
     from bot.feeds.service import FeedService
 
-    settings = load_settings()
-    if getattr(args, "corpus", None):
-        settings.corpus_dir = Path(args.corpus)
     return FeedService(settings)
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def _outcome_line(o: EntryOutcome) -> str:
@@ -51,27 +38,27 @@ def _status_of(record: FeedRecord) -> dict[str, Any]:
     return record.model_dump(mode="json", exclude={"etag", "last_modified"})
 
 
-def cmd_feeds(args: argparse.Namespace) -> int:
-    service = _service(args)
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    service = _service(settings)
     try:
         if args.feeds_command == "add":
             try:
                 added = service.add_feed(args.url, every_minutes=args.every)
             except (UnsafeURL, AddRefused) as exc:
-                return _fail(str(exc))
+                raise CliError(str(exc)) from None
             print(f"following {args.url}" if added else f"already following {args.url}")
-            return 0
+            return Exit.OK
         if args.feeds_command == "remove":
             if not service.remove_feed(args.url):
-                return _fail(f"not following {args.url} (see `tradebot feeds list`)")
+                raise CliError(f"not following {args.url} (see `tradebot feeds list`)")
             print(f"stopped following {args.url}")
-            return 0
+            return Exit.OK
         from bot.feeds.service import feed_label
 
         records = service.store.feeds()
         if args.json:
-            _print_json({"feeds": [_status_of(r) for r in records]})
-            return 0
+            print_json({"feeds": [_status_of(r) for r in records]})
+            return Exit.OK
         if not records:
             print("no feeds yet: `tradebot feeds add URL`")
         for r in records:
@@ -80,7 +67,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             print(f"{r.url}\n  {feed_label(r)} · {state} · every {r.interval_s // 60} min · last success {success}"
                   f" · {r.articles_added} articles added\n  status: {r.last_status or 'not polled yet'}"
                   + (f"\n  last error: {r.last_error}" if r.last_error and r.last_error != r.last_status else ""))
-        return 0
+        return Exit.OK
     finally:
         asyncio.run(service.close())
 
@@ -105,7 +92,7 @@ async def _fetch(service: FeedService, as_json: bool) -> int:
         reports.append(FeedReport(feed_url=url, ok=False, status=f"backing off until {when:%Y-%m-%d %H:%M} UTC "
                                   "(after failures or a Retry-After); not polled", next_poll_at=when))
     if as_json:
-        _print_json({"feeds": [r.model_dump(mode="json") for r in reports],
+        print_json({"feeds": [r.model_dump(mode="json") for r in reports],
                      "added": sum(len(r.added) for r in reports), "skipped": sum(len(r.skipped) for r in reports)})
     else:
         for report in reports:
@@ -113,11 +100,13 @@ async def _fetch(service: FeedService, as_json: bool) -> int:
             for outcome in [*report.added, *report.skipped]:
                 print(_outcome_line(outcome))
         print(f"{sum(len(r.added) for r in reports)} articles added from {len(reports)} feeds")
-    return 1 if reports and not any(r.ok for r in reports) else 0
+    if reports and not any(r.ok for r in reports):
+        raise CliError(f"no feed could be polled ({len(reports)} failed or backing off)", Exit.FAILED)
+    return Exit.OK
 
 
-def cmd_fetch(args: argparse.Namespace) -> int:
-    return asyncio.run(_fetch(_service(args), args.json))
+def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_fetch(_service(settings), args.json))
 
 
 async def _add(service: FeedService, url: str, as_json: bool) -> int:
@@ -125,22 +114,22 @@ async def _add(service: FeedService, url: str, as_json: bool) -> int:
         if sys.stderr.isatty():
             print(f"fetching {url}…", file=sys.stderr, flush=True)
         outcome = await service.ingester.add_url(url.strip())
-    except (UnsafeURL, AddRefused) as exc:
-        return _fail(str(exc))
+    except (UnsafeURL, AddRefused) as exc:  # refused: a URL that may not or cannot be added
+        raise CliError(str(exc)) from None
     finally:
         await service.close()
     if as_json:
-        _print_json(outcome.model_dump(mode="json"))
+        print_json(outcome.model_dump(mode="json"))
     else:
         print(_outcome_line(outcome).strip())
-    return 0
+    return Exit.OK
 
 
-def cmd_add(args: argparse.Namespace) -> int:
-    return asyncio.run(_add(_service(args), args.url, args.json))
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_add(_service(settings), args.url, args.json))
 
 
-def register(sub: Any) -> dict[str, Handler]:
+def register(sub: Subparsers) -> dict[str, Command]:
     """Add the parsers to `tradebot`'s subcommands; returns the handlers by command name."""
     p = sub.add_parser("feeds", help="follow news feeds (RSS, Atom, JSON Feed): add, list, remove")
     feeds_sub = p.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
@@ -155,10 +144,10 @@ def register(sub: Any) -> dict[str, Handler]:
 
     p = sub.add_parser("fetch", help="poll every feed once and add new articles to the corpus")
     p.add_argument("--json", action="store_true", help="print what was added and skipped as JSON")
-    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
+    add_corpus_option(p)
 
     p = sub.add_parser("add", help="fetch one article page and add it to the corpus")
     p.add_argument("url")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--corpus", help="corpus directory (default: corpus/)")
-    return {"feeds": cmd_feeds, "fetch": cmd_fetch, "add": cmd_add}
+    add_corpus_option(p)
+    return {"feeds": Command(cmd_feeds), "fetch": Command(cmd_fetch), "add": Command(cmd_add)}

@@ -1,15 +1,25 @@
-"""Time, injectable: the digest asks a clock, never `datetime.now()`, so tests can move it."""
+"""Time, injectable: code asks a clock, never `datetime.now()` or `time.*`, so tests can move it.
+
+`now()` is wall time (what Slack signs requests with, what the digest schedules by);
+`monotonic()` only ever goes forward, for measuring ages and expiry (button state),
+so a stepped system clock cannot revive or expire anything early.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from typing import Protocol
 
 
 class Clock(Protocol):
     def now(self) -> dt.datetime:
         """The current time, timezone-aware (UTC)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start, never going backwards."""
         ...
 
     async def sleep(self, seconds: float) -> None: ...
@@ -19,25 +29,38 @@ class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
+    def monotonic(self) -> float:
+        return time.monotonic()
+
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
 class FakeClock:
-    """A clock that moves only when told to (tests and the harness)."""
+    """A clock that moves only when told to (tests and the harness).
+
+    Its monotonic reading moves forward with the wall time, and stands still when the
+    wall time is set backwards (as a stepped system clock leaves `time.monotonic` alone).
+    """
 
     def __init__(self, start: dt.datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = start.astimezone(dt.UTC)
+        self._monotonic = 0.0
         self._moved = asyncio.Event()
 
     def now(self) -> dt.datetime:
         return self._now
 
+    def monotonic(self) -> float:
+        return self._monotonic
+
     def set(self, when: dt.datetime) -> None:
         """Jump to any time, backwards included (a stepped system clock)."""
-        self._now = when.astimezone(dt.UTC)
+        when = when.astimezone(dt.UTC)
+        self._monotonic += max(0.0, (when - self._now).total_seconds())
+        self._now = when
         self._moved.set()
         self._moved = asyncio.Event()
 

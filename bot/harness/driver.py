@@ -8,9 +8,7 @@ Either way `response_url`s point at the fake, so answers can be collected.
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -18,6 +16,7 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
+from bot.common.clock import Clock, SystemClock
 from bot.harness.fake_slack import TEAM, FakeSlack
 
 Transport = Literal["http", "socket"]
@@ -78,20 +77,24 @@ def find_button(blocks: list[dict[str, Any]], label: str, nth: int = 0) -> tuple
 
 class Driver:
     def __init__(self, fake: FakeSlack, transport: Transport, app_url: str | None, signing_secret: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Clock | None = None) -> None:
         self.fake = fake
         self.transport = transport
         self.app_url = app_url
         self.secret = signing_secret
-        self.clock = clock
+        self.clock = clock or SystemClock()  # wall time: Slack signs with it, the app's guard checks it
         self._session: aiohttp.ClientSession | None = None
+
+    def _ts(self) -> str:
+        """A Slack timestamp ("1718000000.123456") for now."""
+        return f"{self.clock.now().timestamp():.6f}"
 
     async def close(self) -> None:
         if self._session:
             await self._session.close()
 
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
-        ts = str(int(self.clock()) if timestamp is None else timestamp)
+        ts = str(int(self.clock.now().timestamp()) if timestamp is None else timestamp)
         signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body) or ""
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
@@ -156,7 +159,7 @@ class Driver:
             "trigger_id": interaction.trigger_id,
             "actions": [{"type": "button", "action_id": button.get("action_id"), "block_id": block_id or "b",
                          "value": button.get("value", ""), "text": button.get("text"),
-                         "action_ts": f"{time.time():.6f}"}],
+                         "action_ts": self._ts()}],
         }
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.get("id")}
@@ -185,7 +188,7 @@ class Driver:
     def _event(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"token": "deprecated", "team_id": TEAM, "api_app_id": "A0TRADEBOT", "event": event,
                 "type": "event_callback", "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
-                "event_time": int(time.time()), "authorizations": [{"team_id": TEAM, "user_id": "UTRADEBOT",
+                "event_time": int(self.clock.now().timestamp()), "authorizations": [{"team_id": TEAM, "user_id": "UTRADEBOT",
                                                                      "is_bot": True}]}
 
     async def mention(self, text: str, *, user: str = "U0ALICE", channel: str = "C0TRADE",
@@ -208,5 +211,5 @@ class Driver:
 
     async def open_home(self, user: str = "U0ALICE") -> tuple[int, Any]:
         event = {"type": "app_home_opened", "user": user, "channel": self.fake.open_dm(user), "tab": "home",
-                 "event_ts": f"{time.time():.6f}"}
+                 "event_ts": self._ts()}
         return await self._send("event", self._event(event))

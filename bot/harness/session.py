@@ -1,4 +1,9 @@
-"""Start the fake Slack and the real bot (same code as `tradebot run`) wired together."""
+"""Start the fake Slack and the real bot (same code as `tradebot run`) wired together.
+
+The session's settings are validated but isolated: the harness's values, the caller's
+overrides and the defaults, never the developer's `.env` or exported variables (a real
+token or a broken `DIGEST_TZ` there must not reach a fake-Slack session).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pydantic import SecretStr
-
 from bot.common.clock import Clock
 from bot.harness.driver import Driver, Transport
 from bot.harness.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from bot.service import BotService
-from bot.settings import Settings
+from bot.settings import isolated_settings
 
 
 class HarnessSession:
@@ -32,17 +35,17 @@ class HarnessSession:
     async def __aenter__(self) -> HarnessSession:
         await self.fake.start()
         values: dict[str, Any] = {
-            "corpus_dir": self.corpus_dir, "slack_bot_token": SecretStr(BOT_TOKEN),
+            "corpus_dir": self.corpus_dir, "slack_bot_token": BOT_TOKEN,
             "slack_api_url": self.fake.api_url, "host": "127.0.0.1", "port": 0, "mode": self.transport,
             "db_path": self.db_path or self.corpus_dir.parent / ".tradebot-harness.sqlite3",
         }
         values["index_cache_dir"] = Path(values["db_path"]).parent / "index-cache"
         if self.transport == "http":
-            values["slack_signing_secret"] = SecretStr(SIGNING_SECRET)
+            values["slack_signing_secret"] = SIGNING_SECRET
         else:
-            values["slack_app_token"] = SecretStr(APP_TOKEN)
+            values["slack_app_token"] = APP_TOKEN
         values.update(self.overrides)
-        settings = Settings.model_construct(**{**Settings().model_dump(), **values})
+        settings = isolated_settings(**values)
         self.service = BotService(settings, clock=self.clock)
         await self.service.start()
         await self.service.library_ready()
