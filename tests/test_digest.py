@@ -22,7 +22,7 @@ from bot.digest.store import DigestStore
 from bot.harness.fake_slack import BOT_TOKEN, Failure, FakeSlack
 from bot.harness.render import render_blocks
 from bot.library import Library
-from bot.settings import Settings
+from bot.settings import isolated_settings
 from bot.slack.client import make_client
 from bot.slack.digest import SlackDigestSender, digest_metadata
 from bot.slack.ui.digest import digest_message
@@ -53,7 +53,7 @@ class Rig:
         values = {"digest_channels": ["C0TRADE"], "digest_time": dt.time(8, 0), "digest_tz": "Europe/London",
                   "digest_grace_hours": 6.0, "digest_enabled": True, "digest_skip_empty": False,
                   "digest_max_items": 8, **settings}
-        self.settings = Settings.model_construct(**{**Settings().model_dump(), **values})
+        self.settings = isolated_settings(**values)
         self.stores: list[DigestStore] = []
 
     def scheduler(self, token: str = BOT_TOKEN) -> DigestScheduler:

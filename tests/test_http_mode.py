@@ -13,7 +13,7 @@ import pytest
 
 from bot.harness.fake_slack import SIGNING_SECRET
 from bot.harness.session import HarnessSession
-from bot.settings import Settings, SettingsError
+from bot.settings import SettingsError, isolated_settings
 from bot.slack.http import RequestGuard
 
 FORM = "application/x-www-form-urlencoded"
@@ -124,11 +124,8 @@ async def test_health_endpoint(http: HarnessSession) -> None:
 
 
 def test_http_mode_refuses_to_start_without_signing_secret(seed_corpus_dir: Path) -> None:
-    settings = Settings.model_construct(**{**Settings().model_dump(), "mode": "http",
-                                           "slack_signing_secret": None, "corpus_dir": seed_corpus_dir})
-    from pydantic import SecretStr
-
-    settings.slack_bot_token = SecretStr("xoxb-1")
+    settings = isolated_settings(mode="http", slack_signing_secret=None, corpus_dir=seed_corpus_dir,
+                                 slack_bot_token="xoxb-1")
     with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
         settings.require_slack()
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):

@@ -87,7 +87,7 @@ async def run_try(corpus_dir: Path, commands: list[str], clicks: list[str], as_j
                         await click(label)
                     except LookupError as exc:
                         print(f"error: {exc}", file=sys.stderr)
-                        return 1
+                        return 2  # a usage error: that button is not on the answer (see bot/cli/main.py)
                 return 0
             out.write("tradebot harness: type `/trade ...`, `click <button>`, or `quit`.\n")
             loop = asyncio.get_running_loop()
