@@ -154,13 +154,16 @@ class FakeSlack:
             self._changed.notify_all()
 
     async def wait_for(self, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
-        """Wait for a recorded call matching `predicate(call)`; returns it."""
+        """Wait for a recorded call matching `predicate(call)`; returns it. Each call is tried once
+        (every change of state is a call), so a long session's waits stay cheap."""
         async def find() -> dict[str, Any]:
+            seen = 0
             async with self._changed:
                 while True:
-                    for call in self.calls:
+                    for call in self.calls[seen:]:
                         if predicate(call):
                             return call
+                    seen = len(self.calls)
                     await self._changed.wait()
 
         return await asyncio.wait_for(find(), timeout)
