@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.answers.commands import AddPage, Feeds, Help, Search, Watch, parse_command
 from bot.harness.driver import Interaction
 from bot.harness.render import render_blocks
 from bot.harness.session import HarnessSession
@@ -169,3 +170,37 @@ def test_the_manifest_declares_the_message_shortcut_with_no_new_scope() -> None:
     assert len(shortcut["description"]) <= 80 and len(shortcut["name"]) <= 24
     assert "links:read" not in manifest["oauth_config"]["scopes"]["bot"]
     assert json.dumps(manifest).count("add_to_tradebot") == 1
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    ("add https://news.example/a", AddPage("https://news.example/a")),
+    ("add <https://news.example/a?x=1&amp;y=2|the story>", AddPage("https://news.example/a?x=1&y=2")),
+    ("add <https://news.example/a>", AddPage("https://news.example/a")),
+    ("feeds", Feeds()), ("feeds list", Feeds()),
+    ("feeds add <https://news.example/feed.xml>", Feeds("add", "https://news.example/feed.xml")),
+    ("feeds REMOVE https://news.example/feed.xml", Feeds("remove", "https://news.example/feed.xml")),
+    ("watch rare earths --instant", Watch("rare earths", instant=True)),
+    ("watch --instant rare earths", Watch("rare earths", instant=True)),
+    ("watch rare earths", Watch("rare earths")),
+    ("aid china", Search("aid china")),  # never guessed from a typo: "add" fetches
+    ("feed tariffs", Search("feed tariffs")),
+])
+def test_add_feeds_and_instant_watches_parse(text: str, command: object) -> None:
+    assert parse_command(text) == command
+
+
+@pytest.mark.parametrize("text", ["add", "feeds add", "feeds remove", "feeds tariffs", "watch --instant"])
+def test_incomplete_feed_commands_get_help_with_an_example(text: str) -> None:
+    parsed = parse_command(text)
+    assert isinstance(parsed, Help) and parsed.note and "/trade" in parsed.note
+
+
+async def test_help_lists_the_new_subcommands(corpus_copy: Path, tmp_path: Path) -> None:
+    async with session(corpus_copy, tmp_path) as harness:
+        shown = await ask(harness, "help")
+        assert harness.driver is not None
+        await harness.driver.mention("add https://news.example/a")  # a mention cannot fetch: it says where to
+        reply = await harness.fake.wait_for(lambda c: c["method"] == "chat.postMessage", timeout=20)
+        assert_clean(harness)
+    assert "/trade add <url>" in shown and "/trade feeds [add|remove <url>]" in shown and "--instant" in shown
+    assert "Adding a page works with" in str(reply)

@@ -189,7 +189,7 @@ def _parse(text: str) -> Command:
         return AddPage(unwrap_link(rest))
     if word == "feeds":
         action, _, url = rest.partition(" ")
-        if not rest:
+        if rest.lower() in ("", "list", "status"):
             return Feeds()
         if action.lower() in ("add", "remove") and url.strip():
             return Feeds(action.lower(), unwrap_link(url))
