@@ -65,11 +65,13 @@ async def test_add_refuses_private_addresses_without_the_setting_and_other_schem
         metadata = await ask(harness, "add http://169.254.169.254/latest/meta-data/")
         scheme = await ask(harness, "add file:///etc/passwd")
         missing = await ask(harness, "add")
-        assert_clean(harness)
+        hostile = await ask(harness, "add <!channel> <https://evil.example|x>")
+        assert_clean(harness)  # the refusal quotes what was typed, literally
     assert "couldn't add" in private and "TRADEBOT_ALLOW_PRIVATE_URLS" in private
     assert "TRADEBOT_ALLOW_PRIVATE_URLS" in metadata
     assert "only http(s)" in scheme
     assert "/trade add https://" in missing
+    assert "couldn't add" in hostile
     assert site.requests_to(RARE) == []  # nothing was fetched
     assert not any("rare-earth-exports-resume" in p.name for p in corpus_copy.glob("*.md"))
 
