@@ -19,9 +19,12 @@ from bot.common.logs import install_safe_logging
 from bot.common.progress import log_progress
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.store import DigestStore
+from bot.feeds.alerts import InstantAlerts
 from bot.feeds.poller import FeedPoller
+from bot.feeds.service import FeedService
 from bot.library import Library
 from bot.settings import Settings
+from bot.slack.alerts import SlackAlertSender
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.credentials import SlackCredentials
@@ -42,7 +45,9 @@ class BotService:
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
                                progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
         self.store = DigestStore(settings.db_path, self.clock)
-        self.answerer = SlackAnswers(Answerer(self.library, prefs=self.store))
+        self.feeds = FeedService(settings, clock=self.clock)  # `/trade add`, `/trade feeds` and the poller share it
+        also = self.feeds.also_reported_by
+        self.answerer = SlackAnswers(Answerer(self.library, prefs=self.store, feeds=self.feeds, also_reported_by=also))
         self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
         self.client = make_client(self.credentials.bot_token, settings.slack_api_url)
@@ -51,7 +56,10 @@ class BotService:
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.client), self.clock)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        self.poller = FeedPoller.for_settings(settings, self.clock)  # does nothing without feeds
+        self.alerts = InstantAlerts(self.library, self.store, SlackAlertSender(self.client), clock=self.clock,
+                                    also_reported_by=also, wait_s=max(30.0, 3 * settings.reload_interval + 10))
+        self.poller = FeedPoller(self.feeds, clock=self.clock, enabled=settings.feeds_enabled,
+                                 on_added=self.alerts.on_added)  # does nothing without feeds
         self._background: list[asyncio.Task[Any]] = []
         self._loaded: asyncio.Task[None] | None = None
         self.url: str | None = None
@@ -100,6 +108,7 @@ class BotService:
     async def _load(self) -> None:
         people_task = await self.library.start()
         self.poller.start()  # new articles land in the corpus directory; the watcher picks them up
+        self._background.append(asyncio.create_task(self.alerts.reconcile(), name="alerts-reconcile"))
         self._background.append(asyncio.create_task(self.library.watch(self.settings.reload_interval), name="watcher"))
         if self.settings.digest_enabled:  # after the corpus, so a catch-up digest is not built from nothing
             self._background.append(asyncio.create_task(self.scheduler.run(), name="digest"))

@@ -14,8 +14,10 @@ from typing import Protocol
 
 from bot.answers import channel_notices, compose, pages, persons
 from bot.answers.commands import (
+    AddPage,
     Command,
     DigestStatus,
+    Feeds,
     Help,
     Latest,
     Search,
@@ -26,8 +28,13 @@ from bot.answers.commands import (
     Who,
     parse_command,
 )
+from bot.answers.compose import AlsoReported
 from bot.answers.models import Answer, ArticlePages, HomeSummary, Notice
 from bot.answers.state import AnswerStore, StoredAnswer
+from bot.corpus import Article
+from bot.feeds.models import AddRefused, EntryOutcome
+from bot.feeds.safety import UnsafeURL
+from bot.feeds.store import FeedRecord
 from bot.library import Library
 from bot.search.query import MAX_QUERY_CHARS
 
@@ -54,17 +61,35 @@ class DigestResult(Protocol):
 class ChannelPrefs(Protocol):
     """Watch lists and digest results, kept by the digest's store."""
 
-    def watch(self, channel: str, topic: str) -> bool: ...
+    def watch(self, channel: str, topic: str, instant: bool = False) -> bool: ...
     def unwatch(self, channel: str, topic: str) -> bool: ...
-    def watching(self, channel: str) -> list[str]: ...
+    def watches(self, channel: str) -> list[tuple[str, bool]]: ...
     def last_results(self, channel: str | None = None) -> Sequence[DigestResult]: ...
 
 
+class FeedListing(Protocol):
+    def feeds(self) -> list[FeedRecord]: ...
+
+
+class FeedDesk(Protocol):
+    """The feed machinery `/trade add` and `/trade feeds` use (`bot.feeds.service.FeedService`)."""
+
+    @property
+    def store(self) -> FeedListing: ...
+    def may_change_feeds(self, user_id: str) -> bool: ...
+    def add_feed(self, url: str, *, added_by: str | None = None, every_minutes: float | None = None) -> bool: ...
+    def remove_feed(self, url: str) -> bool: ...
+    async def add_page(self, url: str) -> tuple[EntryOutcome, Article | None]: ...
+
+
 class Answerer:
-    def __init__(self, library: Library, store: AnswerStore | None = None, prefs: ChannelPrefs | None = None) -> None:
+    def __init__(self, library: Library, store: AnswerStore | None = None, prefs: ChannelPrefs | None = None,
+                 feeds: FeedDesk | None = None, also_reported_by: AlsoReported | None = None) -> None:
         self.library = library
         self.store = store or AnswerStore()
         self.prefs = prefs
+        self.feeds = feeds
+        self.also_reported_by = also_reported_by  # "also reported by" under results and cards (optional)
         self._reported_error: str | None = None
 
     def answer_text(self, text: str, *, user: str, channel: str | None) -> Answer:
@@ -75,6 +100,10 @@ class Answerer:
             return compose.help_page(command.note)
         if isinstance(command, (Watch, Unwatch, Watching, DigestStatus)):
             return self._channel_command(command, channel)
+        if isinstance(command, Feeds):
+            return self._feeds(command, user)
+        if isinstance(command, AddPage):  # network work: surfaces await `add_page` on their event loop
+            return channel_notices.add_needs_command()
         snapshot = self.library.current
         if snapshot is None:
             return compose.loading() if self.library.loading else self._unavailable()
@@ -106,7 +135,49 @@ class Answerer:
             notices.append(compose.query_too_long(typed, MAX_QUERY_CHARS))
             query = query[:MAX_QUERY_CHARS]
         response = snapshot.search.search(query, limit=PAGE_SIZE, offset=command.offset)
-        return compose.search_page(response, key, shared_by=shared_by, notices=notices)
+        return compose.search_page(response, key, shared_by=shared_by, notices=notices, also=self._also)
+
+    def _also(self, article_id: str) -> Sequence[compose.Outlet]:
+        """The other outlets of a story; a failing store costs the line, never the answer."""
+        if self.also_reported_by is None:
+            return ()
+        try:
+            return self.also_reported_by(article_id)[:compose.ALSO_SHOWN]
+        except Exception:
+            log.exception("also-reported-by lookup failed for %s", article_id)
+            return ()
+
+    # Feeds -----------------------------------------------------------------
+
+    async def add_page(self, command: AddPage, *, user: str) -> Answer:
+        """`/trade add` and the message shortcut: fetch, add, answer with the article's card."""
+        if self.feeds is None:
+            return compose.notice((channel_notices.FEEDS_NOT_SET_UP,))
+        try:
+            outcome, article = await self.feeds.add_page(command.url)
+        except (UnsafeURL, AddRefused) as exc:
+            return channel_notices.refused(str(exc))
+        log.info("user %s added %s (%s)", user, outcome.article_id or outcome.duplicate_of, outcome.status)
+        if article is None:
+            return compose.notice((("Added, but the article could not be read back; it appears once the corpus "
+                                   "reloads."),))
+        duplicate = outcome.status == "skipped"
+        note = outcome.reason if outcome.source == "feed summary" else None
+        return compose.article_card(article, duplicate=duplicate, note=note, also=self._also(article.id))
+
+    def _feeds(self, command: Feeds, user: str) -> Answer:
+        if self.feeds is None:
+            return compose.notice((channel_notices.FEEDS_NOT_SET_UP,))
+        if command.action == "list":
+            return channel_notices.feeds_list(self.feeds.store.feeds())
+        if not self.feeds.may_change_feeds(user):
+            return channel_notices.not_a_feed_editor()
+        if command.action == "remove":
+            return channel_notices.feed_changed(command.url, None, self.feeds.remove_feed(command.url))
+        try:
+            return channel_notices.feed_changed(command.url, self.feeds.add_feed(command.url, added_by=user))
+        except (UnsafeURL, AddRefused) as exc:
+            return channel_notices.refused(str(exc))
 
     def _unavailable(self) -> Notice:
         """Users are told the corpus is unavailable; the reason (it may hold server paths) goes to the log."""
@@ -119,11 +190,12 @@ class Answerer:
         if self.prefs is None or channel is None:
             return compose.notice((compose.NOT_SET_UP,))
         if isinstance(command, Watch):
-            return channel_notices.watch_changed(command.topic, self.prefs.watch(channel, command.topic))
+            changed = self.prefs.watch(channel, command.topic, instant=command.instant)
+            return channel_notices.watch_changed(command.topic, changed, command.instant)
         if isinstance(command, Unwatch):
             return channel_notices.unwatch_changed(command.topic, self.prefs.unwatch(channel, command.topic))
         if isinstance(command, Watching):
-            return channel_notices.watching(self.prefs.watching(channel))
+            return channel_notices.watching(self.prefs.watches(channel))
         records = [(r.channel, r.local_date, str(r.status), r.error) for r in self.prefs.last_results(None)]
         return channel_notices.digest_status(records)
 

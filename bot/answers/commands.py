@@ -6,6 +6,7 @@ drift apart. Subcommand words are matched fuzzily (`hwo greer` is `who greer`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -47,6 +48,7 @@ class Sources:
 @dataclass(frozen=True)
 class Watch:
     topic: str
+    instant: bool = False  # `--instant`: each new matching article is posted at once, not in the digest
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,22 @@ class DigestStatus:
     pass
 
 
-Command = Help | Search | Who | Latest | Sources | Watch | Unwatch | Watching | DigestStatus
+@dataclass(frozen=True)
+class AddPage:
+    """`/trade add <url>`: fetch one article into the corpus."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """`/trade feeds` (list), `feeds add <url>`, `feeds remove <url>`."""
+
+    action: str = "list"  # "list" | "add" | "remove"
+    url: str = ""
+
+
+Command = Help | Search | Who | Latest | Sources | Watch | Unwatch | Watching | DigestStatus | AddPage | Feeds
 
 
 @dataclass(frozen=True)
@@ -80,14 +97,21 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("who", "who <name>", "who someone in the news is, and where they appear", "who greer", True),
     Subcommand("latest", "latest [N]", "the newest articles", "latest 5", None),
     Subcommand("sources", "sources", "what the corpus holds, by publisher", "sources", False),
-    Subcommand("watch", "watch <topic>", "follow a topic in this channel's daily digest", "watch rare earths", True),
+    Subcommand("watch", "watch <topic> [--instant]",
+               "follow a topic in this channel's daily digest (`--instant`: post each new match at once)",
+               "watch rare earths", True),
     Subcommand("unwatch", "unwatch <topic>", "stop following a topic", "unwatch rare earths", True),
     Subcommand("watching", "watching", "topics this channel follows", "watching", False),
+    Subcommand("add", "add <url>", "add one article page to the corpus", "add https://example.com/news/tariffs", True),
+    Subcommand("feeds", "feeds [add|remove <url>]", "the news feeds tradebot follows, and their status",
+               "feeds", None),
     Subcommand("digest", "digest status", "when the daily digest last posted here", "digest status", False),
     Subcommand("help", "help", "this message", "help", False),
 )
 SEARCH_EXAMPLES = ("tariffs china", '"rare earths" -nvidia', "bessent source:afp since:2025-06-01")
 _WORDS = [s.word for s in SUBCOMMANDS]
+_EXACT_ONLY = ("add", "feeds")  # words that fetch or change state are never guessed from a typo ("aid china")
+_FUZZY_WORDS = [w for w in _WORDS if w not in _EXACT_ONLY]
 
 
 def decode_text(text: str) -> str:
@@ -95,11 +119,21 @@ def decode_text(text: str) -> str:
     return strip_controls(decode_entities(text or "")).strip()
 
 
+_SLACK_LINK = re.compile(r"^<([^<>|]+)(?:\|[^<>]*)?>$")
+
+
+def unwrap_link(text: str) -> str:
+    """`<https://x|label>` or `<https://x>` (Slack's link markup, decoded) is `https://x`."""
+    text = text.strip()
+    match = _SLACK_LINK.match(text)
+    return match.group(1).strip() if match else text
+
+
 def _fuzzy_word(word: str) -> str | None:
     """A subcommand one typo away (a swap counts as one: `hwo` is `who`)."""
     if len(word) < 3:
         return None
-    match = process.extractOne(word.lower(), _WORDS, scorer=OSA.distance, score_cutoff=1 if len(word) < 6 else 2)
+    match = process.extractOne(word.lower(), _FUZZY_WORDS, scorer=OSA.distance, score_cutoff=1 if len(word) < 6 else 2)
     return match[0] if match else None
 
 
@@ -141,7 +175,25 @@ def _parse(text: str) -> Command:
     if word in ("watch", "unwatch"):
         if not rest:
             return Help(note=f"Tell me which topic, e.g. `/trade {word} rare earths`.")
-        return Watch(rest[:100]) if word == "watch" else Unwatch(rest[:100])
+        if word == "unwatch":
+            return Unwatch(rest[:100])
+        words = rest.split()
+        instant = "--instant" in (w.lower() for w in words)
+        topic = " ".join(w for w in words if w.lower() != "--instant")
+        if not topic:
+            return Help(note="Tell me which topic, e.g. `/trade watch rare earths --instant`.")
+        return Watch(topic[:100], instant=instant)
+    if word == "add":
+        if not rest:
+            return Help(note="Tell me which page, e.g. `/trade add https://example.com/news/tariffs`.")
+        return AddPage(unwrap_link(rest))
+    if word == "feeds":
+        action, _, url = rest.partition(" ")
+        if rest.lower() in ("", "list", "status"):
+            return Feeds()
+        if action.lower() in ("add", "remove") and url.strip():
+            return Feeds(action.lower(), unwrap_link(url))
+        return Help(note="Use `/trade feeds`, `/trade feeds add <url>` or `/trade feeds remove <url>`.")
     if word == "watching":
         return Watching()
     if word == "digest":

@@ -7,11 +7,13 @@ so a wording change here shows everywhere. Text stays raw: renderers escape.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from bot.answers.commands import SEARCH_EXAMPLES, SUBCOMMANDS
 from bot.answers.models import (
     Action,
+    ArticleCard,
     ArticleList,
     Button,
     Buttons,
@@ -47,6 +49,7 @@ PERSON_ARTICLES = 8
 CHOICES_SHOWN = 10
 CHOICE_BUTTONS = 5
 SOURCES_SHOWN = 60
+ALSO_SHOWN = 5  # other outlets named under one story
 
 READ = "Read article"
 SHARE = "Share in channel"
@@ -57,6 +60,29 @@ PEOPLE_PENDING = ("I'm still reading the articles to find who is who (this takes
 LOADING = "I'm still reading the articles (the bot has just started). Please try again in a minute."
 UNAVAILABLE = "The article corpus is unavailable right now, so I can't answer. An admin can check the server log."
 NOT_SET_UP = "Watch lists and the digest are not set up on this server."
+
+
+class Outlet(Protocol):
+    """Another outlet that carried the same story (the feed store's `OtherOutlet`)."""
+
+    @property
+    def publisher(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+
+
+AlsoReported = Callable[[str], Sequence[Outlet]]  # article id -> the other outlets of its story
+
+
+def also_line(outlets: Sequence[Outlet]) -> tuple[Line, ...]:
+    """"Also reported by A, B": each publisher linked only if its URL may be linked (renderers decide)."""
+    if not outlets:
+        return ()
+    line: list[str | Link] = ["Also reported by "]
+    for i, outlet in enumerate(outlets[:ALSO_SHOWN]):
+        line += [", "] if i else []
+        line.append(Link(outlet.url, truncate(outlet.publisher, NAME_CHARS)))
+    return (tuple(line),)
 
 
 def day(date: dt.date) -> str:
@@ -108,12 +134,13 @@ def or_list(words: Sequence[str]) -> Line:
     return tuple(out)
 
 
-def _hit(n: int, hit: SearchHit, key: str | None) -> Section:
+def _hit(n: int, hit: SearchHit, key: str | None, also: AlsoReported | None = None) -> Section:
     snippet = hit.snippet if len(hit.snippet) <= SNIPPET_CHARS else truncate(hit.snippet, SNIPPET_CHARS)
     spans = tuple((s, e) for s, e in hit.highlights if e <= len(snippet))
     return Section(
         lines=((Strong(f"{n}."), " ", Link(hit.url, truncate(hit.title, TITLE_CHARS), strong=True)),
                (hit.publisher, " · ", day(hit.published)),
+               *(also_line(also(hit.article_id)) if also else ()),
                (Highlighted(snippet, spans),)),
         button=Button(READ, Action.READ, hit.article_id) if key is not None else None,
         quote_last=True,
@@ -121,7 +148,7 @@ def _hit(n: int, hit: SearchHit, key: str | None) -> Section:
 
 
 def search_page(response: SearchResponse, key: str | None, shared_by: str | None = None,
-                notices: Sequence[str] = ()) -> SearchPage:
+                notices: Sequence[str] = (), also: AlsoReported | None = None) -> SearchPage:
     """A page of results; `key` names the state behind the buttons (None: no buttons)."""
     query = response.query
     notes: list[Line] = [(truncate(n, NOTE_CHARS),) for n in (*notices, *response.notices)]
@@ -138,17 +165,18 @@ def search_page(response: SearchResponse, key: str | None, shared_by: str | None
         parts.append(Section((line,)))
         summary = f"No results for {query}"
     else:
-        parts += _hits(response, key, shared_by)
+        parts += _hits(response, key, shared_by, also)
         summary = f"Search: {query} — " + "; ".join(h.title for h in response.results)
     return SearchPage(summary=summary, heading=("Search: ", Strong(truncate(query, QUERY_CHARS))), icon=Icon.SEARCH,
                       parts=tuple(parts), query=query, total=response.total, shown=len(response.results))
 
 
-def _hits(response: SearchResponse, key: str | None, shared_by: str | None) -> list[Part]:
+def _hits(response: SearchResponse, key: str | None, shared_by: str | None,
+          also: AlsoReported | None = None) -> list[Part]:
     parts: list[Part] = []
     first = response.offset + 1
     for n, hit in enumerate(response.results, start=first):
-        parts += [Divider(), _hit(n, hit, key)]
+        parts += [Divider(), _hit(n, hit, key, also)]
     last = response.offset + len(response.results)
     parts.append(Note((("Articles ", f"{first}–{last} of {response.total}."),)))
     parts += shared_note(shared_by)
@@ -165,6 +193,21 @@ def article_section(article: Article, with_button: bool = True) -> Section:
                           (article.publisher, " · ", day(article.published)),
                           (truncate(article.lead, LEAD_CHARS),)),
                    button=Button(READ, Action.READ, article.id) if with_button else None)
+
+
+def article_card(article: Article, *, duplicate: bool = False, note: str | None = None,
+                 also: Sequence[Outlet] = (), heading: Line = ()) -> ArticleCard:
+    """One article: title linked, publisher, date, lead, other outlets; `note` says what was unusual."""
+    lines: tuple[Line, ...] = ((Link(article.url, truncate(article.title, TITLE_CHARS), strong=True),),
+                               (article.publisher, " · ", day(article.published)),
+                               (truncate(article.lead, LEAD_CHARS),))
+    parts: list[Part] = [Section(lines + also_line(also))]
+    if note:
+        parts.append(Note(((truncate(note, NOTE_CHARS),),)))
+    head = heading or ((Strong("Already in tradebot"),) if duplicate else (Strong("Added to tradebot"),))
+    verb = "Already in tradebot" if duplicate else "Added to tradebot"
+    return ArticleCard(summary=f"{plain(head) if heading else verb}: {article.title}", heading=head, icon=Icon.NEWS,
+                       parts=tuple(parts), article_id=article.id, duplicate=duplicate)
 
 
 def latest(articles: Sequence[Article]) -> ArticleList:

@@ -181,6 +181,21 @@ class SourcesSummary(Answer):
 
 
 @dataclass(frozen=True)
+class ArticleCard(Answer):
+    """`/trade add`, the *Add to tradebot* shortcut and instant alerts: one article."""
+
+    article_id: str = ""
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class FeedList(Answer):
+    """`/trade feeds`."""
+
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class HelpAnswer(Answer):
     """`/trade help`, built from the subcommand table."""
 

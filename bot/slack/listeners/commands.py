@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers.commands import parse_command
+from bot.answers.commands import AddPage, parse_command
 from bot.slack.listeners.answer import ack_and_answer, deps_of
 from bot.slack.payloads import SlashCommand, origin_of, parse
 from bot.slack.send import respond_checked
@@ -22,8 +22,11 @@ async def trade_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespo
 
     async def work() -> None:
         slash = parse(SlashCommand, body)
-        message = await asyncio.to_thread(deps.answerer.answer, parse_command(slash.text), user=slash.user,
-                                          channel=slash.channel)
+        command = parse_command(slash.text)
+        if isinstance(command, AddPage):  # a fetch: awaited here on the loop, not in a worker thread
+            message = await deps.answerer.add_page(command, user=slash.user)
+        else:
+            message = await asyncio.to_thread(deps.answerer.answer, command, user=slash.user, channel=slash.channel)
         await respond_checked(respond, message, client=client, channel=slash.channel, user=slash.user)
 
     async def reply(message: Message) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.answers import channel_notices, compose
 from bot.answers.answerer import Answerer
-from bot.answers.commands import Command
+from bot.answers.commands import AddPage, Command
 from bot.slack.ui.blocks import Message, render_message
 from bot.slack.ui.views import article_modal, home_view
 
@@ -22,6 +22,13 @@ class SlackAnswers:
 
     def answer(self, command: Command, *, user: str, channel: str | None, shared_by: str | None = None) -> Message:
         return render_message(self.answerer.answer(command, user=user, channel=channel, shared_by=shared_by))
+
+    async def add_page(self, command: AddPage, *, user: str) -> Message:
+        """`/trade add` and the shortcut: awaited on the event loop (the fetch is network work)."""
+        return render_message(await self.answerer.add_page(command, user=user))
+
+    def no_link(self) -> Message:
+        return render_message(channel_notices.no_link())
 
     def expired(self) -> Message:
         return render_message(self.answerer.expired())
