@@ -50,3 +50,11 @@ def test_readme_opens_with_the_two_quick_start_commands() -> None:
     assert "tradebot try" in commands[0] and "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def test_every_slash_subcommand_is_documented_in_readme() -> None:
+    """The help is built from the subcommand table; README's table must not fall behind it."""
+    from bot.answers.commands import SUBCOMMANDS
+
+    for sub in SUBCOMMANDS:
+        assert f"`/trade {sub.word}" in README, sub.word
