@@ -484,8 +484,9 @@ async def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="load-", dir=args.data.resolve()))
     print(f"machine: {os.cpu_count()} cores; corpus {corpus} ({sum(1 for _ in corpus.glob('*.md')):,} articles); "
           f"burst of {args.burst} over {args.seconds:g}s, {args.rounds} round(s)", flush=True)
-    fake, printed = await start_fake(workdir)
+    fake: asyncio.subprocess.Process | None = None
     try:
+        fake, printed = await start_fake(workdir)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             steps = LoadRun(args, corpus, workdir, printed, http)
             try:
@@ -496,16 +497,21 @@ async def run(args: argparse.Namespace) -> int:
             finally:
                 await steps.close()
     finally:
-        fake.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(fake.wait(), 10)
-        except TimeoutError:
-            fake.kill()
-            await fake.wait()
+        if fake is not None:
+            await stop_fake(fake)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     steps.figures.report()
     return 0
+
+
+async def stop_fake(fake: asyncio.subprocess.Process) -> None:
+    fake.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(fake.wait(), 10)
+    except TimeoutError:
+        fake.kill()
+        await fake.wait()
 
 
 def peak(values: list[float]) -> float:

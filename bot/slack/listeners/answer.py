@@ -33,15 +33,19 @@ async def ack_and_answer(deps: Deps, name: str, work: Callable[[], Awaitable[Non
                          ack: AsyncAck | None = None, in_background: bool = True) -> None:
     """Ack (when bolt hands us an `ack`), then run `work`; failures are answered through `reply`.
 
-    `in_background=False` is for work that must finish before the ack's 3 s are up
-    anyway (views.open needs the trigger_id while it is fresh)."""
+    Background work waits its turn in `deps.tasks` (at most a few answers hold the
+    interpreter at once, so acks are not starved). `in_background=False` is for work that
+    must finish before the ack's 3 s are up anyway (views.open needs a fresh trigger_id)."""
     if ack is not None:
         await ack()
-    run = guarded(name, work(), reply, expired=deps.answerer.expired)
+
+    def run() -> Awaitable[None]:
+        return guarded(name, work(), reply, expired=deps.answerer.expired)
+
     if in_background:
-        deps.tasks.spawn(run, name=name)
+        deps.tasks.submit(name, run, reply)  # takes its turn; told "busy" when too many are waiting
     else:
-        await run
+        await run()
 
 
 def modal_notice(message: Message) -> dict[str, Any]:
