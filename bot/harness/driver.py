@@ -101,7 +101,9 @@ class Driver:
     async def post_raw(self, body: str | bytes, headers: dict[str, str], content_type: str) -> tuple[int, str]:
         """POST exactly these bytes and headers to the app (for signature and bad-input tests)."""
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # A new connection per request, as Slack's deliveries are: a pooled keep-alive connection
+            # that the server is closing (its keep-alive timeout is short) would fail the next send.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
         assert self.app_url, "post_raw needs HTTP mode"
         async with self._session.post(self.app_url, data=body, headers={**headers, "Content-Type": content_type}) as r:
             return r.status, await r.text()
