@@ -206,3 +206,17 @@ async def test_help_lists_the_new_subcommands(corpus_copy: Path, tmp_path: Path)
         assert_clean(harness)
     assert "/trade add <url>" in shown and "/trade feeds [add|remove <url>]" in shown and "--instant" in shown
     assert "Adding a page works with" in str(reply)
+
+
+async def test_a_mention_or_a_dm_adds_a_page_too(site: PublisherSite, corpus_copy: Path, tmp_path: Path) -> None:
+    async with session(corpus_copy, tmp_path) as harness:
+        assert harness.driver is not None
+        await harness.driver.mention(f"add <{site.base}{RARE}>")  # Slack wraps a pasted link
+        post = await harness.fake.wait_for(lambda c: c["method"] == "chat.postMessage", timeout=20)
+        assert "Added to tradebot" in render_blocks(post["params"]["blocks"])
+        count = len(harness.fake.calls_to("chat.postMessage"))
+        await harness.driver.direct_message(f"add {site.base}{RARE}")
+        await harness.fake.wait_for(lambda c: len(harness.fake.calls_to("chat.postMessage")) > count, timeout=20)
+        reply = harness.fake.calls_to("chat.postMessage")[count]
+        assert "Already in tradebot" in render_blocks(reply["params"]["blocks"])
+        assert_clean(harness)

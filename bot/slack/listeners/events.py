@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers.commands import parse_command
+from bot.answers.commands import AddPage, parse_command
 from bot.slack.deps import Deps
 from bot.slack.listeners.answer import ack_and_answer, deps_of
 from bot.slack.payloads import HomeOpened, MalformedPayload, MessageEvent, parse
@@ -30,8 +30,12 @@ async def _reply(deps: Deps, event: MessageEvent, client: AsyncWebClient, in_thr
     thread = (event.thread_ts or event.ts) if in_thread else None
 
     async def work() -> None:
-        message = await asyncio.to_thread(deps.answerer.answer, parse_command(event.text),
-                                          user=event.user or "unknown", channel=channel)
+        command = parse_command(event.text)
+        if isinstance(command, AddPage):  # a fetch: awaited here on the loop, not in a worker thread
+            message = await deps.answerer.add_page(command, user=event.user or "unknown")
+        else:
+            message = await asyncio.to_thread(deps.answerer.answer, command,
+                                              user=event.user or "unknown", channel=channel)
         message.blocks = blocks.without_action(message.blocks, blocks.ACTION_SHARE)
         await post_message(client, channel, message, thread_ts=thread)
 
