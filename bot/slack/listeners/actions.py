@@ -16,11 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.client import slack_error
 from bot.slack.listeners.answer import ack_and_answer, action_ids, deps_of, modal_notice
 from bot.slack.payloads import ButtonClick, ModalPage, PersonPick, parse, view_of
-from bot.slack.send import CONNECTION_LOST, Reply, post_message, respond_checked
+from bot.slack.send import Reply, post_message, respond_checked
 from bot.slack.ui import blocks
 from bot.slack.ui.blocks import Message
-
-CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived")
 
 
 def _reply(respond: AsyncRespond) -> Reply:
@@ -64,14 +62,8 @@ async def share_in_channel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRe
             await respond_checked(respond, message)
             return
         error = await post_message(client, click.channel, message, apologise=False)  # the user is told below
-        if error in CANNOT_POST:
-            await respond_checked(respond, blocks.notice_message(
-                "I can't post in this conversation. Invite me with `/invite @tradebot` and try again."))
-        elif error == CONNECTION_LOST:
-            await respond_checked(respond, blocks.notice_message(
-                "The connection to Slack broke while sharing. Check the channel before sharing again."))
-        elif error:
-            await respond_checked(respond, blocks.notice_message(f"Slack refused the post (`{error}`)."))
+        if error:  # the wording per Slack error lives with the other answers
+            await respond_checked(respond, deps.answerer.share_failed(error))
 
     await ack_and_answer(deps, "share", work, _reply(respond), ack=ack)
 
