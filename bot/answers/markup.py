@@ -9,8 +9,9 @@ mention; every raw piece passes through `escape` exactly once, in `inline`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from bot.answers.models import ChannelRef, Code, Inline, Line, Link, Strong, UserRef
+from bot.answers.models import ChannelRef, Code, Inline, Line, Link, Part, Section, Strong, UserRef
 from bot.common.urls import linkable_url
 
 # Slack ids: only these may become `<@…>` / `<#…>` (a user's U/W id; a channel's C, G or D id).
@@ -81,3 +82,11 @@ class Terminal:
 
     def lines(self, lines: tuple[Line, ...], quote_last: bool = False) -> str:
         return "\n".join(self.line(line, quote_last and i == len(lines) - 1) for i, line in enumerate(lines))
+
+
+def laid_out(parts: Sequence[Part], heading: Line = ()) -> list[tuple[Part, bool]]:
+    """The parts in display order, the heading first as a section, each with whether it carries
+    the answer's icon (only the first section does): the one layout every surface renders."""
+    ordered: list[Part] = [Section((heading,)), *parts] if heading else list(parts)
+    first = next((i for i, part in enumerate(ordered) if isinstance(part, Section)), None)
+    return [(part, i == first) for i, part in enumerate(ordered)]

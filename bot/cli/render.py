@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.answers.markup import Terminal
+from bot.answers.markup import Terminal, laid_out
 from bot.answers.models import (
     Answer,
     ArticlePages,
@@ -56,15 +56,7 @@ def render_part(part: Part, prefix: str = "") -> str:
 
 def render_parts(parts: Sequence[Part], heading: Line = (), icon: Icon | None = None) -> list[str]:
     prefix = f"{GLYPHS[icon]} " if icon else ""
-    out: list[str] = []
-    if heading:
-        out.append(render_part(Section((heading,)), prefix))
-        prefix = ""
-    for part in parts:
-        out.append(render_part(part, prefix if isinstance(part, Section) else ""))
-        if isinstance(part, Section):
-            prefix = ""
-    return out
+    return [render_part(part, prefix if with_icon else "") for part, with_icon in laid_out(parts, heading)]
 
 
 def render_answer(answer: Answer) -> str:

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.answers import compose
+from bot.answers.markup import laid_out
 from bot.answers.models import Action, Answer, Button, Buttons, Divider, Icon, Line, Note, Notice, Part, Section
 from bot.slack.ui.mrkdwn import fallback, mrkdwn_lines, plain_text
 
@@ -133,15 +134,7 @@ def render_part(part: Part, prefix: str = "") -> Block:
 
 def render_parts(parts: Sequence[Part], heading: Line = (), icon: Icon | None = None) -> list[Block]:
     prefix = f"{EMOJI[icon]} " if icon else ""
-    blocks: list[Block] = []
-    if heading:
-        blocks.append(render_part(Section((heading,)), prefix))
-        prefix = ""
-    for part in parts:
-        blocks.append(render_part(part, prefix if isinstance(part, Section) else ""))
-        if isinstance(part, Section):
-            prefix = ""
-    return blocks
+    return [render_part(part, prefix if with_icon else "") for part, with_icon in laid_out(parts, heading)]
 
 
 def _block_text(block: dict) -> int:
