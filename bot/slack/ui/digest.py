@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 
 from bot.digest.content import Digest, DigestItem, PersonInNews, TopicHit, WatchedTopic
 from bot.slack.ui.blocks import Message
-from bot.slack.ui.mrkdwn import escape, link, truncate
+from bot.slack.ui.mrkdwn import bold_spans, escape, link, truncate
 
 SECTION_CHARS = 2800  # Slack rejects a section of 3,001
 MESSAGE_CHARS = 12_000  # all block text together; Slack's practical limit is about 13k
@@ -56,16 +56,8 @@ def _within(render: Callable[[str], str], text: str, budget: int) -> str | None:
 
 def _emphasised(original: str, spans: Sequence[tuple[int, int]], text: str) -> str:
     """`text` (all or a cut prefix of `original`) escaped, with the spans it still holds in *bold*."""
-    out: list[str] = []
-    last = 0
-    for start, end in sorted(spans):
-        if start < last or end > len(text) or text[start:end] != original[start:end]:
-            continue
-        word = text[start:end]
-        out += [escape(text[last:start]), f"*{escape(word)}*" if "*" not in word else escape(word)]
-        last = end
-    out.append(escape(text[last:]))
-    return "".join(out)
+    kept = [(start, end) for start, end in spans if end <= len(text) and text[start:end] == original[start:end]]
+    return bold_spans(text, kept)
 
 
 def _also(names: Sequence[str]) -> str:
