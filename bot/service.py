@@ -34,6 +34,8 @@ from bot.slack.http import RequestGuard, make_web_app
 from bot.slack.server import HttpLimits, start_server
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.ui.presenter import SlackAnswers
+from bot.slack.workspaces import SingleWorkspace, Workspaces
+from bot.store import open_database
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +46,21 @@ class BotService:
         self.clock = clock or SystemClock()
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
                                progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
-        self.store = DigestStore(settings.db_path, self.clock)
-        self.feeds = FeedService(settings, clock=self.clock)  # `/trade add`, `/trade feeds` and the poller share it
+        self.database = open_database(settings.resolved_database_url)  # upgraded to the current schema
+        self.store = DigestStore(self.database, self.clock)
+        self.feeds = FeedService(settings, database=self.database, clock=self.clock)  # `/trade add`, `/trade feeds` and the poller share it
         also = self.feeds.also_reported_by
         self.answerer = SlackAnswers(Answerer(self.library, prefs=self.store, feeds=self.feeds, also_reported_by=also))
         self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
         self.client = make_client(self.credentials.bot_token, settings.slack_api_url)
+        self.workspaces: Workspaces = SingleWorkspace(self.client)
         self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret, self.clock)
         self.mode = settings.resolved_mode()
-        self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.client), self.clock)
+        self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.workspaces), self.clock)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        self.alerts = InstantAlerts(self.library, self.store, SlackAlertSender(self.client), clock=self.clock,
+        self.alerts = InstantAlerts(self.library, self.store, SlackAlertSender(self.workspaces), clock=self.clock,
                                     also_reported_by=also, wait_s=max(30.0, 3 * settings.reload_interval + 10))
         self.poller = FeedPoller(self.feeds, clock=self.clock, enabled=settings.feeds_enabled,
                                  on_added=self.alerts.on_added)  # does nothing without feeds
@@ -133,7 +137,7 @@ class BotService:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
-        self.store.close()
+        self.database.close()
         log.info("stopped")
 
     async def run_forever(self) -> None:

@@ -56,8 +56,14 @@ class Settings(BaseSettings):
     http_read_timeout: float = Field(3.0, alias="TRADEBOT_HTTP_READ_TIMEOUT", gt=0, le=60)
     http_max_connections: int = Field(256, alias="TRADEBOT_HTTP_MAX_CONNECTIONS", ge=1, le=100_000)
 
+    # Shared state (bot/store): SQLAlchemy URL, e.g. postgresql://host/db; default: SQLite at TRADEBOT_DB
+    database_url: str | None = Field(None, alias="TRADEBOT_DATABASE_URL")
+
+    # Many workspaces: bolt's OAuth v2 install flow when both are set (else SLACK_BOT_TOKEN's one workspace)
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+
     # Feeds and fetched pages (bot/feeds)
-    db_url: str | None = Field(None, alias="TRADEBOT_DB_URL")  # SQLAlchemy URL; default: sqlite at TRADEBOT_DB
     allow_private_urls: bool = Field(False, alias="TRADEBOT_ALLOW_PRIVATE_URLS")
     feeds_enabled: bool = Field(True, alias="TRADEBOT_FEEDS_ENABLED")
     feed_interval_minutes: float = Field(15.0, alias="TRADEBOT_FEED_INTERVAL_MINUTES", ge=1, le=7 * 24 * 60)
@@ -100,6 +106,19 @@ class Settings(BaseSettings):
         if self.mode != "auto":
             return self.mode
         return "socket" if self.slack_app_token else "http"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The state database: `TRADEBOT_DATABASE_URL`, else the SQLite file `TRADEBOT_DB`."""
+        from bot.store.database import database_url
+
+        return database_url(self.db_path, self.database_url)
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Many workspaces (the install flow) rather than the one of `SLACK_BOT_TOKEN`."""
+        return bool(self.slack_client_id and self.slack_client_secret
+                    and self.slack_client_secret.get_secret_value().strip())
 
     def require_slack(self) -> None:
         """Check what `tradebot run` needs, naming the first missing variable."""

@@ -18,6 +18,7 @@ from bot.feeds.models import EntryOutcome
 from bot.harness.session import HarnessSession
 from bot.service import BotService
 from bot.slack.alerts import ALERT_EVENT, alert_metadata
+from bot.store import open_database
 from tests.test_feeds_server import PublisherSite, serve_site
 
 RARE_TITLE = "Rare earth exports resume after licence backlog clears"
@@ -83,7 +84,7 @@ async def test_an_instant_watch_posts_each_match_once_across_polls_and_restarts_
         await bot.feeds.ingester.poll_all(bot.feeds.store.feeds())
         await bot.alerts.on_added([EntryOutcome(status="added", article_id=rare.id)])
         again = alerted_ids(harness)
-        digest = bot.scheduler.compose("C0TRADE", dt.date(2025, 6, 12))
+        digest = bot.scheduler.compose("", "C0TRADE", dt.date(2025, 6, 12))
         shown = alerts(harness)[0]
         assert_clean(harness)
     assert "rare earths" in watching and "instant" in watching
@@ -106,8 +107,8 @@ async def test_a_claim_left_by_a_crash_is_reconciled_with_the_channel_not_posted
         posted, lost = [a.id for a in bot.library.current.corpus.articles[:2]]  # type: ignore[union-attr]
         long_ago = bot.clock.now() - 2 * STALE_CLAIM
         # One crash after posting (the post is in the channel, its ts never recorded), one before.
-        assert bot.store.claim_alert("C0TRADE", posted, "tariffs", long_ago, STALE_CLAIM) is False
-        assert bot.store.claim_alert("C0TRADE", lost, "tariffs", long_ago, STALE_CLAIM) is False
+        assert bot.store.claim_alert("", "C0TRADE", posted, "tariffs", long_ago, STALE_CLAIM) is False
+        assert bot.store.claim_alert("", "C0TRADE", lost, "tariffs", long_ago, STALE_CLAIM) is False
         await bot.client.chat_postMessage(channel="C0TRADE", text="an alert from before the crash",
                                           metadata=alert_metadata("C0TRADE", posted))
         await bot.alerts.reconcile()
@@ -181,17 +182,17 @@ def test_a_database_from_before_instant_watches_keeps_working(tmp_path: Path) ->
     old.execute("INSERT INTO watches VALUES ('C0TRADE', 'tariffs', 'tariffs', '2025-06-01T00:00:00+00:00')")
     old.commit()
     old.close()
-    store = DigestStore(path)
+    store = DigestStore(open_database(f"sqlite:///{path}"))  # upgraded: the watch is the single workspace's
     try:
-        assert store.watches("C0TRADE") == [("tariffs", False)]
-        assert store.watch("C0TRADE", "Tariffs", instant=True) is True  # the same topic, now instant
-        assert store.watch("C0TRADE", "tariffs", instant=True) is False
-        assert store.instant_watches() == [("C0TRADE", "tariffs")]
-        assert store.watching("C0TRADE") == ["tariffs"]
+        assert store.watches("", "C0TRADE") == [("tariffs", False)]
+        assert store.watch("", "C0TRADE", "Tariffs", instant=True) is True  # the same topic, now instant
+        assert store.watch("", "C0TRADE", "tariffs", instant=True) is False
+        assert store.instant_watches() == [("", "C0TRADE", "tariffs")]
+        assert store.watching("", "C0TRADE") == ["tariffs"]
     finally:
-        store.close()
-    reopened = DigestStore(path)  # opening again (the column exists now) is fine too
+        store.db.close()
+    reopened = DigestStore(open_database(f"sqlite:///{path}"))  # opening again (already upgraded) is fine too
     try:
-        assert reopened.watches("C0TRADE") == [("tariffs", True)]
+        assert reopened.watches("", "C0TRADE") == [("tariffs", True)]
     finally:
-        reopened.close()
+        reopened.db.close()

@@ -82,7 +82,7 @@ async def test_hostile_articles_and_topics_reach_the_channel_as_plain_text(corpu
         await (await s.driver.slash("watch <@U1> <https://evil.example|steel>")).answer()
         assert await s.service.scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}
         [post] = [m for m in s.fake.channels["C0TRADE"].messages if m.get("metadata")]
-        topics = s.service.store.watching("C0TRADE")  # as the Slack layer decoded them
+        topics = s.service.store.watching("", "C0TRADE")  # as the Slack layer decoded them
         articles = s.service.library.current.corpus.articles
 
     assert live_markup(post, {a.url for a in articles if linkable_url(a.url)}) == []

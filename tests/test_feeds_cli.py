@@ -21,7 +21,7 @@ def site() -> Iterator[PublisherSite]:
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # a fresh clone: no .env, default corpus/ and .tradebot/ paths
-    for name in ("TRADEBOT_DB", "TRADEBOT_CORPUS", "TRADEBOT_DB_URL"):
+    for name in ("TRADEBOT_DB", "TRADEBOT_CORPUS", "TRADEBOT_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRADEBOT_ALLOW_PRIVATE_URLS", "true")
     return tmp_path

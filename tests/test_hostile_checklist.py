@@ -258,7 +258,7 @@ async def test_a_2800_character_article_url_is_never_cut_inside_a_link(corpus_co
         await ask(s, "latest")
         await read_article_pages(s, search["blocks"])
         assert s.service is not None
-        await s.service.scheduler.run_channel("C0TRADE", dt.date(2031, 1, 2))
+        await s.service.scheduler.run_channel("", "C0TRADE", dt.date(2031, 1, 2))
         calls = s.fake.calls[mark:]
         allowed = article_urls(s)
     assert long_url in allowed  # the article loaded with its URL

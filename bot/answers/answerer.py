@@ -16,6 +16,7 @@ from bot.answers import channel_notices, compose, pages, persons
 from bot.answers.commands import (
     AddPage,
     Command,
+    DigestHere,
     DigestStatus,
     Feeds,
     Help,
@@ -59,12 +60,14 @@ class DigestResult(Protocol):
 
 
 class ChannelPrefs(Protocol):
-    """Watch lists and digest results, kept by the digest's store."""
+    """Watch lists, digest channels and digest results of a workspace (`team`), kept by the digest's store."""
 
-    def watch(self, channel: str, topic: str, instant: bool = False) -> bool: ...
-    def unwatch(self, channel: str, topic: str) -> bool: ...
-    def watches(self, channel: str) -> list[tuple[str, bool]]: ...
-    def last_results(self, channel: str | None = None) -> Sequence[DigestResult]: ...
+    def watch(self, team: str, channel: str, topic: str, instant: bool = False) -> bool: ...
+    def unwatch(self, team: str, channel: str, topic: str) -> bool: ...
+    def watches(self, team: str, channel: str) -> list[tuple[str, bool]]: ...
+    def subscribe(self, team: str, channel: str, user: str | None = None) -> bool: ...
+    def unsubscribe(self, team: str, channel: str) -> bool: ...
+    def last_results(self, team: str, channel: str | None = None) -> Sequence[DigestResult]: ...
 
 
 class FeedListing(Protocol):
@@ -92,14 +95,16 @@ class Answerer:
         self.also_reported_by = also_reported_by  # "also reported by" under results and cards (optional)
         self._reported_error: str | None = None
 
-    def answer_text(self, text: str, *, user: str, channel: str | None) -> Answer:
-        return self.answer(parse_command(text), user=user, channel=channel)
+    def answer_text(self, text: str, *, user: str, channel: str | None, team: str = "") -> Answer:
+        return self.answer(parse_command(text), user=user, channel=channel, team=team)
 
-    def answer(self, command: Command, *, user: str, channel: str | None, shared_by: str | None = None) -> Answer:
+    def answer(self, command: Command, *, user: str, channel: str | None, team: str = "",
+               shared_by: str | None = None) -> Answer:
+        """`team`: the workspace asking ("" for the single workspace of `SLACK_BOT_TOKEN`)."""
         if isinstance(command, Help):
             return compose.help_page(command.note)
-        if isinstance(command, (Watch, Unwatch, Watching, DigestStatus)):
-            return self._channel_command(command, channel)
+        if isinstance(command, (Watch, Unwatch, Watching, DigestStatus, DigestHere)):
+            return self._channel_command(command, team, channel, user)
         if isinstance(command, Feeds):
             return self._feeds(command, user)
         if isinstance(command, AddPage):  # network work: surfaces await `add_page` on their event loop
@@ -107,7 +112,7 @@ class Answerer:
         snapshot = self.library.current
         if snapshot is None:
             return compose.loading() if self.library.loading else self._unavailable()
-        key = None if shared_by else self.store.put(StoredAnswer(command, user, channel))
+        key = None if shared_by else self.store.put(StoredAnswer(command, user, channel, team))
         if isinstance(command, Search):
             return self._search(command, key, shared_by)
         if isinstance(command, Who):
@@ -186,17 +191,21 @@ class Answerer:
             log.error("corpus unavailable: %s", self.library.error)
         return compose.unavailable()
 
-    def _channel_command(self, command: Command, channel: str | None) -> Answer:
+    def _channel_command(self, command: Command, team: str, channel: str | None, user: str) -> Answer:
         if self.prefs is None or channel is None:
             return compose.notice((compose.NOT_SET_UP,))
         if isinstance(command, Watch):
-            changed = self.prefs.watch(channel, command.topic, instant=command.instant)
+            changed = self.prefs.watch(team, channel, command.topic, instant=command.instant)
             return channel_notices.watch_changed(command.topic, changed, command.instant)
         if isinstance(command, Unwatch):
-            return channel_notices.unwatch_changed(command.topic, self.prefs.unwatch(channel, command.topic))
+            return channel_notices.unwatch_changed(command.topic, self.prefs.unwatch(team, channel, command.topic))
         if isinstance(command, Watching):
-            return channel_notices.watching(self.prefs.watches(channel))
-        records = [(r.channel, r.local_date, str(r.status), r.error) for r in self.prefs.last_results(None)]
+            return channel_notices.watching(self.prefs.watches(team, channel))
+        if isinstance(command, DigestHere):
+            if command.on:
+                return channel_notices.digest_here(True, self.prefs.subscribe(team, channel, user))
+            return channel_notices.digest_here(False, self.prefs.unsubscribe(team, channel))
+        records = [(r.channel, r.local_date, str(r.status), r.error) for r in self.prefs.last_results(team, None)]
         return channel_notices.digest_status(records)
 
     # Buttons -------------------------------------------------------------
@@ -204,23 +213,28 @@ class Answerer:
     def expired(self) -> Notice:
         return compose.expired()
 
-    def more(self, key: str) -> Answer:
+    def _stored(self, key: str, team: str) -> StoredAnswer | None:
+        """A button's state, only for the workspace that made it."""
         stored = self.store.get(key)
+        return stored if stored is not None and stored.team == team else None
+
+    def more(self, key: str, team: str = "") -> Answer:
+        stored = self._stored(key, team)
         if stored is None or not isinstance(stored.command, Search):
             return self.expired()
         command = replace(stored.command, offset=stored.command.offset + PAGE_SIZE)
-        return self.answer(command, user=stored.user, channel=stored.channel)
+        return self.answer(command, user=stored.user, channel=stored.channel, team=team)
 
-    def share(self, key: str, user: str) -> Answer:
-        stored = self.store.get(key)
+    def share(self, key: str, user: str, team: str = "") -> Answer:
+        stored = self._stored(key, team)
         if stored is None:
             return self.expired()
-        answer = self.answer(stored.command, user=stored.user, channel=stored.channel, shared_by=user)
+        answer = self.answer(stored.command, user=stored.user, channel=stored.channel, team=team, shared_by=user)
         return replace(answer, in_channel=True)
 
-    def pick(self, value: str, user: str) -> Answer:
+    def pick(self, value: str, user: str, team: str = "") -> Answer:
         key, _, index = value.rpartition("|")
-        stored = self.store.get(key)
+        stored = self._stored(key, team)
         snapshot = self.library.current
         if snapshot is not None and snapshot.people is None:
             return compose.notice((PEOPLE_PENDING,))
@@ -231,7 +245,7 @@ class Answerer:
         if int(index) >= len(matches):
             return self.expired()
         person = matches[int(index)].person
-        new_key = self.store.put(StoredAnswer(Who(person.name), user, stored.channel))
+        new_key = self.store.put(StoredAnswer(Who(person.name), user, stored.channel, team))
         return persons.person_card(person.name, person, new_key)
 
     def article_pages(self, article_id: str, page: int = 0) -> ArticlePages | None:

@@ -117,6 +117,16 @@ def digest_status(records: Sequence[tuple[str, dt.date, str, str | None]]) -> No
     return notice(*lines)
 
 
+def digest_here(on: bool, changed: bool) -> Notice:
+    """`/trade digest on|off`: whether this channel now gets the daily digest."""
+    if on:
+        return notice(("This channel now gets the daily digest." if changed else
+                       "This channel already gets the daily digest.",
+                       " Follow topics with ", Code("/trade watch <topic>"), "."))
+    return notice(("This channel no longer gets the daily digest." if changed else
+                   "This channel was not getting the daily digest.",))
+
+
 def share_failed(error: str) -> Notice:
     """Why *Share in channel* did not post, from Slack's error code (`connection_lost`: delivery unknown)."""
     if error in ("not_in_channel", "channel_not_found", "is_archived"):

@@ -67,6 +67,13 @@ class DigestStatus:
 
 
 @dataclass(frozen=True)
+class DigestHere:
+    """`/trade digest on|off`: this channel gets the daily digest, or stops getting it."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class AddPage:
     """`/trade add <url>`: fetch one article into the corpus."""
 
@@ -81,7 +88,8 @@ class Feeds:
     url: str = ""
 
 
-Command = Help | Search | Who | Latest | Sources | Watch | Unwatch | Watching | DigestStatus | AddPage | Feeds
+Command = (Help | Search | Who | Latest | Sources | Watch | Unwatch | Watching | DigestStatus | DigestHere | AddPage
+           | Feeds)
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("add", "add <url>", "add one article page to the corpus", "add https://example.com/news/tariffs", True),
     Subcommand("feeds", "feeds [add|remove <url>]", "the news feeds tradebot follows, and their status",
                "feeds", None),
-    Subcommand("digest", "digest status", "when the daily digest last posted here", "digest status", False),
+    Subcommand("digest", "digest [on|off|status]",
+               "the daily digest in this channel: start it, stop it, or when it last posted", "digest on", None),
     Subcommand("help", "help", "this message", "help", False),
 )
 SEARCH_EXAMPLES = ("tariffs china", '"rare earths" -nvidia', "bessent source:afp since:2025-06-01")
@@ -197,5 +206,8 @@ def _parse(text: str) -> Command:
     if word == "watching":
         return Watching()
     if word == "digest":
-        return DigestStatus() if rest.lower() in ("", "status") else Search(text)
+        choice = rest.lower()
+        if choice in ("on", "off"):
+            return DigestHere(on=choice == "on")
+        return DigestStatus() if choice in ("", "status") else Search(text)
     return Search(text)

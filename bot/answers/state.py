@@ -20,6 +20,7 @@ class StoredAnswer:
     command: Command
     user: str
     channel: str | None
+    team: str = ""  # the workspace; a click from another one finds nothing
 
 
 class AnswerStore:

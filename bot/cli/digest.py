@@ -20,6 +20,7 @@ from bot.digest.scheduler import DigestScheduler, compose_digest
 from bot.digest.store import DigestStore
 from bot.library import Library
 from bot.settings import Settings
+from bot.store import open_database
 
 
 async def run_digest_command(settings: Settings, *, channel: str | None, post: bool, as_json: bool) -> int:
@@ -32,7 +33,8 @@ async def run_digest_command(settings: Settings, *, channel: str | None, post: b
     if library.load() is None:
         raise CliError(f"{library.error}; digest skipped")
     clock = SystemClock()
-    store = DigestStore(settings.db_path, clock)
+    database = open_database(settings.resolved_database_url)
+    store = DigestStore(database, clock)
     today = clock.now().astimezone(settings.zone).date()
     try:
         if post:
@@ -40,14 +42,14 @@ async def run_digest_command(settings: Settings, *, channel: str | None, post: b
         from bot.slack.ui.digest import digest_message
 
         for name in channels:
-            digest = compose_digest(library, store, name, today, settings.digest_max_items)
+            digest = compose_digest(library, store, "", name, today, settings.digest_max_items)
             assert digest is not None  # the library has loaded
             if as_json:
                 print_json({"channel": name, "date": today.isoformat(), **digest_message(digest).payload()})
             else:
                 print(f"# {plain(name)}\n{format_digest(digest)}\n")
     finally:
-        store.close()
+        database.close()
     return Exit.OK
 
 
@@ -56,13 +58,14 @@ async def _post(settings: Settings, library: Library, store: DigestStore, clock:
     from bot.slack.client import make_client
     from bot.slack.credentials import reveal
     from bot.slack.digest import SlackDigestSender
+    from bot.slack.workspaces import SingleWorkspace
 
     client = make_client(reveal(settings.slack_bot_token), settings.slack_api_url)
-    scheduler = DigestScheduler(settings, library, store, SlackDigestSender(client), clock)
+    scheduler = DigestScheduler(settings, library, store, SlackDigestSender(SingleWorkspace(client)), clock)
     failed = []
     for name in channels:
-        outcome = await scheduler.run_channel(name, today)
-        record = store.get(name, today)
+        outcome = await scheduler.run_channel("", name, today)
+        record = store.get("", name, today)
         why = f" ({record.error})" if outcome is DigestOutcome.FAILED and record and record.error else ""
         print(f"{plain(name)}: {outcome}{why}")
         if outcome is DigestOutcome.FAILED:

@@ -1,6 +1,6 @@
 """Post one digest to one channel exactly once, whatever goes wrong in between.
 
-Order: claim (channel, date) in SQLite -> reconcile with the channel (a claim taken over
+Order: claim (workspace, channel, date) in the database -> reconcile with the channel (a claim taken over
 from a run that died may have posted already; the sender can find that post) -> post ->
 record the ts. A crash between post and record is healed by the reconcile step on restart.
 How a post reaches Slack is the sender's business (`bot.slack.digest`); this module only
@@ -38,40 +38,41 @@ class SendUncertain(Exception):
 class DigestSender(Protocol):
     """A way to post digests, given to the scheduler by the service wiring."""
 
-    async def find_posted(self, channel: str, local_date: dt.date) -> str | None:
+    async def find_posted(self, team: str, channel: str, local_date: dt.date) -> str | None:
         """The ts of our digest for this date already in the channel, if there is one."""
         ...
 
-    async def post(self, channel: str, digest: Digest) -> str:
+    async def post(self, team: str, channel: str, digest: Digest) -> str:
         """Post the digest (marked as ours for its date) and return its ts."""
         ...
 
 
-async def deliver(sender: DigestSender, store: DigestStore, channel: str, digest: Digest,
+async def deliver(sender: DigestSender, store: DigestStore, team: str, channel: str, digest: Digest,
                   now: dt.datetime) -> DigestOutcome:
     local_date = digest.local_date
-    claimed = await asyncio.to_thread(store.claim, channel, local_date, now, STALE_CLAIM)
+    claimed = await asyncio.to_thread(store.claim, team, channel, local_date, now, STALE_CLAIM)
     if claimed is None:
-        record = store.get(channel, local_date)
+        record = await asyncio.to_thread(store.get, team, channel, local_date)
         finished = record is not None and record.status != SlotStatus.CLAIMED
         return DigestOutcome.ALREADY_POSTED if finished else DigestOutcome.BUSY
     claim, takeover = claimed
     try:
         # Only a claim taken over from a run that never recorded its result can have posted.
-        ts = await sender.find_posted(channel, local_date) if takeover else None
+        ts = await sender.find_posted(team, channel, local_date) if takeover else None
         if ts:
             log.info("digest for %s on %s was already posted (ts %s); recording it", channel, local_date, ts)
         else:
-            ts = await sender.post(channel, digest)
+            ts = await sender.post(team, channel, digest)
     except SendRefused as exc:
         log.error("digest for %s on %s failed: %s", channel, local_date, exc.error)
-        store.finish(channel, local_date, claim, SlotStatus.FAILED, now, error=exc.error)
+        await asyncio.to_thread(store.finish, team, channel, local_date, claim, SlotStatus.FAILED, now,
+                                error=exc.error)
         return DigestOutcome.FAILED
     except SendUncertain as exc:
         # Slack may have accepted the post; leave the claim so the next attempt reconciles.
         log.warning("digest for %s on %s: %s; will reconcile and retry", channel, local_date, exc)
         return DigestOutcome.PENDING
-    store.finish(channel, local_date, claim, SlotStatus.POSTED, now, ts=ts)
-    store.mark_sent(channel, list(digest.article_ids), local_date)
+    await asyncio.to_thread(store.finish, team, channel, local_date, claim, SlotStatus.POSTED, now, ts=ts)
+    await asyncio.to_thread(store.mark_sent, team, channel, list(digest.article_ids), local_date)
     log.info("digest posted to %s for %s (ts %s)", channel, local_date, ts)
     return DigestOutcome.POSTED

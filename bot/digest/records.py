@@ -18,6 +18,7 @@ class SlotStatus(StrEnum):
 
 
 class DigestRecord(BaseModel):
+    team_id: str = ""
     channel: str
     local_date: dt.date
     status: SlotStatus

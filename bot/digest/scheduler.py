@@ -42,16 +42,16 @@ def latest_due_slot(now: dt.datetime, at: dt.time, zone: ZoneInfo) -> tuple[dt.d
     raise AssertionError("a slot within the last two days always exists")
 
 
-def compose_digest(library: Library, store: DigestStore, channel: str, local_date: dt.date,
+def compose_digest(library: Library, store: DigestStore, team: str, channel: str, local_date: dt.date,
                    max_items: int) -> Digest | None:
     """The digest of what this channel has not been sent yet (None: no corpus)."""
     snapshot = library.current
     if snapshot is None:
         return None
-    sent = store.sent_ids(channel)
+    sent = store.sent_ids(team, channel)
     new = [a for a in snapshot.corpus.articles if a.id not in sent]
     return build_digest(local_date=local_date, new_articles=new, people=snapshot.people, search=snapshot.search,
-                        topics=store.watching(channel), max_items=max_items)
+                        topics=store.watching(team, channel), max_items=max_items)
 
 
 class DigestScheduler:
@@ -66,39 +66,46 @@ class DigestScheduler:
         self.clock = clock
         self.grace = dt.timedelta(hours=settings.digest_grace_hours)
 
-    def compose(self, channel: str, local_date: dt.date) -> Digest | None:
-        return compose_digest(self.library, self.store, channel, local_date, self.settings.digest_max_items)
+    def compose(self, team: str, channel: str, local_date: dt.date) -> Digest | None:
+        return compose_digest(self.library, self.store, team, channel, local_date, self.settings.digest_max_items)
 
-    async def run_channel(self, channel: str, local_date: dt.date) -> DigestOutcome:
-        digest = await asyncio.to_thread(self.compose, channel, local_date)
+    def channels(self) -> list[tuple[str, str]]:
+        """(workspace, channel) to post to: DIGEST_CHANNEL (the single workspace's) and every channel
+        that asked with `/trade digest on`."""
+        wanted = [("", c) for c in self.settings.digest_channels] + self.store.subscribed()
+        return list(dict.fromkeys(wanted))
+
+    async def run_channel(self, team: str, channel: str, local_date: dt.date) -> DigestOutcome:
+        digest = await asyncio.to_thread(self.compose, team, channel, local_date)
         if digest is None:
             log.error("digest for %s on %s skipped: corpus unavailable (%s)", channel, local_date, self.library.error)
             return DigestOutcome.SKIPPED_NO_CORPUS
         if not digest.article_ids and self.settings.digest_skip_empty:
-            self.store.finish(channel, local_date, None, SlotStatus.SKIPPED, self.clock.now(), error="nothing new")
+            await asyncio.to_thread(self.store.finish, team, channel, local_date, None, SlotStatus.SKIPPED,
+                                    self.clock.now(), error="nothing new")
             log.info("digest for %s on %s skipped: nothing new", channel, local_date)
             return DigestOutcome.SKIPPED_EMPTY
-        return await deliver(self.sender, self.store, channel, digest, self.clock.now())
+        return await deliver(self.sender, self.store, team, channel, digest, self.clock.now())
 
     async def tick(self) -> dict[str, DigestOutcome]:
         """Post whatever is due now; returns the outcome per channel that had something due."""
         now = self.clock.now()
         day, instant = latest_due_slot(now, self.settings.digest_time, self.settings.zone)
         outcomes: dict[str, DigestOutcome] = {}
-        for channel in self.settings.digest_channels:
-            record = self.store.get(channel, day)
+        for team, channel in await asyncio.to_thread(self.channels):
+            record = await asyncio.to_thread(self.store.get, team, channel, day)
             if record is not None and record.status != SlotStatus.CLAIMED:
                 continue
             if now - instant > self.grace and record is None:
-                if not self.store.last_results(channel):
+                if not await asyncio.to_thread(self.store.last_results, team, channel):
                     continue  # a new install: nothing was missed, the first slot is still ahead
-                self.store.finish(channel, day, None, SlotStatus.SKIPPED, now,
-                                  error="missed the slot beyond the grace window")
+                await asyncio.to_thread(self.store.finish, team, channel, day, None, SlotStatus.SKIPPED, now,
+                                        error="missed the slot beyond the grace window")
                 log.warning("digest for %s on %s skipped: bot was down past the %s grace window", channel, day, self.grace)
                 outcomes[channel] = DigestOutcome.SKIPPED_MISSED
                 continue
             try:
-                outcomes[channel] = await self.run_channel(channel, day)
+                outcomes[channel] = await self.run_channel(team, channel, day)
             except Exception:  # one channel's failure must not stop the others
                 log.exception("digest for %s on %s failed unexpectedly", channel, day)
                 outcomes[channel] = DigestOutcome.FAILED

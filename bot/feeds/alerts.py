@@ -33,11 +33,11 @@ PER_ROUND = 10  # alerts per watch per poll round; more would flood the channel 
 
 
 class AlertSender(Protocol):
-    async def find_alert(self, channel: str, article_id: str) -> str | None:
+    async def find_alert(self, team: str, channel: str, article_id: str) -> str | None:
         """The ts of our alert for this article already in the channel, if there is one."""
         ...
 
-    async def post_alert(self, channel: str, article_id: str, answer: Answer) -> str:
+    async def post_alert(self, team: str, channel: str, article_id: str, answer: Answer) -> str:
         """Post the alert (marked as ours for this article) and return its ts."""
         ...
 
@@ -70,17 +70,17 @@ class InstantAlerts:
             log.warning("instant alerts: the corpus did not load %d new articles in time; "
                         "they go to the digest", len(new_ids))
             return
-        for channel, topic in watches:
+        for team, channel, topic in watches:
             for article in self._matches(snapshot, topic, new_ids):
-                await self._deliver(channel, article, topic, takeover=False)
+                await self._deliver(team, channel, article, topic, takeover=False)
 
     async def reconcile(self) -> None:
         """Finish alerts a crashed run or a broken connection left claimed but unrecorded."""
         snapshot = self.library.current
-        for channel, article_id, topic in await asyncio.to_thread(self.store.pending_alerts):
+        for team, channel, article_id, topic in await asyncio.to_thread(self.store.pending_alerts):
             article = snapshot.corpus.get(article_id) if snapshot else None
             if article is not None:
-                await self._deliver(channel, article, topic, takeover=True)
+                await self._deliver(team, channel, article, topic, takeover=True)
 
     async def _loaded(self, ids: set[str]) -> Snapshot | None:
         """The library's snapshot once it holds `ids` (the watcher reloads within seconds), bounded."""
@@ -99,21 +99,21 @@ class InstantAlerts:
         articles = [snapshot.corpus.get(h.article_id) for h in hits[:PER_ROUND]]
         return [a for a in articles if a is not None]
 
-    async def _deliver(self, channel: str, article: Article, topic: str, *, takeover: bool) -> None:
-        claimed = await asyncio.to_thread(self.store.claim_alert, channel, article.id, topic, self.clock.now(),
+    async def _deliver(self, team: str, channel: str, article: Article, topic: str, *, takeover: bool) -> None:
+        claimed = await asyncio.to_thread(self.store.claim_alert, team, channel, article.id, topic, self.clock.now(),
                                           STALE_CLAIM)
         if claimed is None:
             return  # sent already (alert or digest), or another run is posting it
         try:
-            ts = await self.sender.find_alert(channel, article.id) if claimed else None
+            ts = await self.sender.find_alert(team, channel, article.id) if claimed else None
             if not ts:
-                ts = await self.sender.post_alert(channel, article.id, alert_answer(article, topic, self.also_reported_by))
+                ts = await self.sender.post_alert(team, channel, article.id, alert_answer(article, topic, self.also_reported_by))
         except SendRefused as exc:
             log.error("instant alert for %s in %s refused: %s", article.id, channel, exc.error)
-            await asyncio.to_thread(self.store.finish_alert, channel, article.id, None, exc.error)
+            await asyncio.to_thread(self.store.finish_alert, team, channel, article.id, None, exc.error)
             return
         except SendUncertain as exc:
             log.warning("instant alert for %s in %s: %s; will reconcile", article.id, channel, exc)
             return
-        await asyncio.to_thread(self.store.finish_alert, channel, article.id, ts)
+        await asyncio.to_thread(self.store.finish_alert, team, channel, article.id, ts)
         log.info("instant alert for %s posted to %s (ts %s)", article.id, channel, ts)

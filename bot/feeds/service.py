@@ -14,16 +14,20 @@ from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.models import AddRefused, EntryOutcome
 from bot.feeds.pipeline import Ingester
 from bot.feeds.safety import check_url
-from bot.feeds.store import FeedRecord, FeedStore, OtherOutlet, database_url
+from bot.feeds.store import FeedRecord, FeedStore, OtherOutlet
 from bot.settings import Settings
+from bot.store import Database, open_database
 
 
 class FeedService:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+    def __init__(self, settings: Settings, *, database: Database | None = None, clock: Clock | None = None,
                  resolver: AbstractResolver | None = None) -> None:
+        """`database`: the bot's shared one (the service's); without it the CLI opens its own."""
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.store = FeedStore(database_url(settings.db_path, settings.db_url))
+        self._own_database = database is None
+        self.database = database or open_database(settings.resolved_database_url)
+        self.store = FeedStore(self.database)
         limits = FetchLimits(max_bytes=settings.fetch_max_bytes, timeout_s=settings.fetch_timeout,
                              max_redirects=settings.fetch_max_redirects, concurrency=settings.fetch_concurrency)
         self.fetcher = Fetcher(limits, allow_private=settings.allow_private_urls, resolver=resolver)
@@ -75,7 +79,8 @@ class FeedService:
 
     async def close(self) -> None:
         await self.fetcher.close()
-        self.store.close()
+        if self._own_database:
+            self.database.close()
 
 
 def feed_label(record: FeedRecord) -> str:

@@ -1,57 +1,21 @@
 """Feed state in the bot's database, with SQLAlchemy Core: feeds and their cache headers and
 status, entries already seen, and the other outlets that carried a story ("also reported by").
 
-The database is a URL (`sqlite:///.tradebot/tradebot.sqlite3` by default, the digest's file), so a
-move to PostgreSQL is a change of URL. Tables are created on start.
+The tables live in `bot.store.schema` with all the bot's state (SQLite by default, PostgreSQL by
+`TRADEBOT_DATABASE_URL`), created and upgraded by `bot.store.migrations`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-metadata = sa.MetaData()
-
-feeds = sa.Table(
-    "feeds", metadata,
-    sa.Column("url", sa.String(2000), primary_key=True),
-    sa.Column("title", sa.String(500)),
-    sa.Column("added_at", sa.DateTime, nullable=False),
-    sa.Column("added_by", sa.String(100)),
-    sa.Column("interval_s", sa.Integer, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False, default=True),
-    sa.Column("etag", sa.String(500)),
-    sa.Column("last_modified", sa.String(100)),
-    sa.Column("next_poll_at", sa.DateTime),
-    sa.Column("last_attempt_at", sa.DateTime),
-    sa.Column("last_success_at", sa.DateTime),
-    sa.Column("last_error", sa.String(1000)),
-    sa.Column("last_status", sa.String(1000)),
-    sa.Column("failures", sa.Integer, nullable=False, default=0),
-    sa.Column("articles_added", sa.Integer, nullable=False, default=0),
-)
-
-entries_seen = sa.Table(
-    "feed_entries", metadata,
-    sa.Column("feed_url", sa.String(2000), primary_key=True),
-    sa.Column("entry_key", sa.String(500), primary_key=True),
-    sa.Column("article_id", sa.String(120)),
-    sa.Column("outcome", sa.String(500), nullable=False),
-    sa.Column("seen_at", sa.DateTime, nullable=False),
-)
-
-also_reported = sa.Table(
-    "also_reported", metadata,
-    sa.Column("article_id", sa.String(120), primary_key=True),
-    sa.Column("url", sa.String(2000), primary_key=True),
-    sa.Column("publisher", sa.String(200), nullable=False),
-    sa.Column("title", sa.String(500)),
-    sa.Column("seen_at", sa.DateTime, nullable=False),
-)
+from bot.store import Database
+from bot.store.schema import also_reported, feeds
+from bot.store.schema import feed_entries as entries_seen
 
 
 class FeedRecord(BaseModel):
@@ -88,28 +52,15 @@ def _aware(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) else v for k, v in row.items()}
 
 
-def database_url(db_path: Path, url: str | None = None) -> str:
-    if url:
-        return url
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{db_path}"
-
-
 class FeedStore:
-    def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
-        if url.startswith("sqlite"):
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
+    def __init__(self, database: Database) -> None:
+        self.db = database  # `begin()` gives a transaction; a dead database raises StoreUnavailable
 
     # Feeds -------------------------------------------------------------------
 
     def add_feed(self, url: str, *, interval_s: int, now: dt.datetime, added_by: str | None = None) -> bool:
         """False when the feed is already followed (a stopped one is started again)."""
-        with self.engine.begin() as db:
+        with self.db.begin() as db:
             row = db.execute(sa.select(feeds.c.active).where(feeds.c.url == url)).first()
             if row is not None:
                 if not row.active:
@@ -122,18 +73,18 @@ class FeedStore:
             return True
 
     def remove_feed(self, url: str) -> bool:
-        with self.engine.begin() as db:
+        with self.db.begin() as db:
             gone = db.execute(feeds.delete().where(feeds.c.url == url)).rowcount
             db.execute(entries_seen.delete().where(entries_seen.c.feed_url == url))
         return bool(gone)
 
     def feeds(self) -> list[FeedRecord]:
-        with self.engine.connect() as db:
+        with self.db.begin() as db:
             rows = db.execute(sa.select(feeds).order_by(feeds.c.added_at, feeds.c.url)).mappings()
             return [FeedRecord(**_aware(dict(r))) for r in rows]
 
     def get(self, url: str) -> FeedRecord | None:
-        with self.engine.connect() as db:
+        with self.db.begin() as db:
             row = db.execute(sa.select(feeds).where(feeds.c.url == url)).mappings().first()
         return FeedRecord(**_aware(dict(row))) if row else None
 
@@ -153,18 +104,18 @@ class FeedStore:
             values |= {"last_error": status[:1000], "failures": feeds.c.failures + 1}
         if stop:
             values["active"] = False
-        with self.engine.begin() as db:
+        with self.db.begin() as db:
             db.execute(feeds.update().where(feeds.c.url == url).values(**values))
 
     # Entries -----------------------------------------------------------------
 
     def seen_keys(self, feed_url: str) -> set[str]:
-        with self.engine.connect() as db:
+        with self.db.begin() as db:
             rows = db.execute(sa.select(entries_seen.c.entry_key).where(entries_seen.c.feed_url == feed_url))
             return {r.entry_key for r in rows}
 
     def mark_seen(self, feed_url: str, key: str, *, outcome: str, article_id: str | None, now: dt.datetime) -> None:
-        with self.engine.begin() as db:
+        with self.db.begin() as db:
             exists = db.execute(sa.select(entries_seen.c.entry_key).where(
                 entries_seen.c.feed_url == feed_url, entries_seen.c.entry_key == key)).first()
             if exists is None:
@@ -174,7 +125,7 @@ class FeedStore:
     # Also reported by --------------------------------------------------------
 
     def add_other_outlet(self, article_id: str, outlet: OtherOutlet, now: dt.datetime) -> None:
-        with self.engine.begin() as db:
+        with self.db.begin() as db:
             exists = db.execute(sa.select(also_reported.c.url).where(
                 also_reported.c.article_id == article_id, also_reported.c.url == outlet.url)).first()
             if exists is None:
@@ -183,14 +134,8 @@ class FeedStore:
 
     def also_reported_by(self, article_id: str) -> list[OtherOutlet]:
         """The other outlets of an article's story, first seen first."""
-        with self.engine.connect() as db:
+        with self.db.begin() as db:
             rows = db.execute(sa.select(also_reported).where(also_reported.c.article_id == article_id)
                               .order_by(also_reported.c.seen_at, also_reported.c.url)).mappings()
             return [OtherOutlet(publisher=r["publisher"], url=r["url"], title=r["title"]) for r in rows]
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.answers.models import Answer
 from bot.slack.digest import HISTORY_LIMIT, SlackDigestSender
 from bot.slack.ui.blocks import render_message
@@ -23,9 +25,9 @@ def alert_metadata(channel: str, article_id: str) -> dict[str, Any]:
 class SlackAlertSender(SlackDigestSender):
     """The digest sender (same client, same join-and-retry) plus alerts."""
 
-    async def find_alert(self, channel: str, article_id: str) -> str | None:
-        async def history() -> str | None:
-            response = await self.client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
+    async def find_alert(self, team: str, channel: str, article_id: str) -> str | None:
+        async def history(client: AsyncWebClient) -> str | None:
+            response = await client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
                                                                include_all_metadata=True)
             for message in response.get("messages") or []:
                 meta = message.get("metadata") or {}
@@ -34,15 +36,15 @@ class SlackAlertSender(SlackDigestSender):
                     return str(message.get("ts"))
             return None
 
-        return await self._joining(channel, history)
+        return await self._joining(team, channel, history)
 
-    async def post_alert(self, channel: str, article_id: str, answer: Answer) -> str:
+    async def post_alert(self, team: str, channel: str, article_id: str, answer: Answer) -> str:
         message = render_message(answer)
 
-        async def post() -> str:
-            response = await self.client.chat_postMessage(
+        async def post(client: AsyncWebClient) -> str:
+            response = await client.chat_postMessage(
                 channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False,
                 metadata=alert_metadata(channel, article_id))
             return str(response["ts"])
 
-        return await self._joining(channel, post)
+        return await self._joining(team, channel, post)

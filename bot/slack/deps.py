@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from bot.slack.payloads import team_of
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.ui.presenter import SlackAnswers
 
@@ -12,3 +14,8 @@ from bot.slack.ui.presenter import SlackAnswers
 class Deps:
     answerer: SlackAnswers
     tasks: BackgroundTasks
+    many_workspaces: bool = False  # the install flow: state is kept per workspace
+
+    def team(self, body: Any) -> str:
+        """The key state is kept under: the payload's workspace, or "" for `SLACK_BOT_TOKEN`'s one."""
+        return team_of(body) if self.many_workspaces else ""

@@ -22,6 +22,7 @@ from bot.digest.content import Digest
 from bot.digest.delivery import SendRefused, SendUncertain
 from bot.slack.client import slack_error
 from bot.slack.ui.digest import digest_message
+from bot.slack.workspaces import WorkspaceGone, Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +50,30 @@ class SlackDigestSender:
     """Posts digests with a client that never retries a post after a connection reset
     (`bot.slack.client`): that could post twice; the delivery's reconcile step retries safely."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
+    def __init__(self, workspaces: Workspaces) -> None:
+        self.workspaces = workspaces
 
-    async def _joining(self, channel: str, call: Callable[[], Awaitable[T]]) -> T:
-        """`call()`, and once more after joining the channel when Slack says we are not in it."""
+    async def _joining(self, team: str, channel: str,
+                       call: Callable[[AsyncWebClient], Awaitable[T]]) -> T:
+        """`call(client)` with the workspace's client, and once more after joining the channel when
+        Slack says we are not in it. An uninstalled workspace is a refusal, not a retry."""
+        try:
+            client = await self.workspaces.client_for(team)
+        except WorkspaceGone as exc:
+            raise SendRefused("app_uninstalled") from exc
         async with _slack_errors():
             try:
-                return await call()
+                return await call(client)
             except SlackApiError as exc:
                 if slack_error(exc) != "not_in_channel":
                     raise
             log.info("not in %s; joining it and retrying once", channel)
-            await self.client.conversations_join(channel=channel)  # fails for private channels: a clear error
-            return await call()
+            await client.conversations_join(channel=channel)  # fails for private channels: a clear error
+            return await call(client)
 
-    async def find_posted(self, channel: str, local_date: dt.date) -> str | None:
-        async def history() -> str | None:
-            response = await self.client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
+    async def find_posted(self, team: str, channel: str, local_date: dt.date) -> str | None:
+        async def history(client: AsyncWebClient) -> str | None:
+            response = await client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
                                                                include_all_metadata=True)
             for message in response.get("messages") or []:
                 meta = message.get("metadata") or {}
@@ -75,15 +82,15 @@ class SlackDigestSender:
                     return str(message.get("ts"))
             return None
 
-        return await self._joining(channel, history)
+        return await self._joining(team, channel, history)
 
-    async def post(self, channel: str, digest: Digest) -> str:
+    async def post(self, team: str, channel: str, digest: Digest) -> str:
         message = digest_message(digest)
 
-        async def post() -> str:
-            response = await self.client.chat_postMessage(
+        async def post(client: AsyncWebClient) -> str:
+            response = await client.chat_postMessage(
                 channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False,
                 metadata=digest_metadata(channel, digest.local_date))
             return str(response["ts"])
 
-        return await self._joining(channel, post)
+        return await self._joining(team, channel, post)

@@ -101,6 +101,22 @@ def origin_of(body: Any) -> Origin:
         return Origin()
 
 
+def team_of(body: Any) -> str:
+    """The workspace a payload came from: `team_id` (commands, events) or `team.id` (interactions,
+    where `team` may be null for enterprise-wide apps); "" when it has none or it is malformed."""
+    if not isinstance(body, dict):
+        return ""
+    team = body.get("team_id")
+    if team is None and isinstance(body.get("team"), dict):
+        team = body["team"].get("id")
+    if team is None and isinstance(body.get("user"), dict):
+        team = body["user"].get("team_id")
+    return team if isinstance(team, str) and _TEAM_ID.fullmatch(team) else ""
+
+
+_TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")
+
+
 class _ViewRef(_Payload):
     view_id: StrictStr | None = Field(None, validation_alias=AliasPath("view", "id"))
 

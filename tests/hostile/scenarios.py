@@ -110,4 +110,4 @@ async def home(s: HarnessSession) -> dict[str, Any]:
 
 async def digest(s: HarnessSession, day: dt.date) -> str:
     assert s.service is not None
-    return await s.service.scheduler.run_channel("C0TRADE", day)
+    return await s.service.scheduler.run_channel("", "C0TRADE", day)

@@ -26,7 +26,8 @@ async def trade_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespo
         if isinstance(command, AddPage):  # a fetch: awaited here on the loop, not in a worker thread
             message = await deps.answerer.add_page(command, user=slash.user)
         else:
-            message = await asyncio.to_thread(deps.answerer.answer, command, user=slash.user, channel=slash.channel)
+            message = await asyncio.to_thread(deps.answerer.answer, command, user=slash.user, channel=slash.channel,
+                                              team=deps.team(body))
         await respond_checked(respond, message, client=client, channel=slash.channel, user=slash.user)
 
     async def reply(message: Message) -> None:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 Event = TypeVar("Event", MessageEvent, HomeOpened)
 
 
-async def _reply(deps: Deps, event: MessageEvent, client: AsyncWebClient, in_thread: bool) -> None:
+async def _reply(deps: Deps, event: MessageEvent, client: AsyncWebClient, in_thread: bool, team: str) -> None:
     channel = event.channel
     if channel is None:
         return
@@ -35,7 +35,7 @@ async def _reply(deps: Deps, event: MessageEvent, client: AsyncWebClient, in_thr
             message = await deps.answerer.add_page(command, user=event.user or "unknown")
         else:
             message = await asyncio.to_thread(deps.answerer.answer, command,
-                                              user=event.user or "unknown", channel=channel)
+                                              user=event.user or "unknown", channel=channel, team=team)
         message.blocks = blocks.without_action(message.blocks, blocks.ACTION_SHARE)
         await post_message(client, channel, message, thread_ts=thread)
 
@@ -54,16 +54,20 @@ def _parsed(model: type[Event], event: dict[str, Any]) -> Event | None:
         return None
 
 
-async def app_mention(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def app_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
+                      context: AsyncBoltContext) -> None:
     message = _parsed(MessageEvent, event)
     if message is not None:
-        await _reply(deps_of(context), message, client, in_thread=True)
+        deps = deps_of(context)
+        await _reply(deps, message, client, in_thread=True, team=deps.team(body))
 
 
-async def direct_message(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def direct_message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
+                         context: AsyncBoltContext) -> None:
     message = _parsed(MessageEvent, event)
     if message is not None and message.from_a_person_in_a_dm:
-        await _reply(deps_of(context), message, client, in_thread=False)
+        deps = deps_of(context)
+        await _reply(deps, message, client, in_thread=False, team=deps.team(body))
 
 
 async def home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:

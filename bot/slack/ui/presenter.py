@@ -17,11 +17,13 @@ class SlackAnswers:
     def __init__(self, answerer: Answerer) -> None:
         self.answerer = answerer
 
-    def answer_text(self, text: str, *, user: str, channel: str | None) -> Message:
-        return render_message(self.answerer.answer_text(text, user=user, channel=channel))
+    def answer_text(self, text: str, *, user: str, channel: str | None, team: str = "") -> Message:
+        return render_message(self.answerer.answer_text(text, user=user, channel=channel, team=team))
 
-    def answer(self, command: Command, *, user: str, channel: str | None, shared_by: str | None = None) -> Message:
-        return render_message(self.answerer.answer(command, user=user, channel=channel, shared_by=shared_by))
+    def answer(self, command: Command, *, user: str, channel: str | None, team: str = "",
+               shared_by: str | None = None) -> Message:
+        return render_message(self.answerer.answer(command, user=user, channel=channel, team=team,
+                                                   shared_by=shared_by))
 
     async def add_page(self, command: AddPage, *, user: str) -> Message:
         """`/trade add` and the shortcut: awaited on the event loop (the fetch is network work)."""
@@ -33,14 +35,14 @@ class SlackAnswers:
     def expired(self) -> Message:
         return render_message(self.answerer.expired())
 
-    def more(self, key: str) -> Message:
-        return render_message(self.answerer.more(key))
+    def more(self, key: str, team: str = "") -> Message:
+        return render_message(self.answerer.more(key, team))
 
-    def share(self, key: str, user: str) -> Message:
-        return render_message(self.answerer.share(key, user))
+    def share(self, key: str, user: str, team: str = "") -> Message:
+        return render_message(self.answerer.share(key, user, team))
 
-    def pick(self, value: str, user: str) -> Message:
-        return render_message(self.answerer.pick(value, user))
+    def pick(self, value: str, user: str, team: str = "") -> Message:
+        return render_message(self.answerer.pick(value, user, team))
 
     def article_view(self, article_id: str, page: int = 0) -> dict | None:
         pages = self.answerer.article_pages(article_id, page)

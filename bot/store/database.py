@@ -1,0 +1,120 @@
+"""One database for all state: connection rules per engine, errors users can be told about.
+
+SQLite (the default, a file beside the corpus) gets WAL mode, a long busy timeout and
+`BEGIN IMMEDIATE` for every transaction: a read-then-write (a digest claim) is then atomic
+across processes, as PostgreSQL's row locks and `ON CONFLICT` make it there. Any failure to
+reach the database becomes `StoreUnavailable`, which surfaces as "temporarily unavailable".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+log = logging.getLogger(__name__)
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached (or stayed locked): the work was not done, try again later."""
+
+
+def database_url(db_path: Path, url: str | None = None) -> str:
+    """`url` as given (a bare `postgresql://` gets the psycopg 3 driver), else SQLite at `db_path`."""
+    if url:
+        for bare in ("postgresql://", "postgres://"):
+            if url.startswith(bare):
+                return "postgresql+psycopg://" + url[len(bare):]
+        return url
+    return f"sqlite:///{db_path}"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" hook below starts transactions itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """An engine with the rules above; `schema` is applied by `bot.store.migrations.upgrade`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = sa.make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect == "sqlite":
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
+            sa.event.listen(self.engine, "connect", _sqlite_connect)
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                                           pool_timeout=10, connect_args=_connect_args(self.dialect))
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden: what logs and `/health` may show."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A transaction; a database that cannot be reached raises `StoreUnavailable`."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise StoreUnavailable(_short(exc)) from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(_short(exc)) from exc
+            raise
+
+    def insert_ignore(self, table: sa.Table) -> Any:
+        """`INSERT … ON CONFLICT DO NOTHING` in this engine's dialect: a claim that loses a race
+        inserts nothing, and `rowcount` says whether this call won."""
+        insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+        return insert.on_conflict_do_nothing()
+
+    def upsert(self, table: sa.Table, keys: list[str], values: dict[str, Any]) -> Any:
+        """Insert `values`, or update the row with the same `keys` to them."""
+        insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+        statement = insert.values(**values)
+        changed = {k: v for k, v in values.items() if k not in keys}
+        return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+    def ping(self) -> str | None:
+        """None when the database answers, else a short reason (for `/health`, `tradebot db check`)."""
+        try:
+            with self.begin() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except StoreUnavailable as exc:
+            return str(exc)
+        return None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _connect_args(dialect: str) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {"connect_timeout": 5}
+    return {}
+
+
+def _short(exc: BaseException) -> str:
+    """The driver's first line, without the SQL or parameters SQLAlchemy appends."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()
+    return (text[0] if text else type(original).__name__)[:200]
