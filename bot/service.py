@@ -14,6 +14,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.answers.answerer import Answerer
+from bot.answers.state import AnswerStore
 from bot.common.clock import Clock, SystemClock
 from bot.common.logs import install_safe_logging
 from bot.common.progress import log_progress
@@ -28,6 +29,7 @@ from bot.slack.alerts import SlackAlertSender
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.credentials import SlackCredentials
+from bot.slack.dedupe import RecentKeys
 from bot.slack.deps import Deps
 from bot.slack.digest import SlackDigestSender
 from bot.slack.http import RequestGuard, make_web_app
@@ -50,13 +52,17 @@ class BotService:
         self.store = DigestStore(self.database, self.clock)
         self.feeds = FeedService(settings, database=self.database, clock=self.clock)  # `/trade add`, `/trade feeds` and the poller share it
         also = self.feeds.also_reported_by
-        self.answerer = SlackAnswers(Answerer(self.library, prefs=self.store, feeds=self.feeds, also_reported_by=also))
+        self.answerer = SlackAnswers(Answerer(self.library, store=AnswerStore(self.database, self.clock),
+                                              prefs=self.store, feeds=self.feeds, also_reported_by=also))
         self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
         self.client = make_client(self.credentials.bot_token, settings.slack_api_url)
         self.workspaces: Workspaces = SingleWorkspace(self.client)
-        self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret, self.clock)
         self.mode = settings.resolved_mode()
+        # Replays and redeliveries, shared by the replicas; aged by wall time, as Slack signs.
+        self.seen = RecentKeys(SystemClock(), self.database)
+        self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret,
+                             seen=self.seen if self.mode == "socket" else None)
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.workspaces), self.clock)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -96,7 +102,7 @@ class BotService:
         if self.mode == "http":
             limits = HttpLimits(max_body=self.settings.max_body_bytes, read_timeout=self.settings.http_read_timeout,
                                 max_connections=self.settings.http_max_connections)
-            guard = RequestGuard(self.credentials.signing_secret)  # wall time, as Slack signs
+            guard = RequestGuard(self.credentials.signing_secret, seen=self.seen)  # wall time, as Slack signs
             web_app = make_web_app(self.app, guard, limits, health=self.health)
             self._runner = await start_server(web_app, self.settings.host, self.settings.port, limits)
             host, port = self._runner.addresses[0][:2]

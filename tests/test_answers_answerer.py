@@ -13,13 +13,14 @@ from bot.answers.models import Notice, PersonCard, SearchPage
 from bot.harness.render import render_payload
 from bot.library import Library
 from bot.slack.ui.presenter import SlackAnswers
+from tests.helpers import answer_store
 
 
 @pytest.fixture(scope="module")
-def answers(seed_corpus_dir: Path) -> SlackAnswers:
+def answers(seed_corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SlackAnswers:
     library = Library(seed_corpus_dir)
     library.load()
-    return SlackAnswers(Answerer(library))
+    return SlackAnswers(Answerer(library, answer_store(tmp_path_factory.mktemp("state"))))
 
 
 def test_the_core_returns_typed_answers(answers: SlackAnswers) -> None:
@@ -42,7 +43,7 @@ def test_the_unavailable_answer_does_not_show_server_paths(tmp_path: Path, caplo
     library = Library(tmp_path / "secret-dir" / "corpus")
     library.load()
     caplog.set_level(logging.ERROR)
-    message = SlackAnswers(Answerer(library)).answer_text("tariffs", user="U1", channel="C1")
+    message = SlackAnswers(Answerer(library, answer_store(tmp_path / "state"))).answer_text("tariffs", user="U1", channel="C1")
     assert "unavailable" in message.text and "secret-dir" not in str(message.payload())
     assert "secret-dir" in caplog.text
 

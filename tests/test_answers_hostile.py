@@ -32,6 +32,7 @@ from bot.search import SearchHit, SearchResponse
 from bot.slack.ui.blocks import render_message
 from bot.slack.ui.presenter import SlackAnswers
 from bot.slack.ui.views import article_modal, home_view
+from tests.helpers import answer_store
 
 SETTINGS = settings(max_examples=200, deadline=None)
 TOKENS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<!subteam^S123|@team>",
@@ -140,10 +141,10 @@ def test_articles_modal_home_and_notices(title: str, publisher: str, body: str, 
 
 
 @pytest.fixture(scope="module")
-def slack_answers(seed_corpus_dir: Path) -> SlackAnswers:
+def slack_answers(seed_corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SlackAnswers:
     library = Library(seed_corpus_dir)
     library.load()
-    return SlackAnswers(Answerer(library))
+    return SlackAnswers(Answerer(library, answer_store(tmp_path_factory.mktemp("state"))))
 
 
 def slack_encoded(text: str) -> str:

@@ -12,6 +12,7 @@ from bot.answers.answerer import Answerer
 from bot.corpus import CorpusUnavailable, load_corpus
 from bot.corpus.files import MAX_FILE_BYTES
 from bot.library import Library
+from tests.helpers import answer_store
 
 GOOD = "---\nid: {id}\ntitle: Title {id}\npublisher: Wire\npublished: 2025-05-01\n---\nBody of {id}, with café.\n"
 
@@ -66,7 +67,7 @@ def test_a_missing_corpus_is_unavailable_with_the_path_in_the_log_only(tmp_path:
         assert library.load() is None
     assert library.error == "corpus directory not found"
     assert str(missing) in caplog.text  # the operator finds the path in the log
-    message = Answerer(library).answer_text("tariffs", user="U1", channel="C1")
+    message = Answerer(library, answer_store(tmp_path / "state")).answer_text("tariffs", user="U1", channel="C1")
     shown = str(message.model_dump()) if hasattr(message, "model_dump") else repr(message)
     assert "unavailable" in message.text and str(tmp_path) not in shown and "srv" not in shown
 

@@ -8,7 +8,7 @@ from bot.answers.answerer import PEOPLE_PENDING, Answerer
 from bot.answers.commands import Who
 from bot.corpus import corpus_signature
 from bot.library import Library, build_snapshot, load_saved, save_snapshot
-from tests.helpers import write_article
+from tests.helpers import answer_store, write_article
 
 
 async def test_start_builds_search_first_then_people_and_saves(corpus_copy: Path, tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ async def test_start_builds_search_first_then_people_and_saves(corpus_copy: Path
     # coroutine has not given the event loop a chance since `start` returned.
     assert task is not None and library.current is not None and library.current.people is None
     assert library.current.search.search("tariffs").results
-    message = Answerer(library).answer(Who("greer"), user="U1", channel="C1")
+    message = Answerer(library, answer_store(tmp_path / "state")).answer(Who("greer"), user="U1", channel="C1")
     assert PEOPLE_PENDING in message.text
     await task
     assert library.current.people is not None and library.current.people.get("Jamieson Greer")
@@ -50,14 +50,15 @@ async def test_missing_corpus_then_created_is_picked_up(tmp_path: Path) -> None:
     assert library.current is not None and library.current.search.search("tariffs").results
 
 
-def test_while_loading_users_are_told_to_wait(corpus_copy: Path) -> None:
+def test_while_loading_users_are_told_to_wait(corpus_copy: Path, tmp_path: Path) -> None:
     library = Library(corpus_copy)
+    answerer = Answerer(library, answer_store(tmp_path / "state"))
     assert library.loading and library.current is None
-    message = Answerer(library).answer_text("tariffs", user="U1", channel="C1")
+    message = answerer.answer_text("tariffs", user="U1", channel="C1")
     assert "still reading the articles" in message.text
     library.load()
     assert not library.loading
-    assert "tariffs" in Answerer(library).answer_text("tariffs", user="U1", channel="C1").text.lower()
+    assert "tariffs" in answerer.answer_text("tariffs", user="U1", channel="C1").text.lower()
 
 
 def test_a_snapshot_holds_no_reference_cycles(seed_corpus_dir: Path) -> None:

@@ -30,14 +30,16 @@ from bot.answers.commands import (
     parse_command,
 )
 from bot.answers.compose import AlsoReported
-from bot.answers.models import Answer, ArticlePages, HomeSummary, Notice
+from bot.answers.models import Answer, ArticlePages, HomeSummary, Note, Notice
 from bot.answers.state import AnswerStore, StoredAnswer
+from bot.common.logs import RateLimitedLog
 from bot.corpus import Article
 from bot.feeds.models import AddRefused, EntryOutcome
 from bot.feeds.safety import UnsafeURL
 from bot.feeds.store import FeedRecord
 from bot.library import Library
 from bot.search.query import MAX_QUERY_CHARS
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +88,19 @@ class FeedDesk(Protocol):
 
 
 class Answerer:
-    def __init__(self, library: Library, store: AnswerStore | None = None, prefs: ChannelPrefs | None = None,
+    """Anything that needs the database while it is down is answered "temporarily unavailable"
+    (and nothing is said to be done); answers from the corpus are still given, without the
+    buttons whose state could not be stored."""
+
+    def __init__(self, library: Library, store: AnswerStore, prefs: ChannelPrefs | None = None,
                  feeds: FeedDesk | None = None, also_reported_by: AlsoReported | None = None) -> None:
         self.library = library
-        self.store = store or AnswerStore()
+        self.store = store
         self.prefs = prefs
         self.feeds = feeds
         self.also_reported_by = also_reported_by  # "also reported by" under results and cards (optional)
         self._reported_error: str | None = None
+        self._store_log = RateLimitedLog(log, interval=60)
 
     def answer_text(self, text: str, *, user: str, channel: str | None, team: str = "") -> Answer:
         return self.answer(parse_command(text), user=user, channel=channel, team=team)
@@ -101,6 +108,13 @@ class Answerer:
     def answer(self, command: Command, *, user: str, channel: str | None, team: str = "",
                shared_by: str | None = None) -> Answer:
         """`team`: the workspace asking ("" for the single workspace of `SLACK_BOT_TOKEN`)."""
+        try:
+            return self._answer(command, user=user, channel=channel, team=team, shared_by=shared_by)
+        except StoreUnavailable as exc:
+            return self._store_unavailable(exc)
+
+    def _answer(self, command: Command, *, user: str, channel: str | None, team: str,
+                shared_by: str | None) -> Answer:
         if isinstance(command, Help):
             return compose.help_page(command.note)
         if isinstance(command, (Watch, Unwatch, Watching, DigestStatus, DigestHere)):
@@ -112,19 +126,22 @@ class Answerer:
         snapshot = self.library.current
         if snapshot is None:
             return compose.loading() if self.library.loading else self._unavailable()
-        key = None if shared_by else self.store.put(StoredAnswer(command, user, channel, team))
+        stored = StoredAnswer(command, user, channel, team)
         if isinstance(command, Search):
-            return self._search(command, key, shared_by)
+            key = None if shared_by else self._button_key(stored)
+            return self._buttons_off(self._search(command, key, shared_by), key is None and not shared_by)
         if isinstance(command, Who):
             if snapshot.people is None:
                 return compose.notice((PEOPLE_PENDING,))
             matches = snapshot.people.lookup(command.name)
             if not matches:
                 return persons.person_not_found(command.name, snapshot.people.suggest(command.name))
+            key = None if shared_by else self._button_key(stored)
             clear = len(matches) == 1 or matches[0].score - matches[1].score >= CLEAR_LEAD
             if clear or shared_by:
-                return persons.person_card(command.name, matches[0].person, key, shared_by=shared_by)
-            return persons.person_choices(command.name, matches, key or "")
+                card = persons.person_card(command.name, matches[0].person, key, shared_by=shared_by)
+                return self._buttons_off(card, key is None and not shared_by)
+            return self._buttons_off(persons.person_choices(command.name, matches, key), key is None)
         if isinstance(command, Latest):
             return compose.latest(snapshot.corpus.latest(command.count))
         if isinstance(command, Sources):
@@ -140,7 +157,31 @@ class Answerer:
             notices.append(compose.query_too_long(typed, MAX_QUERY_CHARS))
             query = query[:MAX_QUERY_CHARS]
         response = snapshot.search.search(query, limit=PAGE_SIZE, offset=command.offset)
-        return compose.search_page(response, key, shared_by=shared_by, notices=notices, also=self._also)
+        return compose.search_page(response, key, shared_by=shared_by, notices=notices, also=self._also,
+                                   reads=shared_by is None)
+
+    # The database -----------------------------------------------------------
+
+    def _store_unavailable(self, exc: StoreUnavailable) -> Notice:
+        self._store_log.log(logging.WARNING, "down", "database unavailable, answered 'temporarily unavailable': %s",
+                            exc)
+        return compose.store_unavailable()
+
+    def _button_key(self, stored: StoredAnswer) -> str | None:
+        """The key behind an answer's buttons; None (the answer goes without them) when the
+        database cannot store it: an answer from the corpus is not lost to an outage."""
+        try:
+            return self.store.put(stored)
+        except StoreUnavailable as exc:
+            self._store_log.log(logging.WARNING, "buttons", "database unavailable, answered without buttons: %s", exc)
+            return None
+
+    @staticmethod
+    def _buttons_off(answer: Answer, off: bool) -> Answer:
+        """`answer`, told (when `off`) why it has no buttons."""
+        if not off:
+            return answer
+        return replace(answer, parts=(*answer.parts, Note(((compose.BUTTONS_UNAVAILABLE,),))))
 
     def _also(self, article_id: str) -> Sequence[compose.Outlet]:
         """The other outlets of a story; a failing store costs the line, never the answer."""
@@ -162,6 +203,8 @@ class Answerer:
             outcome, article = await self.feeds.add_page(command.url)
         except (UnsafeURL, AddRefused) as exc:
             return channel_notices.refused(str(exc))
+        except StoreUnavailable as exc:
+            return self._store_unavailable(exc)
         log.info("user %s added %s (%s)", user, outcome.article_id or outcome.duplicate_of, outcome.status)
         if article is None:
             return compose.notice((("Added, but the article could not be read back; it appears once the corpus "
@@ -219,14 +262,20 @@ class Answerer:
         return stored if stored is not None and stored.team == team else None
 
     def more(self, key: str, team: str = "") -> Answer:
-        stored = self._stored(key, team)
+        try:
+            stored = self._stored(key, team)
+        except StoreUnavailable as exc:
+            return self._store_unavailable(exc)
         if stored is None or not isinstance(stored.command, Search):
             return self.expired()
         command = replace(stored.command, offset=stored.command.offset + PAGE_SIZE)
         return self.answer(command, user=stored.user, channel=stored.channel, team=team)
 
     def share(self, key: str, user: str, team: str = "") -> Answer:
-        stored = self._stored(key, team)
+        try:
+            stored = self._stored(key, team)
+        except StoreUnavailable as exc:
+            return self._store_unavailable(exc)
         if stored is None:
             return self.expired()
         answer = self.answer(stored.command, user=stored.user, channel=stored.channel, team=team, shared_by=user)
@@ -234,7 +283,10 @@ class Answerer:
 
     def pick(self, value: str, user: str, team: str = "") -> Answer:
         key, _, index = value.rpartition("|")
-        stored = self._stored(key, team)
+        try:
+            stored = self._stored(key, team)
+        except StoreUnavailable as exc:
+            return self._store_unavailable(exc)
         snapshot = self.library.current
         if snapshot is not None and snapshot.people is None:
             return compose.notice((PEOPLE_PENDING,))
@@ -245,8 +297,8 @@ class Answerer:
         if int(index) >= len(matches):
             return self.expired()
         person = matches[int(index)].person
-        new_key = self.store.put(StoredAnswer(Who(person.name), user, stored.channel, team))
-        return persons.person_card(person.name, person, new_key)
+        new_key = self._button_key(StoredAnswer(Who(person.name), user, stored.channel, team))
+        return self._buttons_off(persons.person_card(person.name, person, new_key), new_key is None)
 
     def article_pages(self, article_id: str, page: int = 0) -> ArticlePages | None:
         snapshot = self.library.current

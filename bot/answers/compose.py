@@ -60,6 +60,9 @@ PEOPLE_PENDING = ("I'm still reading the articles to find who is who (this takes
 LOADING = "I'm still reading the articles (the bot has just started). Please try again in a minute."
 UNAVAILABLE = "The article corpus is unavailable right now, so I can't answer. An admin can check the server log."
 NOT_SET_UP = "Watch lists and the digest are not set up on this server."
+STORE_UNAVAILABLE = ("That is temporarily unavailable: I can't reach my database right now. Nothing was changed; "
+                     "please try again in a minute.")
+BUTTONS_UNAVAILABLE = "Buttons are off for this answer: my database is not answering. Ask again in a minute for them."
 
 
 class Outlet(Protocol):
@@ -106,6 +109,11 @@ def unavailable() -> Notice:
     return notice((UNAVAILABLE,), icon=Icon.WARNING)
 
 
+def store_unavailable() -> Notice:
+    """The database is down: what needed it was not done (and nothing is said to be)."""
+    return notice((STORE_UNAVAILABLE,), icon=Icon.WARNING)
+
+
 def expired() -> Notice:
     return notice((EXPIRED,))
 
@@ -134,7 +142,7 @@ def or_list(words: Sequence[str]) -> Line:
     return tuple(out)
 
 
-def _hit(n: int, hit: SearchHit, key: str | None, also: AlsoReported | None = None) -> Section:
+def _hit(n: int, hit: SearchHit, read: bool, also: AlsoReported | None = None) -> Section:
     snippet = hit.snippet if len(hit.snippet) <= SNIPPET_CHARS else truncate(hit.snippet, SNIPPET_CHARS)
     spans = tuple((s, e) for s, e in hit.highlights if e <= len(snippet))
     return Section(
@@ -142,14 +150,16 @@ def _hit(n: int, hit: SearchHit, key: str | None, also: AlsoReported | None = No
                (hit.publisher, " · ", day(hit.published)),
                *(also_line(also(hit.article_id)) if also else ()),
                (Highlighted(snippet, spans),)),
-        button=Button(READ, Action.READ, hit.article_id) if key is not None else None,
+        button=Button(READ, Action.READ, hit.article_id) if read else None,
         quote_last=True,
     )
 
 
 def search_page(response: SearchResponse, key: str | None, shared_by: str | None = None,
-                notices: Sequence[str] = (), also: AlsoReported | None = None) -> SearchPage:
-    """A page of results; `key` names the state behind the buttons (None: no buttons)."""
+                notices: Sequence[str] = (), also: AlsoReported | None = None,
+                reads: bool | None = None) -> SearchPage:
+    """A page of results; `key` names the state behind the buttons (None: no share or more
+    buttons); `reads`: the Read buttons, which need no state (by default: with a key)."""
     query = response.query
     notes: list[Line] = [(truncate(n, NOTE_CHARS),) for n in (*notices, *response.notices)]
     if response.corrected:
@@ -165,18 +175,18 @@ def search_page(response: SearchResponse, key: str | None, shared_by: str | None
         parts.append(Section((line,)))
         summary = f"No results for {query}"
     else:
-        parts += _hits(response, key, shared_by, also)
+        parts += _hits(response, key, shared_by, key is not None if reads is None else reads, also)
         summary = f"Search: {query} — " + "; ".join(h.title for h in response.results)
     return SearchPage(summary=summary, heading=("Search: ", Strong(truncate(query, QUERY_CHARS))), icon=Icon.SEARCH,
                       parts=tuple(parts), query=query, total=response.total, shown=len(response.results))
 
 
-def _hits(response: SearchResponse, key: str | None, shared_by: str | None,
+def _hits(response: SearchResponse, key: str | None, shared_by: str | None, reads: bool,
           also: AlsoReported | None = None) -> list[Part]:
     parts: list[Part] = []
     first = response.offset + 1
     for n, hit in enumerate(response.results, start=first):
-        parts += [Divider(), _hit(n, hit, key, also)]
+        parts += [Divider(), _hit(n, hit, reads, also)]
     last = response.offset + len(response.results)
     parts.append(Note((("Articles ", f"{first}–{last} of {response.total}."),)))
     parts += shared_note(shared_by)

@@ -65,17 +65,19 @@ def person_card(query: str, person: Person, key: str | None, shared_by: str | No
                       heading=("Who is ", Strong(truncate(query, QUERY_CHARS))), parts=parts, name=person.name)
 
 
-def person_choices(query: str, matches: Sequence[PersonMatch], key: str) -> PersonChoices:
+def person_choices(query: str, matches: Sequence[PersonMatch], key: str | None) -> PersonChoices:
+    """The matches to pick from; without a `key` (no state could be stored) there are no pick buttons."""
     lines: list[Line] = [("Several people match; pick one:",)]
     for match in matches[:CHOICES_SHOWN]:
         p = match.person
         lines.append((Strong(truncate(p.name, NAME_CHARS)), " — ", truncate(p.role or "role not stated", NOTE_CHARS),
                       f" · {counted(p.mentions, 'mention')}"))
-    buttons = tuple(Button(m.person.name, Action.PICK, f"{key}|{i}", name=str(i))
-                    for i, m in enumerate(matches[:CHOICE_BUTTONS]))
+    parts: tuple[Part, ...] = (Section(tuple(lines)),)
+    if key is not None:
+        parts += (Buttons(tuple(Button(m.person.name, Action.PICK, f"{key}|{i}", name=str(i))
+                                for i, m in enumerate(matches[:CHOICE_BUTTONS]))),)
     return PersonChoices(summary=f"Several people match {query}", icon=Icon.PERSON,
-                         heading=("Who is ", Strong(truncate(query, QUERY_CHARS))),
-                         parts=(Section(tuple(lines)), Buttons(buttons)), query=query,
+                         heading=("Who is ", Strong(truncate(query, QUERY_CHARS))), parts=parts, query=query,
                          names=tuple(m.person.name for m in matches[:CHOICES_SHOWN]))
 
 

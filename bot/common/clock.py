@@ -1,8 +1,9 @@
 """Time, injectable: code asks a clock, never `datetime.now()` or `time.*`, so tests can move it.
 
-`now()` is wall time (what Slack signs requests with, what the digest schedules by);
-`monotonic()` only ever goes forward, for measuring ages and expiry (button state),
-so a stepped system clock cannot revive or expire anything early.
+`now()` is wall time (what Slack signs requests with, what the digest schedules by, and
+what expiries kept in the shared database compare with: every replica agrees on it);
+`monotonic()` only ever goes forward, for ages within one process (when to retry), so a
+stepped system clock cannot shorten or stretch them.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.common.clock import Clock, SystemClock
 from bot.slack.dedupe import RecentKeys, event_dedupe_middleware
 from bot.slack.deps import Deps
 from bot.slack.listeners import register_all
@@ -16,9 +15,12 @@ log = logging.getLogger(__name__)
 
 
 def build_app(client: AsyncWebClient, deps: Deps, signing_secret: str | None = None,
-              clock: Clock | None = None) -> AsyncApp:
+              seen: RecentKeys | None = None) -> AsyncApp:
     """Request signatures are checked in front of bolt (see `bot.slack.http`), so bolt's
-    own check is off: it would run after bolt has already parsed the body."""
+    own check is off: it would run after bolt has already parsed the body.
+
+    `seen`: Socket Mode's memory of event ids (it has no guard in front of bolt to catch a
+    redelivered event); None in HTTP mode, where the guard has already checked them."""
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret or "unused-in-socket-mode",
@@ -31,8 +33,7 @@ def build_app(client: AsyncWebClient, deps: Deps, signing_secret: str | None = N
     async def on_error(error: Exception) -> None:
         log.error("unhandled error in a Slack listener: %r", error)
 
-    # Socket Mode has no guard in front of bolt: a redelivered event is caught here.
-    wall = clock or SystemClock()
-    app.middleware(event_dedupe_middleware(RecentKeys(lambda: wall.now().timestamp())))
+    if seen is not None:
+        app.middleware(event_dedupe_middleware(seen))
     register_all(app, deps)
     return app

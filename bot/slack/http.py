@@ -41,12 +41,13 @@ _SIGNATURE_RE = re.compile(r"v0=[0-9a-f]{64}")
 class RequestGuard:
     """Verifies signatures and remembers what it has already let through."""
 
-    def __init__(self, signing_secret: str, clock: Clock | None = None) -> None:
+    def __init__(self, signing_secret: str, clock: Clock | None = None, seen: RecentKeys | None = None) -> None:
+        """`seen`: the keys shared with the other replicas (the service's); by default this process's own."""
         if not signing_secret:
             raise ValueError("SLACK_SIGNING_SECRET is empty; HTTP mode cannot verify requests without it")
         self._secret = signing_secret.encode()
         self._clock = clock or SystemClock()
-        self._recent = RecentKeys(self._now)
+        self._recent = seen or RecentKeys(self._clock)
         self.log = RateLimitedLog(log)  # one line per kind of rejection per 10 s
 
     def _now(self) -> float:
@@ -64,9 +65,9 @@ class RequestGuard:
         expected = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
         return hmac.compare_digest("v0=" + expected, signature)
 
-    def first_time(self, key: str) -> bool:
+    async def first_time(self, key: str) -> bool:
         """True the first time a key (signature, event id) is seen within the window."""
-        return self._recent.first_time(key)
+        return await self._recent.first_time(key)
 
     def reject(self, status: int, reason: str, text: str) -> web.Response:
         """A short answer and one rate-limited log line naming the reason, never the body."""
@@ -107,7 +108,7 @@ def make_web_app(app: AsyncApp, guard: RequestGuard, limits: HttpLimits, path: s
         signature = headers.get("X-Slack-Signature")
         if not guard.verify(body, headers.get("X-Slack-Request-Timestamp"), signature):
             return guard.reject(401, "missing, stale or wrong signature", "invalid signature")
-        if not guard.first_time(f"sig:{signature}"):
+        if not await guard.first_time(f"sig:{signature}"):
             guard.log.log(logging.INFO, "replay", "ignored a replayed request")
             return web.Response(status=200, text="")
         try:
@@ -118,7 +119,7 @@ def make_web_app(app: AsyncApp, guard: RequestGuard, limits: HttpLimits, path: s
         if payload is None:
             return guard.reject(400, "signed body is not a Slack payload", "malformed request")
         event_id = payload.get("event_id")
-        if isinstance(event_id, str) and not guard.first_time(f"event:{event_id}"):
+        if isinstance(event_id, str) and not await guard.first_time(f"event:{event_id}"):
             log.info("ignored a redelivered event %s (retry %s)", event_id, headers.get("X-Slack-Retry-Num"))
             return web.Response(status=200, text="")
         try:
