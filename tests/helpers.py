@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.answers.state import AnswerStore
 from bot.corpus import Article, render_article
-from bot.store import open_database
 
 
 def write_article(corpus_dir: Path, article_id: str, title: str, body: list[str], *,
@@ -32,9 +30,3 @@ def add_articles(corpus_dir: Path, n: int, start: dt.date = dt.date(2025, 7, 1))
              f"Officials said talks on {topic} would continue next week, according to people briefed on them."],
             url=f"https://wire.example/{i}", published=start + dt.timedelta(days=i)))
     return out
-
-
-def answer_store(directory: Path) -> AnswerStore:
-    """Button state in a SQLite file in `directory` (the embedded engine, as `tradebot run` has)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    return AnswerStore(open_database(f"sqlite:///{directory / 'state.sqlite3'}"))

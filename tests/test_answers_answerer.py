@@ -13,7 +13,7 @@ from bot.answers.models import Notice, PersonCard, SearchPage
 from bot.harness.render import render_payload
 from bot.library import Library
 from bot.slack.ui.presenter import SlackAnswers
-from tests.helpers import answer_store
+from tests.state_helpers import answer_store
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from bot.search import SearchHit, SearchResponse
 from bot.slack.ui.blocks import render_message
 from bot.slack.ui.presenter import SlackAnswers
 from bot.slack.ui.views import article_modal, home_view
-from tests.helpers import answer_store
+from tests.state_helpers import answer_store
 
 SETTINGS = settings(max_examples=200, deadline=None)
 TOKENS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<!subteam^S123|@team>",

@@ -12,7 +12,7 @@ from bot.answers.answerer import Answerer
 from bot.corpus import CorpusUnavailable, load_corpus
 from bot.corpus.files import MAX_FILE_BYTES
 from bot.library import Library
-from tests.helpers import answer_store
+from tests.state_helpers import answer_store
 
 GOOD = "---\nid: {id}\ntitle: Title {id}\npublisher: Wire\npublished: 2025-05-01\n---\nBody of {id}, with café.\n"
 

@@ -8,7 +8,8 @@ from bot.answers.answerer import PEOPLE_PENDING, Answerer
 from bot.answers.commands import Who
 from bot.corpus import corpus_signature
 from bot.library import Library, build_snapshot, load_saved, save_snapshot
-from tests.helpers import answer_store, write_article
+from tests.helpers import write_article
+from tests.state_helpers import answer_store
 
 
 async def test_start_builds_search_first_then_people_and_saves(corpus_copy: Path, tmp_path: Path) -> None:

@@ -47,6 +47,12 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Claims read `rowcount` of an INSERT … ON CONFLICT DO NOTHING. SQLAlchemy keeps it only for
+# UPDATE/DELETE unless told to: with psycopg an INSERT's rowcount is otherwise -1 (SQLite's
+# driver happens to keep it), and every claim on PostgreSQL would look lost.
+_ROWCOUNT = {"preserve_rowcount": True}
+
+
 class Database:
     """An engine with the rules above; `schema` is applied by `bot.store.migrations.upgrade`."""
 
@@ -56,12 +62,14 @@ class Database:
         if self.dialect == "sqlite":
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False},
+                                           execution_options=_ROWCOUNT)
             sa.event.listen(self.engine, "connect", _sqlite_connect)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                                           pool_timeout=10, connect_args=_connect_args(self.dialect))
+                                           pool_timeout=10, connect_args=_connect_args(self.dialect),
+                                           execution_options=_ROWCOUNT)
 
     @property
     def safe_url(self) -> str:
