@@ -220,3 +220,10 @@ def test_a_notice_is_what_a_down_store_gives_not_a_crash(library: Library, tmp_p
     assert isinstance(choices, PersonChoices) and buttons(choices) == {} and len(choices.names) >= 2
     assert isinstance(answerer.answer_text("latest 2", user="U1", channel="C1"), type(compose.latest([])))
     assert not isinstance(answerer.answer_text("sources", user="U1", channel="C1"), Notice)
+
+
+def test_the_state_benchmark_runs(database: Database) -> None:
+    from benchmarks.state_bench import measure
+
+    lines = measure(database, 5)
+    assert len(lines) == 3 and all("p99" in line and "(n=5)" in line for line in lines)

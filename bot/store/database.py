@@ -116,8 +116,12 @@ class Database:
 
 
 def _connect_args(dialect: str) -> dict[str, Any]:
+    """PostgreSQL: give up on a connection the network stopped answering (a black-holed route)
+    after about 15 s rather than the kernel's many minutes, so a stuck query becomes
+    `StoreUnavailable` and answers do not wait on it for good."""
     if dialect == "postgresql":
-        return {"connect_timeout": 5}
+        return {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                "keepalives_count": 1, "tcp_user_timeout": 15_000}
     return {}
 
 
