@@ -31,6 +31,7 @@ from bot.slack.credentials import SlackCredentials
 from bot.slack.deps import Deps
 from bot.slack.digest import SlackDigestSender
 from bot.slack.http import RequestGuard, make_web_app
+from bot.slack.oauth import add_oauth_routes, install_flow
 from bot.slack.server import HttpLimits, start_server
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.ui.presenter import SlackAnswers
@@ -53,9 +54,16 @@ class BotService:
         self.answerer = SlackAnswers(Answerer(self.library, prefs=self.store, feeds=self.feeds, also_reported_by=also))
         self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
-        self.client = make_client(self.credentials.bot_token, settings.slack_api_url)
-        self.workspaces: Workspaces = SingleWorkspace(self.client)
-        self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret, self.clock)
+        oauth = settings.oauth_enabled  # many workspaces: the install flow, each one's token from the database
+        self.client = make_client(None if oauth else self.credentials.bot_token, settings.slack_api_url)
+        self.install = install_flow(self.client, settings.slack_client_id or "", self.credentials.client_secret,
+                                    self.database, settings.slack_api_url, self.store.forget_team,
+                                    self.clock) if oauth else None
+        self.workspaces: Workspaces = self.install.workspaces if self.install else SingleWorkspace(self.client)
+        deps = Deps(self.answerer, self.tasks, many_workspaces=oauth,
+                    installed=self.install.workspaces if self.install else None)
+        self.app = build_app(self.client, deps, self.credentials.signing_secret, self.clock,
+                             oauth_flow=self.install.flow if self.install else None)
         self.mode = settings.resolved_mode()
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.workspaces), self.clock)
         self._runner: web.AppRunner | None = None
@@ -98,6 +106,8 @@ class BotService:
                                 max_connections=self.settings.http_max_connections)
             guard = RequestGuard(self.credentials.signing_secret)  # wall time, as Slack signs
             web_app = make_web_app(self.app, guard, limits, health=self.health)
+            if self.install is not None:
+                add_oauth_routes(web_app, self.install.flow)  # GET /slack/install, /slack/oauth_redirect
             self._runner = await start_server(web_app, self.settings.host, self.settings.port, limits)
             host, port = self._runner.addresses[0][:2]
             self.url = f"http://{host}:{port}/slack/events"
