@@ -108,6 +108,9 @@ class BotService:
             web_app = make_web_app(self.app, guard, limits, health=self.health)
             if self.install is not None:
                 add_oauth_routes(web_app, self.install.flow)  # GET /slack/install, /slack/oauth_redirect
+                if self.settings.digest_channels:
+                    log.warning("DIGEST_CHANNEL is for SLACK_BOT_TOKEN's workspace; with the install flow, "
+                                "channels ask for the digest with /trade digest on")
             self._runner = await start_server(web_app, self.settings.host, self.settings.port, limits)
             host, port = self._runner.addresses[0][:2]
             self.url = f"http://{host}:{port}/slack/events"
