@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -325,3 +326,24 @@ def test_a_state_is_consumed_once_across_replicas_and_expires(install_db: str) -
     finally:
         for db in replicas:
             db.close()
+
+
+async def test_no_token_code_or_secret_reaches_the_log(session: HarnessSession,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """Even at DEBUG, where slack-sdk prints `oauth.v2.access` answers and bolt a refused code."""
+    caplog.set_level(logging.DEBUG)
+    browser = Browser()
+    redirect = await browser.approve(await browser.start_install(app_base(session)), ALPHA)
+    assert (await browser.get(redirect)).status == 200
+    await browser.start_install(app_base(session))
+    code = parse_qs(urlsplit(redirect).query)["code"][0]
+    again = f"{redirect.split('?')[0]}?{urlencode({'code': code, 'state': browser.cookies[STATE_COOKIE]})}"
+    assert (await browser.get(again)).status == 401  # a refused code: bolt logs a warning about it
+    await say(people(session, ALPHA), "watching")
+    token = session.fake.workspace(ALPHA).bot_token
+    assert token and caplog.records
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "oauth.v2.access refused the install: invalid_code" in logged
+    state = parse_qs(urlsplit(redirect).query)["state"][0]
+    for secret in (token, code, state, CLIENT_SECRET, token.split("-")[-1]):
+        assert secret not in logged
