@@ -27,7 +27,7 @@ from slack_sdk.oauth.installation_store import Installation
 from bot.common.clock import FakeClock
 from bot.digest.records import DigestOutcome
 from bot.harness.browser import Browser
-from bot.harness.driver import Driver
+from bot.harness.driver import Driver, Transport
 from bot.harness.fake_slack import CLIENT_ID, CLIENT_SECRET, TEAM, Workspace
 from bot.harness.session import HarnessSession
 from bot.settings import SettingsError, isolated_settings
@@ -233,15 +233,17 @@ async def test_an_install_left_too_long_is_refused(session: HarnessSession) -> N
     assert stored(session) == {}
 
 
-async def test_the_single_workspace_keeps_working_and_ignores_uninstall_events(corpus_copy: Path,
-                                                                                 tmp_path: Path) -> None:
-    async with HarnessSession(corpus_copy, transport="http", db_path=tmp_path / "db.sqlite3") as s:
+@pytest.mark.parametrize("transport", ["http", "socket"])
+async def test_the_single_workspace_keeps_working_and_ignores_uninstall_events(
+        corpus_copy: Path, tmp_path: Path, transport: Transport, caplog: pytest.LogCaptureFixture) -> None:
+    async with HarnessSession(corpus_copy, transport=transport, db_path=tmp_path / "db.sqlite3") as s:
         assert s.driver is not None and s.service is not None
         assert "Now watching" in await say(s.driver, "watch rare earths")
-        page = await Browser().get(app_base(s) + "/slack/install")
-        assert page.status == 404  # no install flow without SLACK_CLIENT_ID
-        assert await s.fake.uninstall(TEAM) == [200, 200]
-        await asyncio.sleep(0.2)  # give the events' listeners their turn
+        if transport == "http":
+            page = await Browser().get(app_base(s) + "/slack/install")
+            assert page.status == 404  # no install flow without SLACK_CLIENT_ID
+        assert await s.fake.uninstall(TEAM) == [200, 200]  # over HTTP signed, or as socket envelopes acked
+        await eventually(lambda: "SLACK_BOT_TOKEN no longer works" in caplog.text)
         assert watched(s) == {("", "rare earths")}  # the operator's token: nothing stored to remove
 
 

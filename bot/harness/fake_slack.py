@@ -21,11 +21,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
-from bot.common.clock import Clock, SystemClock
-from bot.harness.installs import CLIENT_ID, CLIENT_SECRET, AppConfig, ConsentRefused, OAuth, signed
+from bot.common.clock import Clock
+from bot.harness.installs import CLIENT_ID, CLIENT_SECRET, AppConfig, OAuth
 from bot.harness.mentions import notified
 from bot.harness.response_urls import answer_response_url
 from bot.harness.scopes import manifest_scopes
@@ -65,7 +64,8 @@ class FakeSlack:
         self.state: SlackState = self.teams.default.state  # the default workspace's
         self.api = self.teams.default.api
         self.app = AppConfig()
-        self.oauth = OAuth(self.app, self.teams, clock)
+        self.oauth = OAuth(self.app, self.teams, clock, record=self._record,
+                           over_socket=lambda body: self.deliver("events_api", body), signing_secret=SIGNING_SECRET)
         self._deliveries: set[asyncio.Task[Any]] = set()
         self.socket_mode = SocketModeServer()
         self.calls: list[dict[str, Any]] = []
@@ -129,7 +129,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)  # slack-sdk reads some methods with GET
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket", self.socket_mode.handle)
-        app.router.add_get("/oauth/v2/authorize", self._authorize)
+        app.router.add_get("/oauth/v2/authorize", self.oauth.consent_page)
         app.router.add_get("/_calls", self._get_calls)
         app.router.add_post("/_fail", self._post_fail)
         app.router.add_post("/_interaction", self._post_interaction)
@@ -286,40 +286,14 @@ class FakeSlack:
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
 
-    async def _authorize(self, request: web.Request) -> web.Response:
-        """The consent screen: the signed-in user (`team` picks the workspace, `user` the person;
-        Slack's own `team` parameter preselects one) presses Allow and is sent back to the app."""
-        query = dict(request.query)
-        try:
-            location = self.oauth.consent(query, query.get("team", TEAM), query.get("user"))
-        except ConsentRefused as exc:
-            await self._record({"method": "oauth/v2/authorize", "params": query, "ok": False, "error": str(exc)})
-            return web.Response(status=400, text=f"Slack could not install the app: {exc}")
-        await self._record({"method": "oauth/v2/authorize", "params": query, "ok": True,
-                            "team": query.get("team", TEAM)})
-        raise web.HTTPFound(location)
-
     async def uninstall(self, team: str) -> list[int]:
         """Someone removes the app from `team`: its token stops working and Slack tells the app
         (`tokens_revoked`, then `app_uninstalled`). The app's HTTP statuses (200 each in Socket Mode)."""
-        workspace = self.workspace(team)
-        if self.teams.revoke(workspace) is None:
-            return []  # not installed: nothing to tell
-        statuses = []
-        for event in self.oauth.uninstall_events(workspace, workspace.state.bot_user, SystemClock().now()):
-            statuses.append(await self.send_event(event))
-        return statuses
+        return await self.oauth.uninstall(self.workspace(team))
 
     async def send_event(self, body: dict[str, Any]) -> int:
         """Deliver an Events API callback: signed to the app's request URL, else over the socket."""
-        if self.app.request_url is None:
-            await self.deliver("events_api", body)
-            return 200
-        raw, headers = signed(body, SIGNING_SECRET, SystemClock().now())  # wall time: what the app checks
-        async with aiohttp.ClientSession() as session, session.post(self.app.request_url, data=raw,
-                                                                        headers=headers) as response:
-            await response.read()
-            return response.status
+        return await self.oauth.send_event(body)
 
     @staticmethod
     def _failure_response(failure: Failure) -> web.Response:

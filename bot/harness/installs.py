@@ -21,12 +21,16 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
+from aiohttp import web
+
 from bot.common.clock import Clock, SystemClock
+from bot.harness.slack_state import TEAM
 from bot.harness.teams import Teams, Workspace
 
 CLIENT_ID = "1111111111.2222222222"
@@ -63,11 +67,19 @@ class ConsentRefused(Exception):
 
 
 class OAuth:
-    def __init__(self, app: AppConfig, teams: Teams, clock: Clock | None = None) -> None:
+    """Slack's side of installs. `record` keeps a call in the fake's log; `over_socket` delivers an
+    event through Socket Mode when the app has no request URL."""
+
+    def __init__(self, app: AppConfig, teams: Teams, clock: Clock | None = None, *,
+                 record: Callable[[Result], Awaitable[None]] | None = None,
+                 over_socket: Callable[[Result], Awaitable[Any]] | None = None, signing_secret: str = "") -> None:
         self.app = app
         self.teams = teams
         self.clock = clock or SystemClock()
         self.grants: dict[str, Grant] = {}
+        self._record = record
+        self._over_socket = over_socket
+        self._signing_secret = signing_secret
 
     def _allowed(self, redirect_uri: str) -> bool:
         """Slack accepts a configured Redirect URL or a path below one."""
@@ -124,6 +136,43 @@ class OAuth:
         if not hmac.compare_digest(str(params.get("client_secret") or "").encode(), self.app.client_secret.encode()):
             return "bad_client_secret"
         return None
+
+    async def consent_page(self, request: web.Request) -> web.Response:
+        """`GET /oauth/v2/authorize`: the signed-in user (`team` picks the workspace, `user` the person;
+        Slack's own `team` parameter preselects one) presses Allow and is sent back to the app."""
+        query = dict(request.query)
+        team = query.get("team", TEAM)
+        try:
+            location = self.consent(query, team, query.get("user"))
+        except ConsentRefused as exc:
+            await self._log({"method": "oauth/v2/authorize", "params": query, "ok": False, "error": str(exc)})
+            return web.Response(status=400, text=f"Slack could not install the app: {exc}")
+        await self._log({"method": "oauth/v2/authorize", "params": query, "ok": True, "team": team})
+        raise web.HTTPFound(location)
+
+    async def uninstall(self, workspace: Workspace) -> list[int]:
+        """Take the workspace's token back and tell the app; its HTTP statuses ([] if not installed)."""
+        if self.teams.revoke(workspace) is None:
+            return []
+        now = SystemClock().now()  # events are signed with wall time: what the app checks
+        return [await self.send_event(event) for event in self.uninstall_events(workspace, workspace.state.bot_user,
+                                                                                  now)]
+
+    async def send_event(self, body: Result) -> int:
+        """An Events API callback: signed to the app's request URL, else over the socket (200)."""
+        if self.app.request_url is None:
+            assert self._over_socket is not None, "no request URL and no socket to deliver events on"
+            await self._over_socket(body)
+            return 200
+        raw, headers = signed(body, self._signing_secret, SystemClock().now())
+        async with aiohttp.ClientSession() as session, session.post(self.app.request_url, data=raw,
+                                                                        headers=headers) as response:
+            await response.read()
+            return response.status
+
+    async def _log(self, call: Result) -> None:
+        if self._record is not None:
+            await self._record(call)
 
     def uninstall_events(self, workspace: Workspace, token_owner: str, now: dt.datetime) -> list[Result]:
         """What Slack sends when the app leaves a workspace: `tokens_revoked`, then `app_uninstalled`."""
