@@ -33,6 +33,7 @@ from bot.slack.dedupe import RecentKeys
 from bot.slack.deps import Deps
 from bot.slack.digest import SlackDigestSender
 from bot.slack.http import RequestGuard, make_web_app
+from bot.slack.oauth import add_oauth_routes, install_flow
 from bot.slack.server import HttpLimits, start_server
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.ui.presenter import SlackAnswers
@@ -56,13 +57,20 @@ class BotService:
                                               prefs=self.store, feeds=self.feeds, also_reported_by=also))
         self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
-        self.client = make_client(self.credentials.bot_token, settings.slack_api_url)
-        self.workspaces: Workspaces = SingleWorkspace(self.client)
+        oauth = settings.oauth_enabled  # many workspaces: the install flow, each one's token from the database
+        self.client = make_client(None if oauth else self.credentials.bot_token, settings.slack_api_url)
+        self.install = install_flow(self.client, settings.slack_client_id or "", self.credentials.client_secret,
+                                    self.database, settings.slack_api_url, self.store.forget_team,
+                                    self.clock) if oauth else None
+        self.workspaces: Workspaces = self.install.workspaces if self.install else SingleWorkspace(self.client)
         self.mode = settings.resolved_mode()
         # Replays and redeliveries, shared by the replicas; aged by wall time, as Slack signs.
         self.seen = RecentKeys(SystemClock(), self.database)
-        self.app = build_app(self.client, Deps(self.answerer, self.tasks), self.credentials.signing_secret,
-                             seen=self.seen if self.mode == "socket" else None)
+        deps = Deps(self.answerer, self.tasks, many_workspaces=oauth,
+                    installed=self.install.workspaces if self.install else None)
+        self.app = build_app(self.client, deps, self.credentials.signing_secret,
+                             seen=self.seen if self.mode == "socket" else None,
+                             oauth_flow=self.install.flow if self.install else None)
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.workspaces), self.clock)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -104,6 +112,11 @@ class BotService:
                                 max_connections=self.settings.http_max_connections)
             guard = RequestGuard(self.credentials.signing_secret, seen=self.seen)  # wall time, as Slack signs
             web_app = make_web_app(self.app, guard, limits, health=self.health)
+            if self.install is not None:
+                add_oauth_routes(web_app, self.install.flow)  # GET /slack/install, /slack/oauth_redirect
+                if self.settings.digest_channels:
+                    log.warning("DIGEST_CHANNEL is for SLACK_BOT_TOKEN's workspace; with the install flow, "
+                                "channels ask for the digest with /trade digest on")
             self._runner = await start_server(web_app, self.settings.host, self.settings.port, limits)
             host, port = self._runner.addresses[0][:2]
             self.url = f"http://{host}:{port}/slack/events"

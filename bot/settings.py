@@ -121,9 +121,18 @@ class Settings(BaseSettings):
                     and self.slack_client_secret.get_secret_value().strip())
 
     def require_slack(self) -> None:
-        """Check what `tradebot run` needs, naming the first missing variable."""
+        """Check what `tradebot run` needs, naming the first missing variable. The install flow
+        (`SLACK_CLIENT_ID` + `SLACK_CLIENT_SECRET`) needs no bot token, but an HTTP server."""
         mode = self.resolved_mode()
-        needed = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if mode == "socket" else ["SLACK_SIGNING_SECRET"])
+        client_secret = self.slack_client_secret.get_secret_value().strip() if self.slack_client_secret else ""
+        if bool(self.slack_client_id) != bool(client_secret):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
+            raise SettingsError(f"{missing} is not set; the install flow needs both (see README, 'Many workspaces').")
+        if self.oauth_enabled and mode == "socket":
+            raise SettingsError("the install flow (SLACK_CLIENT_ID) needs HTTP mode: set TRADEBOT_MODE=http "
+                                "and leave SLACK_APP_TOKEN unset (see README, 'Many workspaces').")
+        needed = [] if self.oauth_enabled else ["SLACK_BOT_TOKEN"]
+        needed += ["SLACK_APP_TOKEN"] if mode == "socket" else ["SLACK_SIGNING_SECRET"]
         values = {
             "SLACK_BOT_TOKEN": self.slack_bot_token,
             "SLACK_APP_TOKEN": self.slack_app_token,

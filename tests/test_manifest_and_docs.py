@@ -22,11 +22,22 @@ def test_manifest_declares_what_the_app_uses() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "chat:write.public", "app_mentions:read", "im:history",
             "channels:history", "channels:join"} <= scopes
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im",
-                                                                                "app_home_opened"}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"}
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_install_flow_asks_for_the_manifests_scopes_and_comes_back_to_our_route() -> None:
+    """One list of bot scopes: the install flow's (code) is the manifest's (what the fake grants)."""
+    from bot.slack.installations import BOT_SCOPES
+    from bot.slack.oauth import REDIRECT_PATH
+
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+    [redirect] = manifest["oauth_config"]["redirect_urls"]
+    assert redirect.startswith("https://") and redirect.endswith(REDIRECT_PATH)
 
 
 def test_every_cli_command_is_documented_in_readme() -> None:

@@ -4,8 +4,10 @@ Request fields (`event_id`, `action_id`, `response_url`, user text) reach log
 messages as arguments; a newline in one of them would start a forged log line.
 `SafeLogFilter` renders each record's message once and replaces control
 characters (C0, C1, DEL, line and paragraph separators, bidi overrides) with
-visible escapes. `RateLimitedLog` lets one line per kind through per interval
-and counts the rest, so an unauthenticated client cannot fill the disk.
+visible escapes, and Slack tokens, install codes and states with `(redacted)`
+(slack-sdk's and bolt's debug lines print `oauth.v2.access` answers and redirect
+queries). `RateLimitedLog` lets one line per kind through per interval and counts
+the rest, so an unauthenticated client cannot fill the disk.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SECRETS = re.compile(  # tokens; a code or state as a dict item ('code': '…', 'code': ['…']) or a query's
+    r"\b(?:xox[a-z]|xapp)-[0-9A-Za-z-]+"
+    r"|(?:(?<='code': ')|(?<='code': \[')|(?<='state': ')|(?<='state': \['))[^']+"
+    r"|(?<=[?&]code=)[^&\s'\"]+|(?<=[?&]state=)[^&\s'\"]+")
 
 
 def neutralise(text: str) -> str:
@@ -37,7 +43,7 @@ class SafeLogFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the record
             message = f"{record.msg!r} % {record.args!r}"
-        record.msg = neutralise(message)
+        record.msg = _SECRETS.sub("(redacted)", neutralise(message))
         record.args = None
         return True
 

@@ -7,6 +7,10 @@ validated (`bot.harness.validation`), scopes come from manifest.yml
 only once opened. It keeps what users would see (`bot.harness.slack_state`) and
 records every call with its outcome and whom it notified. Failures can be
 programmed like Slack's own.
+
+It holds several workspaces (`bot.harness.teams`): the default one, where the app is
+installed by hand with `BOT_TOKEN`, and any added with `add_workspace`, installed through
+the OAuth flow (`bot.harness.installs`). Every Web API call acts in its token's workspace.
 """
 
 from __future__ import annotations
@@ -20,18 +24,19 @@ from typing import Any
 from aiohttp import web
 
 from bot.common.clock import Clock
+from bot.harness.installs import CLIENT_ID, CLIENT_SECRET, AppConfig, OAuth
 from bot.harness.mentions import notified
 from bot.harness.response_urls import answer_response_url
 from bot.harness.scopes import manifest_scopes
-from bot.harness.slack_state import BOT_USER, Channel, MessageRef, SlackState
+from bot.harness.slack_state import BOT_USER, TEAM, Channel, MessageRef, SlackState
 from bot.harness.socket_mode import SocketModeServer
-from bot.harness.web_api import TEAM, WebApi
+from bot.harness.teams import BOT_TOKEN, Teams, Workspace
 
-__all__ = ["APP_TOKEN", "BOT_TOKEN", "BOT_USER", "SIGNING_SECRET", "TEAM", "Channel", "Failure", "FakeSlack"]
+__all__ = ["APP_TOKEN", "BOT_TOKEN", "BOT_USER", "CLIENT_ID", "CLIENT_SECRET", "SIGNING_SECRET", "TEAM", "Channel",
+           "Failure", "FakeSlack", "Workspace"]
 
 log = logging.getLogger(__name__)
 
-BOT_TOKEN = "xoxb-harness-0000"
 APP_TOKEN = "xapp-harness-0000"
 SIGNING_SECRET = "harness-signing-secret"
 _JSON_FIELDS = ("blocks", "view", "metadata", "attachments")
@@ -54,9 +59,14 @@ class Failure:
 
 class FakeSlack:
     def __init__(self, clock: Clock | None = None, scopes: frozenset[str] | None = None) -> None:
-        self.state = SlackState(clock)
         self.scopes = manifest_scopes() if scopes is None else scopes
-        self.api = WebApi(self.state, self.scopes)
+        self.teams = Teams(clock, self.scopes)
+        self.state: SlackState = self.teams.default.state  # the default workspace's
+        self.api = self.teams.default.api
+        self.app = AppConfig()
+        self.oauth = OAuth(self.app, self.teams, clock, record=self._record,
+                           over_socket=lambda body: self.deliver("events_api", body), signing_secret=SIGNING_SECRET)
+        self._deliveries: set[asyncio.Task[Any]] = set()
         self.socket_mode = SocketModeServer()
         self.calls: list[dict[str, Any]] = []
         self.failures: list[Failure] = []
@@ -79,22 +89,29 @@ class FakeSlack:
     def home(self) -> dict[str, dict[str, Any]]:
         return self.state.home
 
+    def workspace(self, team: str = TEAM) -> Workspace:
+        return self.teams.by_id[team]
+
+    def add_workspace(self, team: str, name: str) -> Workspace:
+        """Another workspace (ids tagged from its id: TACME has CACMETRADE, UACMEALICE); not installed yet."""
+        return self.teams.add(team, name)
+
     def channel_messages(self, channel: str) -> list[dict[str, Any]]:
         """What everyone sees in the channel, oldest first (people's messages and the bot's, replies included)."""
-        return list(self.state.channels[channel].messages)
+        return list(self.teams.with_channel(channel).channels[channel].messages)
 
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
-        return [m for m in self.state.channels[channel].messages if m.get("thread_ts") == thread_ts]
+        return [m for m in self.channel_messages(channel) if m.get("thread_ts") == thread_ts]
 
     def ephemeral_for(self, user: str, channel: str) -> list[dict[str, Any]]:
         """The ephemeral messages `user` currently sees in `channel`, with replace/delete applied."""
-        return list(self.state.ephemeral.get((user, channel), []))
+        return list(self.teams.with_channel(channel).ephemeral.get((user, channel), []))
 
     def open_dm(self, user: str) -> str:
-        return self.state.open_dm(user)
+        return self.teams.of_user(user).open_dm(user)
 
     def add_member(self, channel: str, user: str) -> None:
-        self.state.channels[channel].members.add(user)
+        self.teams.with_channel(channel).channels[channel].members.add(user)
 
     def rejections(self) -> list[dict[str, Any]]:
         """Calls Slack refused, except failures a test programmed."""
@@ -112,6 +129,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)  # slack-sdk reads some methods with GET
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket", self.socket_mode.handle)
+        app.router.add_get("/oauth/v2/authorize", self.oauth.consent_page)
         app.router.add_get("/_calls", self._get_calls)
         app.router.add_post("/_fail", self._post_fail)
         app.router.add_post("/_interaction", self._post_interaction)
@@ -127,6 +145,9 @@ class FakeSlack:
         return f"{self.url}/api/"
 
     async def stop(self) -> None:
+        for task in list(self._deliveries):
+            task.cancel()
+        await asyncio.gather(*self._deliveries, return_exceptions=True)
         await self.socket_mode.stop()
         if self._runner:
             await self._runner.cleanup()
@@ -137,16 +158,17 @@ class FakeSlack:
         self.failures.append(failure)
 
     def new_response_url(self, channel: str = "C0TRADE", user: str = "U0ALICE",
-                         original: MessageRef | None = None) -> str:
-        return f"{self.url}/response/{self.state.new_response_url(channel, user, original)}"
+                         original: MessageRef | None = None, team: str = TEAM) -> str:
+        return f"{self.url}/response/{self.workspace(team).state.new_response_url(channel, user, original)}"
 
-    def new_trigger_id(self, user: str = "U0ALICE") -> str:
-        return self.state.new_trigger(user)
+    def new_trigger_id(self, user: str = "U0ALICE", team: str = TEAM) -> str:
+        return self.workspace(team).state.new_trigger(user)
 
     def expire(self, response_url: str) -> None:
         rid = response_url.rsplit("/", 1)[-1]
-        if rid in self.state.response_urls:
-            self.state.response_urls[rid].expired = True
+        state = self.teams.with_response_url(rid)
+        if rid in state.response_urls:
+            state.response_urls[rid].expired = True
 
     async def _record(self, call: dict[str, Any]) -> None:
         async with self._changed:
@@ -206,13 +228,23 @@ class FakeSlack:
         method = request.match_info["method"]
         params = await self._params(request)
         auth = request.headers.get("Authorization", "")
-        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else str(params.get("token", ""))
         call: dict[str, Any] = {"method": method, "params": params}
-        expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if token != expected:
-            result = {"ok": False, "error": "invalid_auth" if token else "not_authed"}
-            await self._record({**call, "ok": False, "error": result["error"]})
+        if method == "oauth.v2.access":  # the app authenticates as itself, not with a token
+            result = self.oauth.access(params, auth)
+            team = result.get("team", {}).get("id") if result["ok"] else None
+            await self._record({**call, "ok": result["ok"], "error": result.get("error"), "team": team})
             return web.json_response(result)
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else str(params.get("token", ""))
+        workspace, error = self.teams.default, None
+        if method == "apps.connections.open":
+            error = None if token == APP_TOKEN else "invalid_auth" if token else "not_authed"
+        else:
+            found, error = self.teams.by_token(token)
+            workspace = found or workspace
+        if error:
+            await self._record({**call, "ok": False, "error": error})
+            return web.json_response({"ok": False, "error": error})
+        call["team"] = workspace.id
         failure = self._take_failure(method)
         if failure and not failure.after_success:
             if failure.delay:
@@ -221,7 +253,7 @@ class FakeSlack:
                 await self._record({**call, "ok": False, "error": failure.error or str(failure.status),
                                     "programmed": True})
                 return self._failure_response(failure)
-        result = self._call(method, params)
+        result = self._call(workspace, method, params)
         posted = result["ok"] and method in _POSTING
         await self._record({**call, "ok": result["ok"], "error": result.get("error"), "why": _why(result),
                             "notified": notified(params) if posted else []})
@@ -232,14 +264,36 @@ class FakeSlack:
             raise ConnectionResetError("harness: connection reset after success")
         return web.json_response(result)
 
-    def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        result = self.api.call(method, params)
+    def _call(self, workspace: Workspace, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "apps.uninstall":
+            refused = self.oauth.client_matches(params)
+            if refused:
+                return {"ok": False, "error": refused}
+            self._in_background(self.uninstall(workspace.id))  # Slack answers first, then sends the events
+            return {"ok": True}
+        result = workspace.api.call(method, params)
         if method == "apps.connections.open" and result["ok"]:
             self.connections_opened += 1
             result["url"] = f"{self.url.replace('http://', 'ws://')}/socket?ticket={id(result)}"
         if not result["ok"]:
             log.info("fake Slack refused %s: %s", method, result.get("error"))
         return result
+
+    # Installs ------------------------------------------------------------------------
+
+    def _in_background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def uninstall(self, team: str) -> list[int]:
+        """Someone removes the app from `team`: its token stops working and Slack tells the app
+        (`tokens_revoked`, then `app_uninstalled`). The app's HTTP statuses (200 each in Socket Mode)."""
+        return await self.oauth.uninstall(self.workspace(team))
+
+    async def send_event(self, body: dict[str, Any]) -> int:
+        """Deliver an Events API callback: signed to the app's request URL, else over the socket."""
+        return await self.oauth.send_event(body)
 
     @staticmethod
     def _failure_response(failure: Failure) -> web.Response:
@@ -261,11 +315,13 @@ class FakeSlack:
             return web.Response(status=400, text="invalid_payload")
         if not isinstance(payload, dict):
             return web.Response(status=400, text="invalid_payload")
-        call: dict[str, Any] = {"method": "response_url", "params": {"response_id": rid, **payload}}
+        state = self.teams.with_response_url(rid)
+        call: dict[str, Any] = {"method": "response_url", "params": {"response_id": rid, **payload},
+                                "team": state.team}
         failure = self._take_failure("response_url")
         if failure and failure.delay:
             await asyncio.sleep(failure.delay)
-        status, body = answer_response_url(self.state, rid, payload, force_expired=bool(failure and failure.error))
+        status, body = answer_response_url(state, rid, payload, force_expired=bool(failure and failure.error))
         await self._record({**call, "ok": status == 200, "error": body.get("error"), "why": _why(body), "status": status,
                             "notified": notified(payload) if status == 200 else [],
                             "programmed": bool(failure and failure.error)})
@@ -307,10 +363,12 @@ class FakeSlack:
         try:
             body = await request.json()
             user, channel = str(body.get("user", "U0ALICE")), str(body.get("channel", "C0TRADE"))
-        except (ValueError, AttributeError):
+            team = str(body.get("team", TEAM))
+            self.workspace(team)
+        except (ValueError, AttributeError, KeyError):
             return web.json_response({"ok": False, "error": "invalid_json"}, status=400)
-        return web.json_response({"ok": True, "trigger_id": self.new_trigger_id(user),
-                                  "response_url": self.new_response_url(channel, user)})
+        return web.json_response({"ok": True, "trigger_id": self.new_trigger_id(user, team),
+                                  "response_url": self.new_response_url(channel, user, team=team)})
 
     async def _post_fail(self, request: web.Request) -> web.Response:
         try:

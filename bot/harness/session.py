@@ -34,8 +34,9 @@ class HarnessSession:
 
     async def __aenter__(self) -> HarnessSession:
         await self.fake.start()
+        installs = bool(self.overrides.get("slack_client_id"))  # many workspaces: installed through OAuth
         values: dict[str, Any] = {
-            "corpus_dir": self.corpus_dir, "slack_bot_token": BOT_TOKEN,
+            "corpus_dir": self.corpus_dir, "slack_bot_token": None if installs else BOT_TOKEN,
             "slack_api_url": self.fake.api_url, "host": "127.0.0.1", "port": 0, "mode": self.transport,
             "db_path": self.db_path or self.corpus_dir.parent / ".tradebot-harness.sqlite3",
         }
@@ -48,6 +49,9 @@ class HarnessSession:
         settings = isolated_settings(**values)
         self.service = BotService(settings, clock=self.clock)
         await self.service.start()
+        if self.service.url:  # the app as configured at Slack: events and the install redirect come here
+            self.fake.app.request_url = self.service.url
+            self.fake.app.redirect_urls = [self.service.url.replace("/slack/events", "/slack/oauth_redirect")]
         await self.service.library_ready()
         self.driver = Driver(self.fake, self.transport, self.service.url, SIGNING_SECRET)
         return self

@@ -1,5 +1,9 @@
-"""What Slack holds and users see: channels with members and history, ephemeral messages,
-views, response_urls and trigger_ids, all on an injectable clock so expiry is testable."""
+"""What Slack holds and users see in one workspace: channels with members and history, ephemeral
+messages, views, response_urls and trigger_ids, all on an injectable clock so expiry is testable.
+
+Each workspace has its own ids (Slack's are unique across workspaces): the harness's default
+one has C0TRADE, U0ALICE and the bot UTRADEBOT; another, made with `tag="ACME"`, has
+CACMETRADE, UACMEALICE and UACMETRADEBOT, so a call that reaches the wrong one fails."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from bot.common.clock import Clock, SystemClock
 from bot.harness.mentions import notified
 from bot.harness.scopes import ChannelKind
 
+TEAM = "T0HARNESS"
 BOT_USER = "UTRADEBOT"
 BOT_ID = "B0TRADEBOT"
 TEXT_CHARS = 40_000  # Slack truncates longer `text` rather than refusing it
@@ -64,9 +69,9 @@ class Trigger:
     used: bool = False
 
 
-def bot_message(ts: str, payload: dict[str, Any]) -> dict[str, Any]:
+def bot_message(ts: str, payload: dict[str, Any], user: str = BOT_USER, bot_id: str = BOT_ID) -> dict[str, Any]:
     """A message as Slack stores it (text truncated, not refused, past 40,000 characters)."""
-    message: dict[str, Any] = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts,
+    message: dict[str, Any] = {"type": "message", "user": user, "bot_id": bot_id, "ts": ts,
                                "text": str(payload.get("text") or "")[:TEXT_CHARS],
                                "blocks": copy.deepcopy(payload.get("blocks") or []),
                                "notified": notified(payload)}
@@ -77,14 +82,19 @@ def bot_message(ts: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 class SlackState:
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, team: str = TEAM, team_name: str = "Harness",
+                 tag: str = "0") -> None:
         self.clock: Clock = clock or SystemClock()
-        people = {"U0ALICE", "U0BOB", "U0CAROL"}
+        self.team, self.team_name = team, team_name
+        self.bot_user, self.bot_id = (BOT_USER, BOT_ID) if tag == "0" else (f"U{tag}TRADEBOT", f"B{tag}TRADEBOT")
+        self.people = [f"U{tag}ALICE", f"U{tag}BOB", f"U{tag}CAROL"]
+        people, alice = set(self.people), self.people[0]
+        self.trade = f"C{tag}TRADE"  # the channel where the bot is a member
         self.channels: dict[str, Channel] = {
-            "C0TRADE": Channel("C0TRADE", "trade-news", members=set(people)),
-            "C0PUBLIC": Channel("C0PUBLIC", "general", is_member=False, members=set(people)),
-            "C0PRIVATE": Channel("C0PRIVATE", "secret", is_private=True, is_member=False, members={"U0ALICE"}),
-            "C0ARCHIVED": Channel("C0ARCHIVED", "old", is_archived=True, members=set(people)),
+            self.trade: Channel(self.trade, "trade-news", members=set(people)),
+            f"C{tag}PUBLIC": Channel(f"C{tag}PUBLIC", "general", is_member=False, members=set(people)),
+            f"C{tag}PRIVATE": Channel(f"C{tag}PRIVATE", "secret", is_private=True, is_member=False, members={alice}),
+            f"C{tag}ARCHIVED": Channel(f"C{tag}ARCHIVED", "old", is_archived=True, members=set(people)),
         }
         self.ephemeral: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -116,12 +126,12 @@ class SlackState:
     # Messages -------------------------------------------------------------------
 
     def post(self, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
-        message = bot_message(self.next_ts(), payload)
+        message = bot_message(self.next_ts(), payload, self.bot_user, self.bot_id)
         self.channels[channel].messages.append(message)
         return message
 
     def post_ephemeral(self, channel: str, user: str, payload: dict[str, Any]) -> dict[str, Any]:
-        message = bot_message(self.next_ts(), payload)
+        message = bot_message(self.next_ts(), payload, self.bot_user, self.bot_id)
         self.ephemeral.setdefault((user, channel), []).append(message)
         return message
 
@@ -142,7 +152,7 @@ class SlackState:
         if found is None:
             return None
         messages, i = found
-        updated = bot_message(messages[i]["ts"], payload)
+        updated = bot_message(messages[i]["ts"], payload, self.bot_user, self.bot_id)
         for key in ("thread_ts", "metadata"):  # an update keeps the thread; metadata unless replaced
             if key in messages[i] and key not in updated:
                 updated[key] = messages[i][key]

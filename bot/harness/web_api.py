@@ -11,10 +11,10 @@ import uuid
 from typing import Any
 
 from bot.harness import scopes
-from bot.harness.slack_state import BOT_ID, BOT_USER, Channel, MessageRef, SlackState
+from bot.harness.slack_state import TEAM, Channel, MessageRef, SlackState
 from bot.harness.validation import message_rejection, rejection, view_rejection
 
-TEAM = "T0HARNESS"
+__all__ = ["TEAM", "WebApi"]
 
 Result = dict[str, Any]
 
@@ -24,6 +24,8 @@ def _error(code: str) -> Result:
 
 
 class WebApi:
+    """One workspace's Web API, as its bot token sees it: that workspace's state and granted scopes."""
+
     def __init__(self, state: SlackState, granted: frozenset[str]) -> None:
         self.state = state
         self.granted = granted
@@ -55,8 +57,10 @@ class WebApi:
         return channel, None
 
     def _m_auth_test(self, p: dict[str, Any]) -> Result:
-        return {"ok": True, "url": "https://harness.slack.example/", "team": "Harness", "user": "tradebot",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+        state = self.state
+        return {"ok": True, "url": f"https://{state.team_name.lower()}.slack.example/", "team": state.team_name,
+                "user": "tradebot", "team_id": state.team, "user_id": state.bot_user, "bot_id": state.bot_id,
+                "is_enterprise_install": False}
 
     def _m_conversations_info(self, p: dict[str, Any]) -> Result:
         channel = self.state.channels.get(str(p.get("channel", "")))
@@ -136,7 +140,7 @@ class WebApi:
             return refused
         for message in channel.messages:
             if message["ts"] == p.get("ts"):
-                if message.get("bot_id") != BOT_ID:
+                if message.get("bot_id") != self.state.bot_id:
                     return _error("cant_update_message")
                 self.state.replace(MessageRef(channel.id, message["ts"]), p)
                 return {"ok": True, "channel": channel.id, "ts": message["ts"], "text": p.get("text", "")}
@@ -149,7 +153,8 @@ class WebApi:
         if refused:
             return refused
         view_id = view_id or "V" + uuid.uuid4().hex[:10].upper()
-        stored = {**view, "id": view_id, "hash": uuid.uuid4().hex[:8], "team_id": TEAM, "app_id": "A0TRADEBOT"}
+        stored = {**view, "id": view_id, "hash": uuid.uuid4().hex[:8], "team_id": self.state.team,
+                  "app_id": "A0TRADEBOT"}
         self.state.views[view_id] = stored
         return {"ok": True, "view": stored}
 

@@ -72,8 +72,9 @@ def retry_handlers() -> list[AsyncRetryHandler]:
             AsyncServerErrorRetryHandler(max_retry_count=2)]
 
 
-def make_client(token: str, base_url: str | None = None, timeout: int = 15) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=base_url or AsyncWebClient.BASE_URL, timeout=timeout,
+def make_client(token: str | None, base_url: str | None = None, timeout: int = 15) -> AsyncWebClient:
+    """`token` None: the install flow's client, given each workspace's token per request."""
+    return AsyncWebClient(token=token or None, base_url=base_url or AsyncWebClient.BASE_URL, timeout=timeout,
                           retry_handlers=retry_handlers())
 
 

@@ -24,8 +24,10 @@ class SlackCredentials:
     bot_token: str = field(repr=False)
     app_token: str = field(repr=False)
     signing_secret: str = field(repr=False)
+    client_secret: str = field(default="", repr=False)  # the install flow's (many workspaces)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackCredentials:
         return cls(bot_token=reveal(settings.slack_bot_token), app_token=reveal(settings.slack_app_token),
-                   signing_secret=reveal(settings.slack_signing_secret))
+                   signing_secret=reveal(settings.slack_signing_secret),
+                   client_secret=reveal(settings.slack_client_secret).strip())

@@ -8,6 +8,7 @@ from typing import Any
 from bot.slack.payloads import team_of
 from bot.slack.tasks import BackgroundTasks
 from bot.slack.ui.presenter import SlackAnswers
+from bot.slack.workspaces import InstalledWorkspaces
 
 
 @dataclass
@@ -15,6 +16,7 @@ class Deps:
     answerer: SlackAnswers
     tasks: BackgroundTasks
     many_workspaces: bool = False  # the install flow: state is kept per workspace
+    installed: InstalledWorkspaces | None = None  # the install flow's workspaces (uninstalls remove them)
 
     def team(self, body: Any) -> str:
         """The key state is kept under: the payload's workspace, or "" for `SLACK_BOT_TOKEN`'s one."""

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.slack.deps import Deps
-from bot.slack.listeners import actions, commands, events, shortcuts, views
+from bot.slack.listeners import actions, commands, events, installs, shortcuts, views
 from bot.slack.listeners.answer import DEPS_KEY
 
 
@@ -20,5 +20,5 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
         await next()
 
     app.use(provide_deps)
-    for kind in (commands, actions, events, views, shortcuts):
+    for kind in (commands, actions, events, views, shortcuts, installs):
         kind.register(app)
