@@ -53,6 +53,8 @@ async def deliver(sender: DigestSender, store: DigestStore, team: str, channel: 
     if claimed is None:
         record = await asyncio.to_thread(store.get, team, channel, local_date)
         finished = record is not None and record.status != SlotStatus.CLAIMED
+        log.info("digest for %s on %s: %s", channel, local_date,
+                 f"already {record.status}" if record is not None and finished else "another process holds the claim")
         return DigestOutcome.ALREADY_POSTED if finished else DigestOutcome.BUSY
     claim, takeover = claimed
     try:
