@@ -63,6 +63,14 @@ def fresh_schema(base_url: str) -> Iterator[str]:
         engine.dispose()
 
 
+def _die_with_parent() -> None:
+    """Linux: the replica gets SIGTERM if the test process dies, so no replica outlives a killed run."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Replica:
     """One `tradebot run` process; its log (a file, read only for the listening line and for failures)."""
 
@@ -89,7 +97,7 @@ class Replica:
             log.write(f"--- start {time.strftime('%H:%M:%S')} ---\n".encode())
             log.flush()
             self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=self.env, cwd=self.workdir,
-                                         stdout=log, stderr=subprocess.STDOUT)
+                                         stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
