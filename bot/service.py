@@ -74,7 +74,8 @@ class BotService:
         self.scheduler = DigestScheduler(settings, self.library, self.store, SlackDigestSender(self.workspaces), self.clock)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        self.alerts = InstantAlerts(self.library, self.store, SlackAlertSender(self.workspaces), clock=self.clock,
+        self.alerts = InstantAlerts(self.library, self.store, SlackAlertSender(self.workspaces),
+                                    stale_after=settings.stale_claim, clock=self.clock,
                                     also_reported_by=also, wait_s=max(30.0, 3 * settings.reload_interval + 10))
         self.poller = FeedPoller(self.feeds, clock=self.clock, enabled=settings.feeds_enabled,
                                  on_added=self.alerts.on_added)  # does nothing without feeds

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     digest_grace_hours: float = Field(6.0, alias="DIGEST_GRACE_HOURS", ge=0)
     digest_skip_empty: bool = Field(False, alias="DIGEST_SKIP_EMPTY")
     digest_max_items: int = Field(8, alias="DIGEST_MAX_ITEMS", ge=1, le=20)
+    # A digest or alert claim whose holder recorded no result this long is taken over (its holder died)
+    digest_claim_timeout: float = Field(180.0, alias="TRADEBOT_DIGEST_CLAIM_TIMEOUT_SECONDS", gt=0, le=24 * 3600)
 
     http_read_timeout: float = Field(3.0, alias="TRADEBOT_HTTP_READ_TIMEOUT", gt=0, le=60)
     http_max_connections: int = Field(256, alias="TRADEBOT_HTTP_MAX_CONNECTIONS", ge=1, le=100_000)
@@ -101,6 +103,11 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.digest_tz)
+
+    @property
+    def stale_claim(self) -> dt.timedelta:
+        """How old an unfinished digest or alert claim must be before another replica takes it over."""
+        return dt.timedelta(seconds=self.digest_claim_timeout)
 
     def resolved_mode(self) -> Literal["socket", "http"]:
         if self.mode != "auto":

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from bot.digest.delivery import STALE_CLAIM
 from bot.digest.store import DigestStore
 from bot.feeds.models import EntryOutcome
 from bot.harness.session import HarnessSession
@@ -105,10 +104,11 @@ async def test_a_claim_left_by_a_crash_is_reconciled_with_the_channel_not_posted
     async with session(corpus_copy, tmp_path) as harness:
         bot = service(harness)
         posted, lost = [a.id for a in bot.library.current.corpus.articles[:2]]  # type: ignore[union-attr]
-        long_ago = bot.clock.now() - 2 * STALE_CLAIM
+        stale = bot.settings.stale_claim
+        long_ago = bot.clock.now() - 2 * stale
         # One crash after posting (the post is in the channel, its ts never recorded), one before.
-        assert bot.store.claim_alert("", "C0TRADE", posted, "tariffs", long_ago, STALE_CLAIM) is False
-        assert bot.store.claim_alert("", "C0TRADE", lost, "tariffs", long_ago, STALE_CLAIM) is False
+        assert bot.store.claim_alert("", "C0TRADE", posted, "tariffs", long_ago, stale) is False
+        assert bot.store.claim_alert("", "C0TRADE", lost, "tariffs", long_ago, stale) is False
         await bot.client.chat_postMessage(channel="C0TRADE", text="an alert from before the crash",
                                           metadata=alert_metadata("C0TRADE", posted))
         await bot.alerts.reconcile()

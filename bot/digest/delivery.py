@@ -20,8 +20,6 @@ from bot.digest.store import DigestStore
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM = dt.timedelta(minutes=3)
-
 
 class SendRefused(Exception):
     """The post was refused and did not happen; `error` is the reason (e.g. `channel_not_found`)."""
@@ -48,12 +46,15 @@ class DigestSender(Protocol):
 
 
 async def deliver(sender: DigestSender, store: DigestStore, team: str, channel: str, digest: Digest,
-                  now: dt.datetime) -> DigestOutcome:
+                  now: dt.datetime, stale_after: dt.timedelta) -> DigestOutcome:
+    """`stale_after` (`TRADEBOT_DIGEST_CLAIM_TIMEOUT_SECONDS`): a claim unfinished this long is taken over."""
     local_date = digest.local_date
-    claimed = await asyncio.to_thread(store.claim, team, channel, local_date, now, STALE_CLAIM)
+    claimed = await asyncio.to_thread(store.claim, team, channel, local_date, now, stale_after)
     if claimed is None:
         record = await asyncio.to_thread(store.get, team, channel, local_date)
         finished = record is not None and record.status != SlotStatus.CLAIMED
+        log.info("digest for %s on %s: %s", channel, local_date,
+                 f"already {record.status}" if record is not None and finished else "another process holds the claim")
         return DigestOutcome.ALREADY_POSTED if finished else DigestOutcome.BUSY
     claim, takeover = claimed
     try:

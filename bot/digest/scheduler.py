@@ -85,7 +85,8 @@ class DigestScheduler:
                                     self.clock.now(), error="nothing new")
             log.info("digest for %s on %s skipped: nothing new", channel, local_date)
             return DigestOutcome.SKIPPED_EMPTY
-        return await deliver(self.sender, self.store, team, channel, digest, self.clock.now())
+        return await deliver(self.sender, self.store, team, channel, digest, self.clock.now(),
+                             self.settings.stale_claim)
 
     async def tick(self) -> dict[str, DigestOutcome]:
         """Post whatever is due now; returns the outcome per channel that had something due."""

@@ -11,6 +11,7 @@ Slack-free: the sender (`bot.slack.alerts`) is given by the service wiring.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Protocol
@@ -21,7 +22,7 @@ from bot.answers.models import Answer, Strong
 from bot.answers.text import truncate
 from bot.common.clock import Clock, SystemClock
 from bot.corpus import Article
-from bot.digest.delivery import STALE_CLAIM, SendRefused, SendUncertain
+from bot.digest.delivery import SendRefused, SendUncertain
 from bot.digest.store import DigestStore
 from bot.feeds.models import EntryOutcome
 from bot.library import Library, Snapshot
@@ -48,11 +49,13 @@ def alert_answer(article: Article, topic: str, also: AlsoReported | None = None)
 
 
 class InstantAlerts:
-    def __init__(self, library: Library, store: DigestStore, sender: AlertSender, *, clock: Clock | None = None,
-                 also_reported_by: AlsoReported | None = None, wait_s: float = 30.0, step_s: float = 0.2) -> None:
+    def __init__(self, library: Library, store: DigestStore, sender: AlertSender, *, stale_after: dt.timedelta,
+                 clock: Clock | None = None, also_reported_by: AlsoReported | None = None, wait_s: float = 30.0,
+                 step_s: float = 0.2) -> None:
         self.library = library
         self.store = store
         self.sender = sender
+        self.stale_after = stale_after  # the digest's claim timeout (`TRADEBOT_DIGEST_CLAIM_TIMEOUT_SECONDS`)
         self.clock = clock or SystemClock()
         self.also_reported_by = also_reported_by
         self.wait_s = wait_s  # how long to wait for the library to load new articles
@@ -101,7 +104,7 @@ class InstantAlerts:
 
     async def _deliver(self, team: str, channel: str, article: Article, topic: str, *, takeover: bool) -> None:
         claimed = await asyncio.to_thread(self.store.claim_alert, team, channel, article.id, topic, self.clock.now(),
-                                          STALE_CLAIM)
+                                          self.stale_after)
         if claimed is None:
             return  # sent already (alert or digest), or another run is posting it
         try:

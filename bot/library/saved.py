@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def save_snapshot(cache_dir: Path | None, snapshot: Snapshot) -> None:
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         path = _cache_file(cache_dir, snapshot.signature)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # replicas sharing the cache never write one file
         with tmp.open("wb") as f:
             pickle.dump(snapshot, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
