@@ -85,7 +85,8 @@ class Database:
         """`INSERT … ON CONFLICT DO NOTHING` in this engine's dialect: a claim that loses a race
         inserts nothing, and `rowcount` says whether this call won."""
         insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
-        return insert.on_conflict_do_nothing()
+        # SQLAlchemy keeps `rowcount` of an INSERT only when asked to (psycopg would report -1)
+        return insert.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
 
     def upsert(self, table: sa.Table, keys: list[str], values: dict[str, Any]) -> Any:
         """Insert `values`, or update the row with the same `keys` to them."""
