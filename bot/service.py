@@ -39,6 +39,7 @@ from bot.slack.tasks import BackgroundTasks
 from bot.slack.ui.presenter import SlackAnswers
 from bot.slack.workspaces import SingleWorkspace, Workspaces
 from bot.store import open_database
+from bot.store.status import DatabaseProbe
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class BotService:
                                progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
         self.database = open_database(settings.resolved_database_url)  # upgraded to the current schema
         self.store = DigestStore(self.database, self.clock)
+        self.database_probe = DatabaseProbe(self.database, self.clock)  # /health: never waits on the database
         self.feeds = FeedService(settings, database=self.database, clock=self.clock)  # `/trade add`, `/trade feeds` and the poller share it
         also = self.feeds.also_reported_by
         self.answerer = SlackAnswers(Answerer(self.library, store=AnswerStore(self.database, self.clock),
@@ -87,7 +89,7 @@ class BotService:
         snapshot = self.library.current
         return {"articles": len(snapshot.corpus.articles) if snapshot else 0,
                 "corpus_error": self.library.error, "answers_in_flight": len(self.tasks),
-                "slack_session": self.socket_session()}
+                "slack_session": self.socket_session(), "database": self.database_probe.current().health()}
 
     def socket_session(self) -> str | None:
         """Socket Mode: `live`, or `stale` while pings go unanswered (slack-sdk's monitor then
@@ -157,6 +159,7 @@ class BotService:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
+        self.database_probe.close()
         self.database.close()
         log.info("stopped")
 

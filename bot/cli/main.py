@@ -1,15 +1,16 @@
 """`tradebot` command line: parse the arguments, load the settings once, run one command.
 
 Each command lives in the module for its concern (`corpus`: ingest, corpus; `lookup`:
-search, who, people; `serve`: run, try, fake-slack; `digest`; `feeds`: feeds, fetch, add)
-and is given the parsed arguments and the settings, which `main` builds exactly once
+search, who, people; `serve`: run, try, fake-slack; `digest`; `feeds`: feeds, fetch, add;
+`db`: db upgrade, db check) and is given the parsed arguments and the settings, which `main` builds exactly once
 (`--corpus` and `--seeds` override `TRADEBOT_CORPUS` and `TRADEBOT_SEEDS`).
 
 Exit codes, the same for every command:
 
     0    done
     1    the work ran and failed: no capture could be ingested, every feed failed,
-         a digest was not posted, the app stopped on an OS error
+         a digest was not posted, the app stopped on an OS error, the database cannot
+         be reached or is not at this tradebot's schema (`db check`)
     2    the request cannot be carried out as given: bad arguments (argparse), a missing
          or malformed setting (the line names the variable), a corpus, seeds or queries
          file that is not there, a URL or feed that is refused, no digest channel

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli import corpus, digest, feeds, lookup, serve
+from bot.cli import corpus, db, digest, feeds, lookup, serve
 from bot.cli.registry import Command
 
-MODULES = (corpus, lookup, serve, digest, feeds)  # the order `tradebot --help` lists them in
+MODULES = (corpus, lookup, serve, digest, feeds, db)  # the order `tradebot --help` lists them in
 
 
 def _build() -> tuple[argparse.ArgumentParser, dict[str, Command]]:

@@ -13,6 +13,8 @@ from bot.settings import Settings
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.service import BotService
+    from bot.store import StoreUnavailable
+    from bot.store.migrations import SchemaTooNew
 
     settings.require_slack()  # before anything starts: the missing variable, named
     logging.getLogger().setLevel(settings.log_level.upper())
@@ -20,6 +22,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(BotService(settings).run_forever())
     except OSError as exc:  # e.g. the port is taken, Slack unreachable at start
         raise CliError(f"tradebot run stopped: {exc}", Exit.FAILED) from None
+    except SchemaTooNew as exc:  # migrations run on start: a newer tradebot upgraded this database
+        raise CliError(f"tradebot run stopped: {exc}", Exit.FAILED) from None
+    except StoreUnavailable as exc:
+        raise CliError(f"tradebot run stopped: cannot reach the database: {exc}", Exit.FAILED) from None
     return Exit.OK
 
 

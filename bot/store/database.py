@@ -9,6 +9,9 @@ reach the database becomes `StoreUnavailable`, which surfaces as "temporarily un
 from __future__ import annotations
 
 import logging
+import random
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,9 +41,25 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" hook below starts transactions itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any, attempts: int = 100) -> None:
+    """WAL mode (it stays set in the file). When several processes open a file that is not in WAL
+    mode yet (a new one, or one from the previous version), SQLite can refuse the switch with
+    "database is locked" without waiting (its busy handler is skipped there to avoid a deadlock),
+    so that one case is retried after a short pause."""
+    for attempt in range(attempts):
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 + random.random() * 0.08)
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
