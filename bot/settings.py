@@ -83,6 +83,22 @@ class Settings(BaseSettings):
             return [c for c in re.split(r"[\s,]+", value) if c]
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str | None) -> str | None:
+        """Only the two engines tradebot is tested on; a malformed URL is named here, not in a traceback."""
+        if not value:
+            return None
+        import sqlalchemy as sa
+
+        try:
+            backend = sa.make_url(value).get_backend_name()
+        except (sa.exc.ArgumentError, ValueError):
+            raise ValueError("is not a database URL (e.g. postgresql://user@host/db)") from None
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"{backend!r} is not supported: use postgresql://… or sqlite:///path")
+        return value
+
     @field_validator("digest_tz")
     @classmethod
     def _zone(cls, value: str) -> str:

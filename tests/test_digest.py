@@ -338,3 +338,16 @@ async def test_a_digest_cut_off_by_shutdown_is_posted_once_after_restart(rig: Ri
     assert await restarted.tick() == {"C0TRADE": DigestOutcome.POSTED}
     assert len(rig.posts()) == 1
     assert await restarted.tick() == {}
+
+
+async def test_a_channel_that_asked_with_digest_on_gets_it_until_digest_off(rig: Rig) -> None:
+    rig.settings.digest_channels = []  # nothing configured: only the channel that asked
+    scheduler = rig.scheduler()
+    assert scheduler.store.subscribe("", "C0TRADE", "U0ALICE") is True
+    assert scheduler.store.subscribe("", "C0TRADE", "U0ALICE") is False
+    rig.clock.set(local(2026, 11, 23, 8, 1))
+    assert await scheduler.tick() == {"C0TRADE": DigestOutcome.POSTED}
+    assert scheduler.store.unsubscribe("", "C0TRADE") is True
+    rig.clock.set(local(2026, 11, 24, 8, 1))
+    assert await scheduler.tick() == {}
+    assert len(rig.posts()) == 1

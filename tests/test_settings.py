@@ -91,3 +91,16 @@ def test_fake_clock_monotonic_moves_forward_only() -> None:
 def test_the_driver_signs_requests_at_its_clocks_time() -> None:
     driver = Driver(FakeSlack(), "http", None, "secret", clock=FakeClock(START))
     assert driver.sign("body")["X-Slack-Request-Timestamp"] == str(int(START.timestamp()))
+
+
+@pytest.mark.parametrize("url", ["mysql://tradebot:s3cret@db/tradebot", "not a url at all", "://s3cret@"])
+def test_a_database_url_tradebot_cannot_use_is_one_line_naming_the_variable_not_the_password(url: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        isolated_settings(TRADEBOT_DATABASE_URL=url)
+    assert "TRADEBOT_DATABASE_URL" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_bare_postgresql_urls_get_the_installed_driver() -> None:
+    for url in ("postgresql://tradebot@db/tradebot", "postgres://tradebot@db/tradebot"):
+        assert isolated_settings(TRADEBOT_DATABASE_URL=url).resolved_database_url == \
+            "postgresql+psycopg://tradebot@db/tradebot"

@@ -279,3 +279,22 @@ def test_feed_store(database: Database) -> None:
 
     assert feeds.remove_feed(url) is True and feeds.remove_feed(url) is False
     assert feeds.feeds() == [] and feeds.seen_keys(url) == set()
+
+
+def test_replicas_claim_each_due_feed_once(database: Database, database_url: str) -> None:
+    """Two processes' stores on one database: a due feed is polled by one of them; the lease ends
+    (a replica died mid-poll) and it is due again; the poll's own result sets the next time."""
+    url = "https://wire.example/feed.xml"
+    one, other = FeedStore(database), FeedStore(open_database(database_url))
+    try:
+        one.add_feed(url, interval_s=900, now=NOW)
+        lease = dt.timedelta(minutes=10)
+        assert [f.url for f in one.claim_due(NOW, lease)] == [url]
+        assert other.claim_due(NOW, lease) == [] and one.claim_due(NOW + dt.timedelta(minutes=9), lease) == []
+        [again] = other.claim_due(NOW + dt.timedelta(minutes=11), lease)  # the first poller never reported
+        assert again.url == url
+        other.record_poll(url, now=NOW, next_poll_at=NOW + dt.timedelta(minutes=15), ok=True, status="ok")
+        assert one.claim_due(NOW + dt.timedelta(minutes=14), lease) == []
+        assert len(one.claim_due(NOW + dt.timedelta(minutes=15), lease)) == 1
+    finally:
+        other.db.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -14,6 +15,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 OnAdded = Callable[[list[EntryOutcome]], Awaitable[None]]
+POLL_LEASE = dt.timedelta(minutes=10)  # a feed claimed for polling; the poll's result sets the real next time
 
 
 class FeedPoller:
@@ -58,7 +60,7 @@ class FeedPoller:
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                due = await asyncio.to_thread(self.feeds.store.due, self.clock.now())
+                due = await asyncio.to_thread(self.feeds.store.claim_due, self.clock.now(), POLL_LEASE)
                 if due:
                     poll = asyncio.create_task(self.feeds.ingester.poll_all(due))
                     stop = asyncio.create_task(self._stopping.wait())

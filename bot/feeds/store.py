@@ -91,6 +91,21 @@ class FeedStore:
     def due(self, now: dt.datetime) -> list[FeedRecord]:
         return [f for f in self.feeds() if f.active and (f.next_poll_at is None or f.next_poll_at <= now)]
 
+    def claim_due(self, now: dt.datetime, lease: dt.timedelta) -> list[FeedRecord]:
+        """The due feeds this process polls: each is leased (its next poll moved `lease` ahead) by
+        one conditional UPDATE, so replicas on one database never poll a feed twice; the poll's
+        result then sets the real next time, and a process that dies mid-poll frees it at lease end."""
+        claimed = []
+        for record in self.due(now):
+            with self.db.begin() as db:
+                won = db.execute(feeds.update().where(
+                    feeds.c.url == record.url, feeds.c.active.is_(True),
+                    sa.or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= _naive(now)),
+                ).values(next_poll_at=_naive(now + lease))).rowcount
+            if won == 1:
+                claimed.append(record)
+        return claimed
+
     def record_poll(self, url: str, *, now: dt.datetime, next_poll_at: dt.datetime, ok: bool, status: str,
                     added: int = 0, title: str | None = None, etag: str | None = None,
                     last_modified: str | None = None, stop: bool = False) -> None:
