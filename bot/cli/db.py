@@ -33,7 +33,8 @@ def _parse(url: str) -> sa.URL:
         parsed = sa.make_url(url)
         parsed.get_dialect()
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise CliError(f"TRADEBOT_DATABASE_URL is not a database URL tradebot can use: {exc}") from None
+        # not `exc`: SQLAlchemy's message repeats the URL, password included
+        raise CliError(f"TRADEBOT_DATABASE_URL is not a database URL tradebot can use ({type(exc).__name__})") from None
     return parsed
 
 
