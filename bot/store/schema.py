@@ -38,7 +38,7 @@ class Bounded(sa.types.TypeDecorator[str]):
                 value.encode("utf-8")
             except UnicodeEncodeError:  # lone surrogates (JSON's "\\ud800" decodes to one): U+FFFD
                 value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-        length = self.impl.length  # type: ignore[attr-defined]
+        length: int | None = getattr(self.impl_instance, "length", None)
         if length is None or len(value) <= length:
             return value
         if length < 100:
