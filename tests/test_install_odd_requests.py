@@ -6,10 +6,12 @@ not, and no token, code or state reaches the log."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 import logging
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -30,7 +32,7 @@ from bot.slack.installations import StoredInstallations
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, build_flow
 from bot.store import open_database
 from bot.store.installations import InstallationRecords, OAuthStates
-from bot.store.schema import installations
+from bot.store.schema import installations, watches
 
 ALPHA = "TALPHA"
 STATE_COOKIE = "slack-app-oauth-state"
@@ -207,3 +209,41 @@ async def test_an_org_wide_install_is_refused_with_a_page_that_says_why(tmp_path
         assert "organisation" in response.body and "workspace" in response.body and "Oops" not in response.body
     finally:
         database.close()
+
+
+# Which workspace state is kept under -------------------------------------------------------
+
+async def test_state_is_kept_under_the_workspace_bolt_authorized_not_a_team_id_the_body_claims(
+        session: HarnessSession) -> None:
+    """The signature is the app's, not a workspace's: a signed body can carry a `team_id` that
+    disagrees with the installation it was delivered for (a Slack Connect channel's event names
+    the other side's workspace; `authorizations` names ours). Bolt answers with the token of the
+    installation it authorized; the watch list must be that workspace's too."""
+    assert (await Browser().install(app_base(session), ALPHA)).status == 200
+    assert session.driver is not None
+    alpha = session.driver.in_team(ALPHA)
+    state = session.fake.workspace(ALPHA).state
+    user, channel = state.people[0], state.trade
+    said = state.user_says(channel, user, f"<@{state.bot_user}> watch rare earths")
+    body = alpha._event({"type": "app_mention", "user": user, "text": said["text"], "ts": said["ts"],  # noqa: SLF001
+                         "channel": channel, "event_ts": said["ts"]})
+    body["team_id"] = "T0ELSEWHERE"  # the other side of a shared channel: never installed here
+    raw = json.dumps(body)
+    status, _ = await alpha.post_raw(raw, alpha.sign(raw), "application/json")
+    assert status == 200
+    await eventually(lambda: watched(session) != set())
+    assert watched(session) == {(ALPHA, "rare earths")}
+    answer = await (await alpha.slash("watching")).answer()
+    assert "rare earths" in json.dumps(answer)
+
+
+def watched(s: HarnessSession) -> set[tuple[str, str]]:
+    assert s.service is not None
+    with s.service.database.begin() as db:
+        return {(row.team_id, row.topic) for row in db.execute(sa.select(watches))}
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.02)
