@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from bot.answers.commands import Search, Watch, parse_command
 from bot.answers.state import AnswerStore, StoredAnswer
@@ -17,9 +18,10 @@ from bot.digest.store import DigestStore
 from bot.feeds.parse import _entry_key
 from bot.feeds.store import FeedStore, OtherOutlet
 from bot.slack.dedupe import RecentKeys
-from bot.store import Database
+from bot.store import Database, open_database
 from bot.store.installations import InstallationRecords, OAuthStates
 from bot.store.schema import Bounded, metadata, watches
+from tests.databases import fresh_postgres_schema, postgres_base_url
 
 NOW = dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC)
 LONG_TOPIC = "\ufdfa" * 100  # 100 characters that NFKC makes 1,800 (the topic key's column holds 400)
@@ -114,3 +116,24 @@ def test_rows_are_what_the_engines_agree_on(store: DigestStore, database: Databa
     with database.begin() as db:
         key = db.execute(sa.select(watches.c.topic_key)).scalar_one()
     assert len(key) == 400 and "\x00" not in key
+
+
+def test_connections_the_server_dropped_are_replaced_without_an_error() -> None:
+    """A PostgreSQL restart (or a failover, or an idle timeout) ends every pooled connection: the
+    next transaction gets a new one (pool_pre_ping) instead of raising StoreUnavailable."""
+    with fresh_postgres_schema() as url:
+        database = open_database(url)
+        try:
+            store = DigestStore(database, FakeClock(NOW))
+            assert store.watch("", "C1", "steel")
+            admin = sa.create_engine(postgres_base_url() or "", isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            with admin.connect() as db:
+                ended = db.execute(sa.text("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                                           "pg_stat_activity WHERE application_name = :name) AS t"),
+                                   {"name": sa.make_url(url).query["application_name"]}).scalar()
+            admin.dispose()
+            assert ended and ended >= 1
+            assert store.watching("", "C1") == ["steel"]  # no StoreUnavailable, no restart of ours
+            assert store.watch("", "C1", "soybeans")
+        finally:
+            database.close()
