@@ -195,6 +195,28 @@ def test_a_file_from_the_previous_version_upgrades_with_every_row_kept(tmp_path:
         database.close()
 
 
+def test_a_file_whose_schema_version_says_1_gets_version_2_with_every_row_kept(tmp_path: Path) -> None:
+    """`schema_version` present and at 1 (the first version recorded, the second not yet): only
+    the second runs, on the first version's tables and rows."""
+    path = tmp_path / "tradebot.sqlite3"
+    before = write_legacy_file(path)
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL, "
+                    "note VARCHAR(200) NOT NULL)")
+        raw.execute("INSERT INTO schema_version VALUES (1, '2025-06-30T00:00:00+00:00', 'watch lists')")
+    database = Database(sqlite_url(path))
+    try:
+        assert version(database) == 1
+        assert upgrade(database) == [2]
+        assert version(database) == SCHEMA_VERSION
+        assert_current_shape(database)
+        assert counts(database, list(before)) == before
+        assert DigestStore(database).watches("", "C0TRADE") == [("Steel tariffs", True), ("soybeans", False)]
+        assert upgrade(database) == []
+    finally:
+        database.close()
+
+
 def test_a_fresh_database_gets_every_version_once(database_url: str) -> None:
     database = Database(database_url)
     try:

@@ -20,9 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SECRETS = re.compile(  # tokens; a code or state as a dict item ('code': '…', 'code': ['…']) or a query's
+_SECRETS = re.compile(  # tokens; a code or state as a dict item ('code': '…', or every item of
+    # 'code': ['…', '…'], as a query repeating the parameter gives) or a query's
     r"\b(?:xox[a-z]|xapp)-[0-9A-Za-z-]+"
-    r"|(?:(?<='code': ')|(?<='code': \[')|(?<='state': ')|(?<='state': \['))[^']+"
+    r"|(?:(?<='code': ')|(?<='state': '))[^']+"
+    r"|(?:(?<='code': \[)|(?<='state': \[))[^\]]+"
     r"|(?<=[?&]code=)[^&\s'\"]+|(?<=[?&]state=)[^&\s'\"]+")
 
 

@@ -47,10 +47,12 @@ def _absolute(base: str, link: object) -> str | None:
 
 
 def _entry_key(guid: object, link: str | None, title: str | None, text: str) -> str:
-    if isinstance(guid, str) and guid.strip():
-        return guid.strip()[:500]
+    """At most 500 characters and no NUL: the key is stored (`feed_entries.entry_key`) and compared
+    with what was stored, so it must be a value the column keeps as it is."""
+    if isinstance(guid, str) and guid.replace("\x00", "").strip():
+        return guid.replace("\x00", "").strip()[:500]
     if link:
-        return link[:500]
+        return link.replace("\x00", "")[:500]
     return "sha:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:32]
 
 

@@ -67,9 +67,26 @@ async def _success(args: AsyncSuccessArgs) -> BoltResponse:
     return await args.default.success(args)
 
 
+# Failures a person causes or can act on get a page of ours; the rest keep bolt's (its reason
+# codes, `invalid_state` and the like, are what someone debugging an install looks up).
+_CANCELLED = "You cancelled the install: tradebot was not added to your workspace."
+_ORG_WIDE = ("tradebot installs into one workspace at a time, not into a whole organisation: "
+             "choose a workspace on Slack's install screen.")
+
+
 async def _failure(args: AsyncFailureArgs) -> BoltResponse:
     log.info("an install did not complete: %s", args.reason)  # never the code or the state
+    if args.reason == "access_denied":  # the person pressed Cancel on Slack's consent screen
+        return _bolt_page(200, _CANCELLED, args)
+    if args.reason == "storage_error" and "org-wide" in str(args.error):
+        return _bolt_page(400, _ORG_WIDE, args)
     return await args.default.failure(args)
+
+
+def _bolt_page(status: int, text: str, args: AsyncFailureArgs) -> BoltResponse:
+    return BoltResponse(status=status, body=_html(text), headers={
+        "Content-Type": "text/html; charset=utf-8",
+        "Set-Cookie": args.settings.state_utils.build_set_cookie_for_deletion()})
 
 
 def build_flow(client: AsyncWebClient, client_id: str, client_secret: str, records: InstallationRecords,
@@ -114,7 +131,11 @@ def add_oauth_routes(web_app: web.Application, flow: AsyncOAuthFlow) -> None:
                 response = await flow.handle_callback(bolt_request)
         except StoreUnavailable as exc:
             log.warning("install page: database unavailable (%s)", exc)
-            return _page(503, "tradebot's database is unavailable just now; try again in a minute.")
+            return _page(503, "tradebot's database is unavailable just now: nothing was installed. "
+                              "Try again in a minute.")
+        except Exception as exc:  # noqa: BLE001 (no traceback: a driver's error names the installation, token and all)
+            log.error("install page failed: %s", type(exc).__name__)
+            return _page(500, "Something went wrong on tradebot's side: the install could not be saved.")
         return await to_aiohttp_response(response)
 
     web_app.router.add_get(flow.install_path, handle)
@@ -122,5 +143,10 @@ def add_oauth_routes(web_app: web.Application, flow: AsyncOAuthFlow) -> None:
 
 
 def _page(status: int, text: str) -> web.Response:
-    body = f"<html><body><h2>tradebot</h2><p>{html.escape(text)}</p></body></html>"
-    return web.Response(status=status, text=body, content_type="text/html")
+    return web.Response(status=status, text=_html(text), content_type="text/html")
+
+
+def _html(text: str) -> str:
+    """A page of ours: what happened, and the link to start an install again."""
+    return (f"<html><body><h2>tradebot</h2><p>{html.escape(text)}</p>"
+            f'<p><a href="{INSTALL_PATH}">Add tradebot to a workspace</a></p></body></html>')

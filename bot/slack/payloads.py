@@ -101,17 +101,9 @@ def origin_of(body: Any) -> Origin:
         return Origin()
 
 
-def team_of(body: Any) -> str:
-    """The workspace a payload came from: `team_id` (commands, events) or `team.id` (interactions,
-    where `team` may be null for enterprise-wide apps); "" when it has none or it is malformed."""
-    if not isinstance(body, dict):
-        return ""
-    team = body.get("team_id")
-    if team is None and isinstance(body.get("team"), dict):
-        team = body["team"].get("id")
-    if team is None and isinstance(body.get("user"), dict):
-        team = body["user"].get("team_id")
-    return team if isinstance(team, str) and _TEAM_ID.fullmatch(team) else ""
+def team_id(value: Any) -> str:
+    """`value` if it has the shape of a workspace id, else ""."""
+    return value if isinstance(value, str) and _TEAM_ID.fullmatch(value) else ""
 
 
 _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,20}")

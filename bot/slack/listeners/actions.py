@@ -33,7 +33,7 @@ async def more_results(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespon
 
     async def work() -> None:
         click = parse(ButtonClick, body)
-        message = await asyncio.to_thread(deps.answerer.more, click.value, deps.team(body))
+        message = await asyncio.to_thread(deps.answerer.more, click.value, deps.team(context))
         await respond_checked(respond, message, replace_original=True)
 
     await ack_and_answer(deps, "more", work, _reply(respond), ack=ack)
@@ -45,7 +45,7 @@ async def pick_person(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
     async def work() -> None:
         click = parse(ButtonClick, body)
         pick = PersonPick.from_value(click.value)
-        message = await asyncio.to_thread(deps.answerer.pick, pick.value, click.user, deps.team(body))
+        message = await asyncio.to_thread(deps.answerer.pick, pick.value, click.user, deps.team(context))
         await respond_checked(respond, message, replace_original=True)
 
     await ack_and_answer(deps, "pick", work, _reply(respond), ack=ack)
@@ -57,7 +57,7 @@ async def share_in_channel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRe
 
     async def work() -> None:
         click = parse(ButtonClick, body)
-        message = await asyncio.to_thread(deps.answerer.share, click.value, click.user, deps.team(body))
+        message = await asyncio.to_thread(deps.answerer.share, click.value, click.user, deps.team(context))
         if not message.in_channel or click.channel is None:
             await respond_checked(respond, message)
             return

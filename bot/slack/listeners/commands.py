@@ -27,7 +27,7 @@ async def trade_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespo
             message = await deps.answerer.add_page(command, user=slash.user)
         else:
             message = await asyncio.to_thread(deps.answerer.answer, command, user=slash.user, channel=slash.channel,
-                                              team=deps.team(body))
+                                              team=deps.team(context))
         await respond_checked(respond, message, client=client, channel=slash.channel, user=slash.user)
 
     async def reply(message: Message) -> None:

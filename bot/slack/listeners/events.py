@@ -59,7 +59,7 @@ async def app_mention(event: dict[str, Any], body: dict[str, Any], client: Async
     message = _parsed(MessageEvent, event)
     if message is not None:
         deps = deps_of(context)
-        await _reply(deps, message, client, in_thread=True, team=deps.team(body))
+        await _reply(deps, message, client, in_thread=True, team=deps.team(context))
 
 
 async def direct_message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
@@ -67,7 +67,7 @@ async def direct_message(event: dict[str, Any], body: dict[str, Any], client: As
     message = _parsed(MessageEvent, event)
     if message is not None and message.from_a_person_in_a_dm:
         deps = deps_of(context)
-        await _reply(deps, message, client, in_thread=False, team=deps.team(body))
+        await _reply(deps, message, client, in_thread=False, team=deps.team(context))
 
 
 async def home_opened(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:

@@ -13,14 +13,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
+from bot.slack.deps import authorized_team
 from bot.slack.listeners.answer import deps_of
-from bot.slack.payloads import team_of
 
 log = logging.getLogger(__name__)
 
 
 async def app_uninstalled(body: dict[str, Any], context: AsyncBoltContext) -> None:
-    deps, team = deps_of(context), team_of(body)
+    deps, team = deps_of(context), authorized_team(context)
     if deps.installed is None or not team:
         log.warning("Slack says tradebot was uninstalled: SLACK_BOT_TOKEN no longer works")
         return
@@ -32,7 +32,7 @@ async def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: A
     tokens = event.get("tokens")
     if not isinstance(tokens, dict) or not tokens.get("bot"):
         return  # user tokens only: tradebot keeps none
-    deps, team = deps_of(context), team_of(body)
+    deps, team = deps_of(context), authorized_team(context)
     if deps.installed is None or not team:
         log.warning("Slack says the bot token was revoked: SLACK_BOT_TOKEN no longer works")
         return
