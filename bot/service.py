@@ -133,6 +133,7 @@ class BotService:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
+        self.library.close()
         self.store.close()
         log.info("stopped")
 

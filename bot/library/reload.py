@@ -10,20 +10,25 @@ Building runs in daemon threads, not the default executor: a process told to sto
 (SIGTERM) must not wait for a build of minutes to finish. A cancelled build is told to
 stop (`abandon`): loading and indexing end within a moment, worker processes are
 terminated, and anything still running in the thread is dropped when the process exits.
+The people directory is built in a worker process of its own (`PeopleWorker`), which keeps
+what each article said, so answers never wait behind it and a reload reads only what changed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from bot.corpus import CorpusUnavailable, corpus_signature
+from bot.corpus import CorpusUnavailable, LoadAbandoned, corpus_signature
 from bot.library.memory import settle_memory
+from bot.library.people import PeopleWorker
 from bot.library.saved import load_saved, save_snapshot
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
@@ -78,6 +83,7 @@ class Library:
         self.error: str | None = None
         self.loading = True  # until the first load has finished, one way or the other
         self._abandon = threading.Event()  # set when a build in progress is cancelled
+        self._people = PeopleWorker()
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,
@@ -135,15 +141,36 @@ class Library:
         self.current, self.error = snapshot, None
         self._log_loaded(snapshot, "indexed for search")
         await off_loop(settle_memory)
-        return asyncio.create_task(self._finish_people(snapshot), name="people-directory")
+        return asyncio.create_task(self._finish_people(snapshot, abandon), name="people-directory")
 
-    async def _finish_people(self, snapshot: Snapshot) -> None:
-        complete = await off_loop(with_people_added, snapshot, self.corpus_dir)
+    def _with_people(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
+        started = time.perf_counter()
+        try:
+            people = self._people.build(snapshot.corpus, snapshot.signature, self.corpus_dir / "people.yml", abandon)
+        except LoadAbandoned:
+            raise
+        except Exception:  # never left without a directory: built here instead, slower for answers meanwhile
+            log.exception("the people worker failed; building the people directory in this process")
+            return with_people_added(snapshot, self.corpus_dir)
+        return dataclasses.replace(snapshot, people=people,
+                                   built_seconds=snapshot.built_seconds + time.perf_counter() - started)
+
+    async def _finish_people(self, snapshot: Snapshot, abandon: threading.Event) -> None:
+        try:
+            complete = await off_loop(self._with_people, snapshot, abandon)
+        except asyncio.CancelledError:
+            abandon.set()  # the worker process is ended at the build's next look
+            raise
         if self.current is snapshot:  # not replaced by a newer reload meanwhile
             self.current = complete
             self._log_loaded(complete, "complete")
             await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
             await off_loop(settle_memory)  # after saving: pickling has its own garbage
+
+    def close(self) -> None:
+        """End the people worker process (the service stopping)."""
+        self._abandon.set()
+        self._people.close()
 
     def changed(self) -> bool:
         signature = corpus_signature(self.corpus_dir)

@@ -6,7 +6,8 @@ loaded; this process combines the runs exactly as a one-process load does
 (`bot.corpus.combine`: duplicates dropped in file order, newest first), merges the
 tokens in that order and assembles the index. Workers are started with `spawn`,
 never `fork`: the bot builds in a thread beside a running event loop, and forking a
-threaded process can deadlock the child.
+threaded process can deadlock the child. The people directory's worker
+(`bot.library.people`) is started and stopped the same way (`stop_pool`).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def load_and_index(directory: Path, progress: Progress | None = None, workers: i
     return corpus, build_index(corpus, progress)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and terminate the workers: a chunk can take many seconds."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
     pool.shutdown(wait=False, cancel_futures=True)  # (this forgets the processes: taken above)
@@ -121,7 +122,7 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
                     progress(done, len(paths))
         chunks = [f.result() for f in futures]
     except BaseException:
-        _stop(pool)
+        stop_pool(pool)
         raise
     pool.shutdown()
     loaded = time.perf_counter()
@@ -134,3 +135,4 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
     log.info("%d files loaded and tokenised in %.1fs by %d processes, merged in %.1fs, indexed in %.1fs",
              len(paths), loaded - started, workers, merged - loaded, time.perf_counter() - merged)
     return corpus, index
+
