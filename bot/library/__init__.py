@@ -5,9 +5,9 @@ disk, `reload` the `Library` that holds the current snapshot and swaps in new on
 `workers` the multi-process load of a large corpus, `memory` heap settling after a build.
 """
 
-from bot.library.reload import SETTLE_SECONDS, Library
+from bot.library.reload import SETTLE_SECONDS, Library, off_loop
 from bot.library.saved import CACHE_VERSION, load_saved, open_snapshot, save_snapshot
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
 __all__ = ["CACHE_VERSION", "SETTLE_SECONDS", "Library", "Snapshot", "build_snapshot", "load_saved",
-           "open_snapshot", "save_snapshot", "with_people_added"]
+           "off_loop", "open_snapshot", "save_snapshot", "with_people_added"]
