@@ -63,6 +63,7 @@ class PeopleWorker:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._local = PeopleCache()  # for a small corpus, kept in this process
+        self.read = 0  # articles sent to be read in the last build (both passes)
 
     def build(self, corpus: Corpus, signature: Signature, overrides: Path,
               abandon: threading.Event | None = None) -> PeopleDirectory:
@@ -96,6 +97,7 @@ class PeopleWorker:
             answer = _waited(pool.submit(_people_assemble, order, overrides), abandon)
             if not answer or isinstance(answer[0], bytes):
                 directory = _unpacked(answer)  # type: ignore[arg-type]
+                self.read = sent
                 log.info("people directory: %d people in %.1fs (%d articles read)", len(directory.people),
                          time.perf_counter() - started, sent)
                 return directory

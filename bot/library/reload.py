@@ -2,7 +2,8 @@
 
 `Library.current` is swapped in one assignment after a background rebuild, so a query
 always sees one whole snapshot, never half of one. Search comes first; the people
-directory (slower to build on a large corpus) follows in a second swap. A file being
+directory (slower to build on a large corpus) follows in a second swap; after a reload
+the previous directory answers until then. A file being
 written while the corpus is read keeps its previous version (see `bot.corpus.loading`)
 and is read again at the next check.
 
@@ -128,7 +129,9 @@ class Library:
             self.loading = False
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
+        """Search first; the people directory follows (meanwhile a reload shows the previous one)."""
         abandon = self._abandon = threading.Event()
+        people = self.current.people if self.current else None
         try:
             snapshot = await off_loop(self._build, False, abandon)
         except CorpusUnavailable as exc:
@@ -138,10 +141,11 @@ class Library:
             abandon.set()  # the build thread stops at its next check
             log.info("corpus build abandoned")
             raise
-        self.current, self.error = snapshot, None
+        shown = dataclasses.replace(snapshot, people=people) if people is not None else snapshot
+        self.current, self.error = shown, None
         self._log_loaded(snapshot, "indexed for search")
         await off_loop(settle_memory)
-        return asyncio.create_task(self._finish_people(snapshot, abandon), name="people-directory")
+        return asyncio.create_task(self._finish_people(snapshot, shown, abandon), name="people-directory")
 
     def _with_people(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
         started = time.perf_counter()
@@ -155,13 +159,13 @@ class Library:
         return dataclasses.replace(snapshot, people=people,
                                    built_seconds=snapshot.built_seconds + time.perf_counter() - started)
 
-    async def _finish_people(self, snapshot: Snapshot, abandon: threading.Event) -> None:
+    async def _finish_people(self, snapshot: Snapshot, shown: Snapshot, abandon: threading.Event) -> None:
         try:
             complete = await off_loop(self._with_people, snapshot, abandon)
         except asyncio.CancelledError:
             abandon.set()  # the worker process is ended at the build's next look
             raise
-        if self.current is snapshot:  # not replaced by a newer reload meanwhile
+        if self.current is shown:  # not replaced by a newer reload meanwhile
             self.current = complete
             self._log_loaded(complete, "complete")
             await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
