@@ -92,20 +92,23 @@ class PeopleWorker:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         pool = self._pool
-        sent = 0
+        sent, needed = 0, list[str]()
         for _ in range(MAX_ROUNDS):
+            # The worker takes tasks in order: the articles asked for, then the next assembly. Sent all at
+            # once, this process pickles the next run while the worker reads the last.
+            added = [pool.submit(_people_add, [(_article(corpus, a), stamps[a]) for a in needed[i : i + PEOPLE_CHUNK]])
+                     for i in range(0, len(needed), PEOPLE_CHUNK)]
             answer = _waited(pool.submit(_people_assemble, order, overrides), abandon)
+            for future in added:
+                future.result()  # done before the assembly; raises what failed there
             if not answer or isinstance(answer[0], bytes):
                 directory = _unpacked(answer)  # type: ignore[arg-type]
                 self.read = sent
                 log.info("people directory: %d people in %.1fs (%d articles read)", len(directory.people),
                          time.perf_counter() - started, sent)
                 return directory
-            needed: list[str] = answer
+            needed = answer
             sent += len(needed)
-            for i in range(0, len(needed), PEOPLE_CHUNK):
-                run = needed[i : i + PEOPLE_CHUNK]
-                _waited(pool.submit(_people_add, [(_article(corpus, a), stamps[a]) for a in run]), abandon)
         raise RuntimeError("the people directory did not settle")
 
     def close(self) -> None:
