@@ -35,6 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=30_000)
     parser.add_argument("--new", type=int, default=20, help="articles added, then articles changed")
+    parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
+                        help="helper processes for the first build (TRADEBOT_BUILD_WORKERS)")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("TRADEBOT_BENCH_DATA", "bench-data")))
     args = parser.parse_args()
     source = generate(ROOT / "corpus", (args.data / str(args.articles)).resolve(), args.articles)
@@ -43,7 +45,7 @@ def main() -> None:
     corpus_dir.mkdir()
     for path in source.glob("*.md"):
         os.link(path, corpus_dir / path.name)
-    worker = PeopleWorker()
+    worker = PeopleWorker(helpers=args.workers)
     rows: list[tuple[str, float, int | str, str]] = []
     try:
         corpus = load_corpus(corpus_dir)

@@ -84,7 +84,7 @@ class Library:
         self.error: str | None = None
         self.loading = True  # until the first load has finished, one way or the other
         self._abandon = threading.Event()  # set when a build in progress is cancelled
-        self._people = PeopleWorker()
+        self._people = PeopleWorker(helpers=workers)  # helpers for a first build, as many as the search build's
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,

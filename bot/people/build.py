@@ -58,7 +58,8 @@ class _Entry:
     title: str
     url: str | None
     published: dt.date
-    mentions: tuple[tuple[str, RoleMention | None], ...]  # names stated with a role or speaking
+    mentions: tuple[tuple[str, RoleMention | None], ...] | None  # names stated with a role or speaking (None:
+    # not read again, as kept)
     capitals: bytes  # Bloom filter of its capitalised words; empty when not read for them yet
     hits: tuple[tuple[str, int], ...] | None  # (phrase, sentence) in text order for the cache's phrases; None: stale
     sentences: tuple[bytes, ...]  # the sentences `hits` point to, UTF-8 (half the size of a str with a curly quote)
@@ -169,39 +170,48 @@ class PeopleCache:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
         self._phrases: dict[str, str] = {}  # phrase (name or alias) -> name; every entry's hits are for these
-        self._first_words: set[str] = set()
+        self._version = 0  # of the phrases
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def add(self, articles: Iterable[tuple[Article, Stamp]]) -> None:
         """Read these articles (the first pass only for a version not seen before)."""
-        for article, stamp in articles:
-            old = self._entries.get(article.id)
-            mentions = old.mentions if old is not None and old.stamp == stamp else _first_pass(article)
-            if self._phrases:
-                hits, sentences, speaking, capitals = _scan(article, self._phrases, self._first_words)
-            else:  # the first build: nothing to find yet, and every article is read again once there is
-                hits, sentences, speaking, capitals = (), (), (), b""
-            self._entries[article.id] = _Entry(stamp, article.title, article.url, article.published, mentions,
-                                               capitals, hits, sentences, speaking)
+        articles = list(articles)
+        first = {a.id for a, stamp in articles if (e := self._entries.get(a.id)) is None or e.stamp != stamp}
+        self.store(read_articles(articles, Reading(self._phrases, self._version, first)))
+
+    def store(self, read: Iterable[tuple[str, _Entry, int]]) -> None:
+        """Keep what `read_articles` found (here or in another process). A result for other phrases
+        than the cache's is kept for its first pass only; one without a first pass needs the version
+        it was read for."""
+        for article_id, entry, version in read:
+            if entry.mentions is None:
+                old = self._entries.get(article_id)
+                if old is None or old.stamp != entry.stamp:
+                    continue  # asked for again by the next `assemble`
+                entry.mentions = old.mentions
+            if version != self._version:
+                entry.hits = None
+            self._entries[article_id] = entry
 
     def assemble(self, order: Sequence[tuple[str, Stamp]], overrides_path: Path | None = None,
-                 ) -> PeopleDirectory | list[str]:
-        """The directory of these articles (id and stamp, newest first), or the ids of the articles
-        whose text must be `add`ed first: versions not seen, or ones the new phrases need read again."""
+                 ) -> PeopleDirectory | Needed:
+        """The directory of these articles (id and stamp, newest first), or the articles whose text it
+        needs first (`read_articles`, then `store`): versions not seen, or ones new phrases may change."""
         wanted = dict(order)
         for gone in [i for i in self._entries if i not in wanted]:
             del self._entries[gone]
         missing = [i for i, stamp in order
                    if (e := self._entries.get(i)) is None or e.stamp != stamp or e.hits is None]
         if missing:
-            return missing
+            first = {i for i in missing if (e := self._entries.get(i)) is None or e.stamp != wanted[i]}
+            return Needed(missing, Reading(self._phrases, self._version, first))
         roles: dict[str, list[tuple[dt.date, RoleMention]]] = {}
         counts: dict[str, int] = {}
         for article_id, _ in order:
             entry = self._entries[article_id]
-            for name, role in entry.mentions:
+            for name, role in entry.mentions or ():
                 if role:
                     roles.setdefault(name, []).append((entry.published, role))
                 counts[name] = counts.get(name, 0) + 1
@@ -214,11 +224,12 @@ class PeopleCache:
                 if len(alias) >= 3:
                     phrases.setdefault(alias, name)
         reread = self._changed_phrases(phrases, [i for i, _ in order])
-        self._phrases, self._first_words = phrases, {p.split(" ", 1)[0] for p in phrases}
+        if phrases != self._phrases:
+            self._phrases, self._version = phrases, self._version + 1
         if reread:
             for article_id in reread:
                 self._entries[article_id].hits = None  # stale until read again
-            return reread
+            return Needed(reread, Reading(self._phrases, self._version, set()))
         hits: dict[str, _Mentions] = defaultdict(_Mentions)
         for article_id, _ in order:  # newest first
             entry = self._entries[article_id]
@@ -266,6 +277,40 @@ class PeopleCache:
         return describe(name, roles, aliases, hits.mentions, hits.article_count, articles, override)
 
 
+@dataclass
+class Reading:
+    """How to read articles for a cache: for these phrases (of this version), and the first pass
+    only for the articles in `first` (the others were read in this version before)."""
+
+    phrases: dict[str, str]
+    version: int
+    first: set[str]
+
+
+@dataclass
+class Needed:
+    """What `assemble` needs read first."""
+
+    ids: list[str]
+    reading: Reading
+
+
+def read_articles(articles: Iterable[tuple[Article, Stamp]], reading: Reading) -> list[tuple[str, _Entry, int]]:
+    """Both passes over articles, for `PeopleCache.store`; in any process."""
+    phrases = reading.phrases
+    first_words = {p.split(" ", 1)[0] for p in phrases}
+    out = []
+    for article, stamp in articles:
+        mentions = _first_pass(article) if article.id in reading.first else None
+        if phrases:
+            hits, sentences, speaking, capitals = _scan(article, phrases, first_words)
+        else:  # the first build: nothing to find yet, and every article is read again once there is
+            hits, sentences, speaking, capitals = (), (), (), b""
+        out.append((article.id, _Entry(stamp, article.title, article.url, article.published, mentions, capitals,
+                                       hits, sentences, speaking), reading.version))
+    return out
+
+
 def directory_from(cache: PeopleCache, order: Sequence[tuple[str, Stamp]], overrides_path: Path | None,
                    texts: Corpus) -> PeopleDirectory:
     """Answer `assemble` with the articles it asks for until it gives the directory."""
@@ -274,7 +319,7 @@ def directory_from(cache: PeopleCache, order: Sequence[tuple[str, Stamp]], overr
         result = cache.assemble(order, overrides_path)
         if isinstance(result, PeopleDirectory):
             return result
-        cache.add((_article(texts, i), stamps[i]) for i in result)
+        cache.add((_article(texts, i), stamps[i]) for i in result.ids)
     raise RuntimeError("the people directory did not settle")  # the phrases kept changing: a bug
 
 
