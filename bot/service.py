@@ -17,6 +17,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.answers.answerer import Answerer
+from bot.cli.errors import Exit
 from bot.common.clock import Clock, SystemClock
 from bot.common.logs import install_safe_logging
 from bot.common.progress import log_progress
@@ -42,10 +43,10 @@ log = logging.getLogger(__name__)
 
 # SIGTERM: exit within 10 s in every state (#14). Answers in flight get DRAIN_SECONDS (the queue half
 # of it); the rest of stopping takes well under a second. If anything still holds the process after
-# EXIT_DEADLINE_SECONDS (a thread the interpreter would wait for at exit), it exits anyway, with EXIT_FORCED.
+# EXIT_DEADLINE_SECONDS (a thread the interpreter would wait for at exit), it exits anyway, with
+# Exit.STOP_FORCED: not 0, so a supervisor (and the tests) can tell a forced exit from a clean one.
 DRAIN_SECONDS = 6.0
 EXIT_DEADLINE_SECONDS = 9.5
-EXIT_FORCED = 70  # not 0: a supervisor (and the tests) can tell a forced exit from a clean one
 
 
 class BotService:
@@ -182,4 +183,4 @@ def _exit_at_deadline() -> None:
     time.sleep(EXIT_DEADLINE_SECONDS)
     log.error("still stopping after %.1fs; exiting now", EXIT_DEADLINE_SECONDS)
     logging.shutdown()
-    os._exit(EXIT_FORCED)
+    os._exit(Exit.STOP_FORCED)

@@ -18,11 +18,11 @@ import pytest
 
 from benchmarks.load_bench import Bot, start_fake, stop_fake
 from benchmarks.synth import generate
+from bot.cli.errors import Exit
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = 8000  # enough for the multi-process build (5,000 files) and a people build of seconds
 EXIT_BOUND_S = 20.0  # the bot's own deadline is 10 s; a hang is what this catches
-EXIT_FORCED = 70
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ class Rig:
         log = bot.log.read_text(errors="replace")
         assert took is not None, f"still running {EXIT_BOUND_S:.0f} s after SIGTERM (killed); log:\n{bot.tail(30)}"
         assert bot.proc is not None and bot.proc.returncode == 0, (
-            f"exit code {bot.proc and bot.proc.returncode} ({EXIT_FORCED}: the deadline forced it); log:\n{bot.tail(30)}")
+            f"exit code {bot.proc and bot.proc.returncode} ({Exit.STOP_FORCED}: the deadline forced it); log:\n{bot.tail(30)}")
         return log
 
 

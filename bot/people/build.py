@@ -8,8 +8,9 @@ both results per article version (its stamp). A second-pass result depends only 
 phrases found in that article, so when the phrases change, only the articles that held a
 phrase now gone, or whose capitalised words could hold a new one (a Bloom filter over them
 says), are read again. `assemble` merges the kept results into the directory, or names the
-articles it needs the text of first; `build_directory` answers it in this process, and
-`bot.library.workers.PeopleWorker` from a worker process that keeps the cache between builds.
+articles it needs read first (`read_articles`, in any process, then `store`); `build_directory`
+answers it in this process, and `bot.library.people.PeopleWorker` from a worker process that
+keeps the cache between builds.
 """
 
 from __future__ import annotations
