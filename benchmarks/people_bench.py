@@ -13,6 +13,7 @@ articles the worker read, and whether the directory equals one built from scratc
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ def same(a: PeopleDirectory, b: PeopleDirectory) -> str:
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=30_000)
     parser.add_argument("--new", type=int, default=20, help="articles added, then articles changed")

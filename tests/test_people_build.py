@@ -120,3 +120,17 @@ def test_incremental_updates_match_a_fresh_build_on_a_generated_corpus(tmp_path:
     for n in (size // 4, size // 2, size):  # the corpus grows, newest articles arriving in a jumble
         part = corpus_of(articles[::-1][:n])
         assert as_json(directory_from(cache, order_of(part), None, part)) == as_json(build_directory(part))
+
+
+def test_the_capitals_filter_is_the_same_in_every_process() -> None:
+    """Filters are made in helper processes and tested in the worker: `hash` would differ there."""
+    import subprocess
+    import sys
+
+    from bot.people.build import _bloom
+
+    code = "from bot.people.build import _bloom; print(_bloom(['Greer', 'Quist', 'USTR']).hex())"
+    root = Path(__file__).resolve().parent.parent
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True,
+                              env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout.strip() for seed in (1, 2)}
+    assert outputs == {_bloom(["Greer", "Quist", "USTR"]).hex()}

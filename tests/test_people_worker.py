@@ -90,3 +90,29 @@ async def test_during_a_reload_the_previous_directory_answers(corpus_copy: Path)
     assert await reload
     assert seen and seen[0] is previous  # searchable with the new article, `who` still answering
     assert library.current.people is not previous and library.current.people.get("Wilma Quist")  # type: ignore[union-attr]
+
+
+def test_helpers_read_what_an_update_then_needs(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build read by helper processes, then an article that makes a name of one an older
+    article mentioned in passing: that older article is read again (its filter, made in a helper,
+    says it may hold the name), so her mention there counts."""
+    from bot.corpus import corpus_signature
+    from bot.library.people import PeopleWorker
+
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_HELPERS", 1)
+    write_article(corpus_copy, "older", "Talks go on", ["Delegates met Wilma Quist in Geneva on Monday."],
+                  published=dt.date(2025, 12, 1))
+    worker = PeopleWorker(helpers=2)
+    try:
+        overrides = corpus_copy / "people.yml"
+        first = worker.build(load_corpus(corpus_copy), corpus_signature(corpus_copy), overrides)
+        assert first.get("Wilma Quist") is None  # named in passing only
+        new_article(corpus_copy, 3)
+        corpus = load_corpus(corpus_copy)
+        updated = worker.build(corpus, corpus_signature(corpus_copy), overrides)
+        quist = updated.get("Wilma Quist")
+        assert quist is not None and "older" in {a.article_id for a in quist.articles}
+        assert as_json(updated) == as_json(build_directory(corpus, overrides))
+    finally:
+        worker.close()

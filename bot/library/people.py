@@ -141,6 +141,8 @@ class PeopleWorker:
                 if isinstance(answer, tuple):
                     needed, reading = answer
                     sent += len(needed)
+                    log.info("people directory: %.1fs in, %d articles to read", time.perf_counter() - started,
+                             len(needed))
                     continue
                 directory = _unpacked(answer)
                 self.read = sent

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+import zlib
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -68,10 +69,11 @@ class _Entry:
 
 
 def _bloom(words: Iterable[str]) -> bytes:
-    """Two bits per word, from `hash`: a cache is only ever compared within its own process."""
+    """Two bits per word, from CRC-32, not `hash`: a filter made in a helper process is tested in
+    the worker, and `hash` differs between processes."""
     mask = 0
     for word in words:
-        h = hash(word)
+        h = zlib.crc32(word.encode())
         mask |= (1 << (h % BLOOM_BITS)) | (1 << ((h >> 16) % BLOOM_BITS))
     return mask.to_bytes(BLOOM_BITS // 8, "little")
 
