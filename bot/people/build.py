@@ -174,6 +174,7 @@ class PeopleCache:
         self._entries: dict[str, _Entry] = {}
         self._phrases: dict[str, str] = {}  # phrase (name or alias) -> name; every entry's hits are for these
         self._version = 0  # of the phrases
+        self._described: dict[str, tuple[tuple[object, ...], Person]] = {}  # name -> what it was made of, and it
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -243,9 +244,18 @@ class PeopleCache:
                     seen.add((name, k))
                     hits[name].add(article_id, k, entry.speaking[k])
         by_name = {o.name: o for o in overrides.people}
-        people = [self._person(name, roles.get(name, []), aliases[name], hits.get(name), by_name.get(name))
-                  for name in names]
-        people = [p for p in people if p.mentions > 0 or p.name in by_name]
+        described: dict[str, tuple[tuple[object, ...], Person]] = {}
+        for name in names:
+            found = hits.get(name) or _Mentions()
+            override = by_name.get(name)
+            made_of = (roles.get(name), aliases[name], found.mentions, found.article_count, override,
+                       [(i, self._entries[i].stamp, k) for i, (k, _) in found.sentences.items()])
+            last = self._described.get(name)
+            # An update changes few people: the rest are the objects made last time (making one costs validation).
+            described[name] = last if last is not None and last[0] == made_of else (
+                made_of, self._person(name, roles.get(name, []), aliases[name], found, override))
+        self._described = described
+        people = [p for _, p in described.values() if p.mentions > 0 or p.name in by_name]
         people.sort(key=lambda p: (-p.mentions, p.name))
         return PeopleDirectory(people=people, overrides_error=error)
 
@@ -270,8 +280,7 @@ class PeopleCache:
         return [ids[n] for n in sorted(reread)]
 
     def _person(self, name: str, roles: list[tuple[dt.date, RoleMention]], aliases: list[str],
-                hits: _Mentions | None, override: PersonOverride | None) -> Person:
-        hits = hits or _Mentions()
+                hits: _Mentions, override: PersonOverride | None) -> Person:
         articles = []
         for article_id, (k, _) in hits.sentences.items():  # newest first, as the corpus is
             entry = self._entries[article_id]
