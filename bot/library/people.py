@@ -32,7 +32,8 @@ T = TypeVar("T")
 
 MIN_ARTICLES_FOR_WORKER = 500  # below this (~0.15 s of work), built in this process: starting one costs more
 MIN_ARTICLES_FOR_HELPERS = 10_000  # a round reading this many (a first build) is shared by helper processes
-PEOPLE_CHUNK = 2000  # articles per message to the people worker; people per message back
+PEOPLE_CHUNK = 500  # articles per message to the people worker, people per message back: pickling one holds
+# the interpreter lock (~5 ms), so the event loop waits no longer than that between them
 NICENESS = 5  # the people processes yield the CPU to the bot's own: answers first
 _PEOPLE = PeopleCache()  # in the people worker process: what each article said, kept between builds
 _READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
