@@ -2,7 +2,8 @@
 
 `snapshot` is one immutable state and how it is built, `saved` the saved index on
 disk, `reload` the `Library` that holds the current snapshot and swaps in new ones,
-`workers` the multi-process load of a large corpus, `memory` heap settling after a build.
+`workers` the multi-process load of a large corpus, `people` the people directory's worker process
+(which keeps what each article said between builds), `memory` heap settling after a build.
 """
 
 from bot.library.reload import SETTLE_SECONDS, Library, off_loop
