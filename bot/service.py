@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+import time
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +18,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.answers.answerer import Answerer
 from bot.answers.state import AnswerStore
+from bot.cli.errors import Exit
 from bot.common.clock import Clock, SystemClock
 from bot.common.logs import install_safe_logging
 from bot.common.progress import log_progress
@@ -42,6 +46,13 @@ from bot.store import open_database
 from bot.store.status import DatabaseProbe
 
 log = logging.getLogger(__name__)
+
+# SIGTERM: exit within 10 s in every state (#14). Answers in flight get DRAIN_SECONDS (the queue half
+# of it); the rest of stopping takes well under a second. If anything still holds the process after
+# EXIT_DEADLINE_SECONDS (a thread the interpreter would wait for at exit), it exits anyway, with
+# Exit.STOP_FORCED: not 0, so a supervisor (and the tests) can tell a forced exit from a clean one.
+DRAIN_SECONDS = 6.0
+EXIT_DEADLINE_SECONDS = 9.5
 
 
 class BotService:
@@ -88,6 +99,7 @@ class BotService:
     def health(self) -> dict[str, Any]:
         snapshot = self.library.current
         return {"articles": len(snapshot.corpus.articles) if snapshot else 0,
+                "people_ready": snapshot is not None and snapshot.people is not None,
                 "corpus_error": self.library.error, "answers_in_flight": len(self.tasks),
                 "slack_session": self.socket_session(), "database": self.database_probe.current().health()}
 
@@ -152,26 +164,50 @@ class BotService:
             await self._socket.close_async()
         if self._runner is not None:
             await self._runner.shutdown()
-        await self.tasks.drain(timeout=10)
+        await self.tasks.drain(timeout=DRAIN_SECONDS)
         await self.poller.stop()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
+        self.library.close()
         self.database_probe.close()
         self.database.close()
         log.info("stopped")
 
     async def run_forever(self) -> None:
+        """Serve until SIGINT or SIGTERM, which may come at any moment, even while starting."""
         import signal
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def stop_soon() -> None:
+            if not stop.is_set():
+                log.info("stopping")
+                threading.Thread(target=_exit_at_deadline, name="exit-deadline", daemon=True).start()
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await self.start()
+            loop.add_signal_handler(sig, stop_soon)
+        starting = asyncio.create_task(self.start(), name="start")
+        stopping = asyncio.create_task(stop.wait(), name="stop-signal")
         try:
-            await stop.wait()
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()  # a failure to start is raised
+                await stopping
         finally:
+            for task in (starting, stopping):
+                task.cancel()
+            await asyncio.gather(starting, stopping, return_exceptions=True)
             await self.stop()
+
+
+def _exit_at_deadline() -> None:
+    """The last resort after a stop signal: whatever still runs, the process ends."""
+    time.sleep(EXIT_DEADLINE_SECONDS)
+    log.error("still stopping after %.1fs; exiting now", EXIT_DEADLINE_SECONDS)
+    logging.shutdown()
+    os._exit(Exit.STOP_FORCED)

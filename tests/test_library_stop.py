@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -55,6 +58,7 @@ def test_abandoning_a_multi_process_build_terminates_its_workers(tmp_path: Path,
     write_articles(tmp_path, 40)
     monkeypatch.setattr(build_workers, "MIN_FILES_FOR_WORKERS", 10)
     monkeypatch.setattr(build_workers, "CHUNK_FILES", 20)
+    before = set(multiprocessing.active_children())
     abandon = threading.Event()
     timer = threading.Timer(3.0, abandon.set)  # once the workers are well into their chunks
     timer.start()
@@ -64,6 +68,46 @@ def test_abandoning_a_multi_process_build_terminates_its_workers(tmp_path: Path,
     finally:
         timer.cancel()
     deadline = time.monotonic() + 60  # far less than the workers' 600 s wait: a bound, not a timing test
-    while multiprocessing.active_children() and time.monotonic() < deadline:
+    while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) - before == set()
+
+
+STUCK_RESULT = '''
+import os, struct, sys, threading, time
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+
+from bot.corpus import LoadAbandoned
+from bot.library.workers import stop_pool
+
+
+def half_a_result():
+    """Start a 10 MB result message, send 100 bytes of it, then hang: as a worker terminated
+    mid-send leaves it. The pool's thread in the parent now waits for the rest."""
+    result_queue = sys._getframe(1).f_locals["result_queue"]
+    os.write(result_queue._writer.fileno(), struct.pack("!i", 10_000_000) + b"x" * 100)
+    time.sleep(600)
+
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    future = pool.submit(half_a_result)
+    time.sleep(float(sys.argv[1]))  # the worker starts and writes
+    stop_pool(pool)
+    print("stopped", flush=True)
+'''
+
+
+def test_a_worker_ended_mid_result_does_not_keep_the_process_alive(tmp_path: Path) -> None:
+    """The hang seen once at 100k articles: SIGTERM during the build, and the bot never exited,
+    its interpreter waiting at exit for the pool's thread, which waited for the rest of a result."""
+    script = tmp_path / "stuck.py"
+    script.write_text(STUCK_RESULT, encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run([sys.executable, str(script), "5"], cwd=root, capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "PYTHONPATH": str(root)})
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process did not exit: the pool's thread still waits for the rest of the result")
+    assert done.returncode == 0 and "stopped" in done.stdout, done.stderr[-2000:]

@@ -9,6 +9,7 @@ class Exit(IntEnum):
     OK = 0
     FAILED = 1  # the work ran and failed: nothing ingested, every feed failed, Slack refused the post
     USAGE = 2  # the request cannot be carried out as given: fix the arguments, the settings or the input named
+    STOP_FORCED = 70  # `tradebot run` still stopping 9.5 s after SIGTERM, so it exited anyway
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -17,7 +17,7 @@ from bot.digest.content import Digest, build_digest
 from bot.digest.delivery import DigestSender, deliver
 from bot.digest.records import DigestOutcome, SlotStatus
 from bot.digest.store import DigestStore
-from bot.library import Library
+from bot.library import Library, off_loop
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class DigestScheduler:
         return list(dict.fromkeys(wanted))
 
     async def run_channel(self, team: str, channel: str, local_date: dt.date) -> DigestOutcome:
-        digest = await asyncio.to_thread(self.compose, team, channel, local_date)
+        # In a daemon thread: composing from a large corpus takes seconds, and SIGTERM must not wait for it.
+        digest = await off_loop(self.compose, team, channel, local_date)
         if digest is None:
             log.error("digest for %s on %s skipped: corpus unavailable (%s)", channel, local_date, self.library.error)
             return DigestOutcome.SKIPPED_NO_CORPUS

@@ -27,6 +27,7 @@ from bot.feeds.models import AddRefused, EntryOutcome, FeedReport
 from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
 from bot.feeds.safety import UnsafeURL, check_url
 from bot.feeds.store import FeedRecord, FeedStore, OtherOutlet
+from bot.library import off_loop
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,15 @@ class Ingester:
         """The corpus's keys, read once (feeds polled at once must share one memory)."""
         async with self._keys_lock:
             if self._keys is None:
-                self._keys = await asyncio.to_thread(CorpusKeys.scan, self.corpus_dir)
+                # Daemon threads (a scan of 100k files takes seconds): SIGTERM does not wait for them.
+                self._keys = await off_loop(CorpusKeys.scan, self.corpus_dir)
             return self._keys
 
     async def refresh_corpus(self) -> None:
         """Take in articles added to the corpus by other means since the last poll."""
         async with self._keys_lock:
             if self._keys is not None:
-                await asyncio.to_thread(self._keys.refresh, self.corpus_dir)
+                await off_loop(self._keys.refresh, self.corpus_dir)
 
     # One page ------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 `Library.current` is swapped in one assignment after a background rebuild, so a query
 always sees one whole snapshot, never half of one. Search comes first; the people
-directory (slower to build on a large corpus) follows in a second swap. A file being
+directory (slower to build on a large corpus) follows in a second swap; after a reload
+the previous directory answers until then. A file being
 written while the corpus is read keeps its previous version (see `bot.corpus.loading`)
 and is read again at the next check.
 
@@ -10,20 +11,25 @@ Building runs in daemon threads, not the default executor: a process told to sto
 (SIGTERM) must not wait for a build of minutes to finish. A cancelled build is told to
 stop (`abandon`): loading and indexing end within a moment, worker processes are
 terminated, and anything still running in the thread is dropped when the process exits.
+The people directory is built in a worker process of its own (`PeopleWorker`), which keeps
+what each article said, so answers never wait behind it and a reload reads only what changed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from bot.corpus import CorpusUnavailable, corpus_signature
+from bot.corpus import CorpusUnavailable, LoadAbandoned, corpus_signature
 from bot.library.memory import settle_memory
+from bot.library.people import PeopleWorker
 from bot.library.saved import load_saved, save_snapshot
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
@@ -78,6 +84,7 @@ class Library:
         self.error: str | None = None
         self.loading = True  # until the first load has finished, one way or the other
         self._abandon = threading.Event()  # set when a build in progress is cancelled
+        self._people = PeopleWorker(helpers=workers)  # helpers for a first build, as many as the search build's
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,
@@ -122,7 +129,9 @@ class Library:
             self.loading = False
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
+        """Search first; the people directory follows (meanwhile a reload shows the previous one)."""
         abandon = self._abandon = threading.Event()
+        people = self.current.people if self.current else None
         try:
             snapshot = await off_loop(self._build, False, abandon)
         except CorpusUnavailable as exc:
@@ -132,18 +141,40 @@ class Library:
             abandon.set()  # the build thread stops at its next check
             log.info("corpus build abandoned")
             raise
-        self.current, self.error = snapshot, None
+        shown = dataclasses.replace(snapshot, people=people) if people is not None else snapshot
+        self.current, self.error = shown, None
         self._log_loaded(snapshot, "indexed for search")
         await off_loop(settle_memory)
-        return asyncio.create_task(self._finish_people(snapshot), name="people-directory")
+        return asyncio.create_task(self._finish_people(snapshot, shown, abandon), name="people-directory")
 
-    async def _finish_people(self, snapshot: Snapshot) -> None:
-        complete = await off_loop(with_people_added, snapshot, self.corpus_dir)
-        if self.current is snapshot:  # not replaced by a newer reload meanwhile
+    def _with_people(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
+        started = time.perf_counter()
+        try:
+            people = self._people.build(snapshot.corpus, snapshot.signature, self.corpus_dir / "people.yml", abandon)
+        except LoadAbandoned:
+            raise
+        except Exception:  # never left without a directory: built here instead, slower for answers meanwhile
+            log.exception("the people worker failed; building the people directory in this process")
+            return with_people_added(snapshot, self.corpus_dir)
+        return dataclasses.replace(snapshot, people=people,
+                                   built_seconds=snapshot.built_seconds + time.perf_counter() - started)
+
+    async def _finish_people(self, snapshot: Snapshot, shown: Snapshot, abandon: threading.Event) -> None:
+        try:
+            complete = await off_loop(self._with_people, snapshot, abandon)
+        except asyncio.CancelledError:
+            abandon.set()  # the worker process is ended at the build's next look
+            raise
+        if self.current is shown:  # not replaced by a newer reload meanwhile
             self.current = complete
             self._log_loaded(complete, "complete")
             await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
             await off_loop(settle_memory)  # after saving: pickling has its own garbage
+
+    def close(self) -> None:
+        """End the people worker process (the service stopping)."""
+        self._abandon.set()
+        self._people.close()
 
     def changed(self) -> bool:
         signature = corpus_signature(self.corpus_dir)

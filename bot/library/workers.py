@@ -6,7 +6,8 @@ loaded; this process combines the runs exactly as a one-process load does
 (`bot.corpus.combine`: duplicates dropped in file order, newest first), merges the
 tokens in that order and assembles the index. Workers are started with `spawn`,
 never `fork`: the bot builds in a thread beside a running event loop, and forking a
-threaded process can deadlock the child.
+threaded process can deadlock the child. The people directory's worker
+(`bot.library.people`) is started and stopped the same way (`stop_pool`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 MIN_FILES_FOR_WORKERS = 5000  # below this, starting processes costs more than it saves
 CHUNK_FILES = 2500  # files per task: small enough for a moving progress bar and even shares
 POLL_SECONDS = 0.2  # how often a multi-process build looks at its `abandon` flag
+STOP_JOIN_SECONDS = 2.0  # a terminated worker is gone within milliseconds; a bound, not a wait
 
 
 def checked(progress: Progress | None, abandon: threading.Event | None) -> Progress | None:
@@ -91,12 +93,24 @@ def load_and_index(directory: Path, progress: Progress | None = None, workers: i
     return corpus, build_index(corpus, progress)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and terminate the workers: a chunk can take many seconds."""
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the workers: a chunk can take many seconds.
+
+    A worker terminated while it sends a result leaves part of a message in the result pipe,
+    and the pool's own thread then waits for the rest forever: this process writes to that
+    pipe too, so it never sees the end of it. The interpreter joins that thread at exit, so
+    SIGTERM during a build once never ended the bot. Closing this process's end of the pipe,
+    once the workers are gone, ends the wait (the pool reports itself broken and cleans up)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
-    pool.shutdown(wait=False, cancel_futures=True)  # (this forgets the processes: taken above)
+    results = getattr(pool, "_result_queue", None)  # (shutdown forgets both: taken first)
+    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(STOP_JOIN_SECONDS)
+    writer = getattr(results, "_writer", None)
+    if writer is not None and all(not p.is_alive() for p in processes):
+        writer.close()
 
 
 def _in_workers(paths: list[Path], progress: Progress | None, workers: int, settle: float,
@@ -121,7 +135,7 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
                     progress(done, len(paths))
         chunks = [f.result() for f in futures]
     except BaseException:
-        _stop(pool)
+        stop_pool(pool)
         raise
     pool.shutdown()
     loaded = time.perf_counter()
@@ -134,3 +148,4 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
     log.info("%d files loaded and tokenised in %.1fs by %d processes, merged in %.1fs, indexed in %.1fs",
              len(paths), loaded - started, workers, merged - loaded, time.perf_counter() - merged)
     return corpus, index
+

@@ -1,14 +1,8 @@
-"""Who is who in the corpus (no Slack imports)."""
+"""Who is who in the corpus (no Slack imports): `extract` finds people in text, `build` turns what
+each article says into the `directory`, and `names` indexes their names for lookup."""
 
-from bot.people.directory import (
-    Evidence,
-    PeopleDirectory,
-    Person,
-    PersonArticle,
-    PersonMatch,
-    build_directory,
-    collect_evidence,
-)
+from bot.people.build import PeopleCache, Stamp, build_directory, directory_from
+from bot.people.directory import PeopleDirectory, Person, PersonArticle, PersonMatch
 
-__all__ = ["Evidence", "PeopleDirectory", "Person", "PersonArticle", "PersonMatch", "build_directory",
-           "collect_evidence"]
+__all__ = ["PeopleCache", "PeopleDirectory", "Person", "PersonArticle", "PersonMatch", "Stamp", "build_directory",
+           "directory_from"]

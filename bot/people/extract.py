@@ -72,7 +72,7 @@ _WORD_RE = re.compile(r"[\w.'’()-]+")
 _SPEAKS_RE = re.compile(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RoleMention:
     role: str
     organization: str | None
@@ -81,7 +81,7 @@ class RoleMention:
     alias: str | None  # an abbreviation given for the title, e.g. USTR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameMention:
     name: str
     sentence: str

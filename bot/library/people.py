@@ -1,0 +1,196 @@
+"""The people directory, built in a worker process of its own that keeps what each article said.
+
+The bot's process only sends articles (the ones the worker has not seen in this version,
+or must read again) and unpickles the directory in parts, so answers do not wait behind
+the build; after the first build, a changed corpus costs what changed (`bot.people.build`).
+One process, not `TRADEBOT_BUILD_WORKERS`: the other core answers meanwhile. It is started
+with `spawn` and ended with `stop_pool`, as the search build's workers are (`bot.library.workers`).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import TypeVar
+
+from bot.corpus import Article, Corpus, LoadAbandoned, Signature
+from bot.library.workers import POLL_SECONDS, stop_pool
+from bot.people import PeopleCache, PeopleDirectory, Person, Stamp, directory_from
+from bot.people.build import MAX_ROUNDS, Needed, Reading, read_articles
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+MIN_ARTICLES_FOR_WORKER = 500  # below this (~0.15 s of work), built in this process: starting one costs more
+MIN_ARTICLES_FOR_HELPERS = 10_000  # a round reading this many (a first build) is shared by helper processes
+PEOPLE_CHUNK = 500  # articles per message to the people worker, people per message back: pickling one holds
+# the interpreter lock (~5 ms), so the event loop waits no longer than that between them
+NICENESS = 5  # the people processes yield the CPU to the bot's own: answers first
+_PEOPLE = PeopleCache()  # in the people worker process: what each article said, kept between builds
+_READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(NICENESS)
+    except OSError:  # not allowed here: the same priority, still another process
+        pass
+
+
+def _people_add(articles: list[tuple[Article, Stamp]]) -> None:
+    _PEOPLE.add(articles)
+
+
+def _people_store(read: bytes) -> None:
+    _PEOPLE.store(pickle.loads(read))  # noqa: S301 - from our own helper process
+
+
+def _people_read(articles: list[tuple[Article, Stamp]], reading: bytes) -> bytes:
+    """In a helper: both passes over a run of articles, pickled for the worker (this process only
+    passes the bytes on)."""
+    global _READING
+    if _READING is None or _READING[0] != reading:
+        _READING = (reading, pickle.loads(reading))  # noqa: S301 - from our own worker process
+    return pickle.dumps(read_articles(articles, _READING[1]), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _people_assemble(order: list[tuple[str, Stamp]], overrides: Path) -> tuple[list[str], bytes] | list[bytes]:
+    """In the people worker: the ids it must read first (and how, pickled for helpers), or the
+    directory in pickled parts (unpickled one by one, so the bot's event loop gets the interpreter
+    between them)."""
+    result = _PEOPLE.assemble(order, overrides)
+    if isinstance(result, Needed):
+        return result.ids, pickle.dumps(result.reading, protocol=pickle.HIGHEST_PROTOCOL)
+    people = result.people
+    shell = result.model_copy(update={"people": []})  # with its name index
+    return [pickle.dumps(shell, protocol=pickle.HIGHEST_PROTOCOL)] + [
+        pickle.dumps(people[i : i + PEOPLE_CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
+        for i in range(0, len(people), PEOPLE_CHUNK)]
+
+
+def _spawned(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority)
+
+
+def article_stamps(corpus: Corpus, signature: Signature) -> list[tuple[str, Stamp]]:
+    """Each article (newest first) with the version of its file, as the people cache tells versions apart."""
+    of_file = {corpus.files[name]: (name, size, mtime) for name, size, mtime in signature if name in corpus.files}
+    return [(a.id, of_file.get(a.id) or ("", hash(a.body_utf8), a.published.toordinal())) for a in corpus.articles]
+
+
+class PeopleWorker:
+    """Builds people directories in one worker process, started at the first build and kept; a
+    round that reads most of the corpus (the first build) is shared by `helpers` processes, whose
+    results the worker keeps."""
+
+    def __init__(self, helpers: int = 1) -> None:
+        self.helpers = helpers
+        self._pool: ProcessPoolExecutor | None = None
+        self._local = PeopleCache()  # for a small corpus, kept in this process
+        self.read = 0  # articles sent to be read in the last build (both passes)
+
+    def build(self, corpus: Corpus, signature: Signature, overrides: Path,
+              abandon: threading.Event | None = None) -> PeopleDirectory:
+        """The directory of `corpus`; LoadAbandoned soon after `abandon` is set (the worker is ended)."""
+        if len(corpus.articles) < MIN_ARTICLES_FOR_WORKER:
+            self.close()
+            return directory_from(self._local, article_stamps(corpus, signature), overrides, corpus)
+        self._local = PeopleCache()
+        try:
+            return self._build(corpus, signature, overrides, abandon)
+        except BrokenProcessPool as exc:  # e.g. the worker was killed: once more, with a new one
+            self.close()
+            if abandon is not None and abandon.is_set():
+                raise LoadAbandoned from None
+            log.warning("the people worker failed (%r); starting another", exc)
+            return self._build(corpus, signature, overrides, abandon)
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
+               abandon: threading.Event | None) -> PeopleDirectory:
+        started = time.perf_counter()
+        order = article_stamps(corpus, signature)
+        stamps = dict(order)
+        if self._pool is None:
+            self._pool = _spawned(1)
+        pool, helpers = self._pool, None
+        sent, needed, reading = 0, list[str](), b""
+        try:
+            for _ in range(MAX_ROUNDS):
+                runs = [[(_article(corpus, a), stamps[a]) for a in needed[i : i + PEOPLE_CHUNK]]
+                        for i in range(0, len(needed), PEOPLE_CHUNK)]
+                if len(needed) >= MIN_ARTICLES_FOR_HELPERS and self.helpers >= 2:
+                    helpers = helpers or _spawned(self.helpers)
+                    _read_by_helpers(helpers, pool, runs, reading, abandon)
+                    added = []
+                else:  # the worker takes tasks in order: the articles asked for, then the next assembly
+                    added = [pool.submit(_people_add, run) for run in runs]
+                answer = _waited(pool.submit(_people_assemble, order, overrides), abandon)
+                for future in added:
+                    future.result()  # done before the assembly; raises what failed there
+                if isinstance(answer, tuple):
+                    needed, reading = answer
+                    sent += len(needed)
+                    log.info("people directory: %.1fs in, %d articles to read", time.perf_counter() - started,
+                             len(needed))
+                    continue
+                directory = _unpacked(answer)
+                self.read = sent
+                log.info("people directory: %d people in %.1fs (%d articles read)", len(directory.people),
+                         time.perf_counter() - started, sent)
+                return directory
+        finally:
+            if helpers is not None:
+                stop_pool(helpers)
+        raise RuntimeError("the people directory did not settle")
+
+    def close(self) -> None:
+        """End the worker (and forget what it kept)."""
+        pool, self._pool = self._pool, None  # the service stopping and an abandoned build may both close it
+        if pool is not None:
+            stop_pool(pool)
+
+
+def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, runs: list[list[tuple[Article, Stamp]]],
+                     reading: bytes, abandon: threading.Event | None) -> None:
+    """Runs read by the helpers, each result passed on to the worker as it comes (bytes, never unpickled here)."""
+    reads = [helpers.submit(_people_read, run, reading) for run in runs]
+    stored = [pool.submit(_people_store, _waited(future, abandon)) for future in reads]
+    for future in stored:
+        _waited(future, abandon)
+
+
+def _waited(future: Future[T], abandon: threading.Event | None) -> T:
+    while True:
+        try:
+            return future.result(timeout=POLL_SECONDS)
+        except FuturesTimeout:
+            if abandon is not None and abandon.is_set():
+                raise LoadAbandoned from None
+
+
+def _unpacked(parts: list[bytes]) -> PeopleDirectory:
+    shell = pickle.loads(parts[0])  # noqa: S301 - from our own worker process
+    people: list[Person] = []
+    for part in parts[1:]:
+        time.sleep(0.001)  # let the event loop's thread have the interpreter between parts
+        people += pickle.loads(part)  # noqa: S301
+    directory: PeopleDirectory = shell.model_copy(update={"people": people})
+    return directory
+
+
+def _article(corpus: Corpus, article_id: str) -> Article:
+    article = corpus.get(article_id)
+    assert article is not None, article_id
+    return article

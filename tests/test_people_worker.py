@@ -1,0 +1,118 @@
+"""The people directory built in its worker process: the same directory as one built here, a
+reload reads only what changed, the previous directory answers meanwhile, and closing ends the
+process (#14: the people directory never slows answers and follows incrementally)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import load_corpus
+from bot.library import Library
+from bot.library import people as people_worker
+from bot.people import build_directory
+from tests.helpers import write_article
+
+
+def as_json(directory: object) -> list[dict[str, object]]:
+    return [p.to_json() for p in directory.people]  # type: ignore[attr-defined]
+
+
+def new_article(corpus: Path, n: int) -> None:
+    write_article(corpus, f"fresh-{n}", f"Quist speaks, round {n}",
+                  [(f"Freedonia's trade minister, Wilma Quist, said on day {n} that US Trade Representative "
+                    "Jamieson Greer would visit."), "Quist told reporters the talks were going well."],
+                  published=dt.date(2026, 1, n))
+
+
+async def complete(library: Library) -> None:
+    task = await library.start()
+    if task is not None:
+        await task
+
+
+@pytest.fixture
+def in_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)  # the seed corpus is small
+
+
+async def test_the_worker_builds_the_directory_this_process_would(corpus_copy: Path, in_worker: None) -> None:
+    before = set(multiprocessing.active_children())
+    library = Library(corpus_copy, settle=0.0)
+    try:
+        await complete(library)
+        assert library.current is not None and library.current.people is not None
+        assert set(multiprocessing.active_children()) - before, "built in a worker process"
+        assert as_json(library.current.people) == as_json(build_directory(load_corpus(corpus_copy),
+                                                                          corpus_copy / "people.yml"))
+    finally:
+        library.close()
+    deadline = time.monotonic() + 30
+    while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert set(multiprocessing.active_children()) - before == set(), "close ends the worker"
+
+
+async def test_a_reload_reads_only_what_changed(corpus_copy: Path, in_worker: None) -> None:
+    library = Library(corpus_copy, settle=0.0)
+    try:
+        await complete(library)
+        total = len(library.current.corpus.articles)  # type: ignore[union-attr]
+        assert library._people.read == 2 * total  # a first build reads every article twice
+        new_article(corpus_copy, 1)
+        assert await library.reload_if_changed()
+        assert 2 <= library._people.read < total  # the new article (both passes), and any its new names may touch
+        people = library.current.people  # type: ignore[union-attr]
+        assert people is not None and people.get("Wilma Quist") is not None
+        assert as_json(people) == as_json(build_directory(load_corpus(corpus_copy), corpus_copy / "people.yml"))
+        assert await library.reload_if_changed() is False
+    finally:
+        library.close()
+
+
+async def test_during_a_reload_the_previous_directory_answers(corpus_copy: Path) -> None:
+    library = Library(corpus_copy, settle=0.0)
+    await complete(library)
+    previous = library.current.people  # type: ignore[union-attr]
+    new_article(corpus_copy, 2)
+    reload = asyncio.create_task(library.reload_if_changed())
+    seen = []
+    while not reload.done():
+        current = library.current
+        if current is not None and current.corpus.get("fresh-2") is not None:
+            seen.append(current.people)
+        await asyncio.sleep(0)
+    assert await reload
+    assert seen and seen[0] is previous  # searchable with the new article, `who` still answering
+    assert library.current.people is not previous and library.current.people.get("Wilma Quist")  # type: ignore[union-attr]
+
+
+def test_helpers_read_what_an_update_then_needs(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build read by helper processes, then an article that makes a name of one an older
+    article mentioned in passing: that older article is read again (its filter, made in a helper,
+    says it may hold the name), so her mention there counts."""
+    from bot.corpus import corpus_signature
+    from bot.library.people import PeopleWorker
+
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_HELPERS", 1)
+    write_article(corpus_copy, "older", "Talks go on", ["Delegates met Wilma Quist in Geneva on Monday."],
+                  published=dt.date(2025, 12, 1))
+    worker = PeopleWorker(helpers=2)
+    try:
+        overrides = corpus_copy / "people.yml"
+        first = worker.build(load_corpus(corpus_copy), corpus_signature(corpus_copy), overrides)
+        assert first.get("Wilma Quist") is None  # named in passing only
+        new_article(corpus_copy, 3)
+        corpus = load_corpus(corpus_copy)
+        updated = worker.build(corpus, corpus_signature(corpus_copy), overrides)
+        quist = updated.get("Wilma Quist")
+        assert quist is not None and "older" in {a.article_id for a in quist.articles}
+        assert as_json(updated) == as_json(build_directory(corpus, overrides))
+    finally:
+        worker.close()
