@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import random
 import statistics
@@ -228,15 +229,31 @@ def tantivy_search(index: SearchIndex, path: Path) -> tuple[Callable[[str], list
     return search, build_s
 
 
-def restarted(cache: Path, corpus_dir: Path) -> tuple[float, float]:
-    """Load the saved snapshot in a new process, as a restarted bot does: (seconds, process RSS MB)."""
-    code = ("import sys, time; from pathlib import Path; from bot.library import load_saved; "
-            "from bot.corpus import corpus_signature; from benchmarks.search_bench import rss_mb; "
-            "t = time.perf_counter(); s = load_saved(Path(sys.argv[1]), corpus_signature(Path(sys.argv[2]))); "
-            "assert s is not None; print(time.perf_counter() - t, rss_mb())")
+def rss_parts_mb() -> tuple[float, float]:
+    """(anonymous, file-backed) resident memory: pages of a memory-mapped saved index are file-backed,
+    shared by every process that maps it and reclaimable by the OS."""
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return tuple(int(fields[k].split()[0]) / 1e3 for k in ("RssAnon", "RssFile"))  # type: ignore[return-value]
+
+
+def restarted(cache: Path, corpus_dir: Path) -> dict[str, float]:
+    """Open the saved index in a new process, as a restarted bot does: seconds until search is ready,
+    then until its people directory is read too, a first query, and the process's RSS at each step."""
+    code = ("import sys, time, json; from pathlib import Path; from bot.library import load_saved; "
+            "from bot.library.saved import saved_people; from bot.corpus import corpus_signature; "
+            "from benchmarks.search_bench import rss_mb, rss_parts_mb; "
+            "t = time.perf_counter(); sig = corpus_signature(Path(sys.argv[2])); "
+            "s = load_saved(Path(sys.argv[1]), sig, with_people=False); assert s is not None; "
+            "ready = time.perf_counter() - t; rss_ready = rss_mb(); anon_ready, file_ready = rss_parts_mb(); "
+            "t = time.perf_counter(); s.search.search('tariffs china'); first = time.perf_counter() - t; "
+            "t = time.perf_counter(); p = saved_people(Path(sys.argv[1]), sig); assert p is not None; "
+            "people = time.perf_counter() - t; anon, file = rss_parts_mb(); "
+            "print(json.dumps(dict(ready_s=ready, rss_ready=rss_ready, anon_ready=anon_ready, file_ready=file_ready, "
+            "first_query_s=first, people_s=people, rss=rss_mb(), anon=anon, file=file)))")
     out = subprocess.run([sys.executable, "-c", code, str(cache), str(corpus_dir)], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.split()
-    return float(out[0]), float(out[1])
+                         check=True, cwd=ROOT).stdout.splitlines()[-1]
+    return dict(json.loads(out))
 
 
 @dataclass
@@ -273,13 +290,17 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
         t0 = time.perf_counter()
         save_snapshot(Path(cache), snapshot)
         save_s = time.perf_counter() - t0
-        reload_s, reload_rss = restarted(Path(cache), corpus_dir)
+        again = restarted(Path(cache), corpus_dir)
+        saved_mb = sum(f.stat().st_size for f in Path(cache).rglob("*") if f.is_file()) / 1e6
     kind = f", one word in {round(1 / MISSPELL_RATE):,} misspelt" if opts.misspelt else ""
     print(f"\n=== {size:,} articles{kind}: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
     processes = f"{workers} processes" if workers > 1 and size >= MIN_FILES_FOR_WORKERS else "1 process"
     print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes}), RSS +{rss_search:.0f} MB; "
-          f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s; "
-          f"restart from the saved index: ready in {reload_s:.1f}s, process RSS {reload_rss:.0f} MB")
+          f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s ({saved_mb:.0f} MB)")
+    print(f"restart from the saved index (a new process): search ready in {again['ready_s']:.2f}s, RSS "
+          f"{again['rss_ready']:.0f} MB ({again['anon_ready']:.0f} anonymous + {again['file_ready']:.0f} mapped); "
+          f"first query {again['first_query_s'] * 1000:.0f} ms; people read +{again['people_s']:.2f}s, RSS "
+          f"{again['rss']:.0f} MB ({again['anon']:.0f} + {again['file']:.0f} mapped)")
     by_id = {a.id: i for i, a in enumerate(index.articles)}
     queries = make_queries(index, n_queries)
     searches: dict[str, Callable[[str], list[str]]] = {

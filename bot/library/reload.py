@@ -15,6 +15,7 @@ terminated, and anything still running in the thread is dropped when the process
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import threading
@@ -24,7 +25,7 @@ from typing import ParamSpec, TypeVar
 
 from bot.corpus import CorpusUnavailable, corpus_signature
 from bot.library.memory import settle_memory
-from bot.library.saved import load_saved, save_snapshot
+from bot.library.saved import load_saved, save_snapshot, saved_people, verify_saved
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
 log = logging.getLogger(__name__)
@@ -111,15 +112,32 @@ class Library:
         """Ready to search as soon as possible; returns the task finishing the people directory."""
         try:
             signature = await off_loop(corpus_signature, self.corpus_dir)
-            saved = await off_loop(load_saved, self.cache_dir, signature) if signature else None
+            saved = await off_loop(load_saved, self.cache_dir, signature, with_people=False) if signature else None
             if saved is not None:
                 self.current, self.error = saved, None
                 self._log_loaded(saved, "loaded from the saved index")
                 await off_loop(settle_memory)
-                return None
+                return asyncio.create_task(self._finish_saved(saved), name="people-directory")
             return await self._rebuild()
         finally:
             self.loading = False
+
+    async def _finish_saved(self, snapshot: Snapshot) -> None:
+        """After a start from the saved index: its people directory (read, or built if it was not
+        saved), then a check of every byte of the saved index, which opening skips to be quick.
+        A damaged one is removed and the corpus built again."""
+        people = await off_loop(saved_people, self.cache_dir, snapshot.signature)
+        if people is None:
+            await self._finish_people(snapshot)
+        elif self.current is snapshot:
+            self.current = dataclasses.replace(snapshot, people=people)
+            self._log_loaded(self.current, "complete")
+            await off_loop(settle_memory)
+        damaged = not await off_loop(verify_saved, self.cache_dir, snapshot.signature)
+        if damaged and self.current is not None and self.current.signature == snapshot.signature:
+            task = await self._rebuild()
+            if task is not None:
+                await task
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
         abandon = self._abandon = threading.Event()
