@@ -20,6 +20,7 @@ import gc
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -280,6 +281,7 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
     ready_s = time.perf_counter() - t0
     engine = SearchEngine(index)
     rss_search = rss_mb() - rss0
+    peak_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # (this process: not its workers)
     snapshot = Snapshot(corpus, engine, None, corpus_signature(corpus_dir), ready_s)
     t0 = time.perf_counter()
     snapshot = with_people_added(snapshot, corpus_dir)
@@ -295,7 +297,7 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
     kind = f", one word in {round(1 / MISSPELL_RATE):,} misspelt" if opts.misspelt else ""
     print(f"\n=== {size:,} articles{kind}: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
     processes = f"{workers} processes" if workers > 1 and size >= MIN_FILES_FOR_WORKERS else "1 process"
-    print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes}), RSS +{rss_search:.0f} MB; "
+    print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes}), RSS +{rss_search:.0f} MB (peak {peak_build:.0f} MB); "
           f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s ({saved_mb:.0f} MB)")
     print(f"restart from the saved index (a new process): search ready in {again['ready_s']:.2f}s, RSS "
           f"{again['rss_ready']:.0f} MB ({again['anon_ready']:.0f} anonymous + {again['file_ready']:.0f} mapped); "
