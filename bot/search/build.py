@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -164,7 +164,17 @@ def build_index(corpus: Corpus, progress: Progress | None = None) -> SearchIndex
     return assemble_index(corpus.articles, tokenize_articles(corpus.articles, progress))
 
 
-def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex:
+@dataclass(frozen=True)
+class Background:
+    """Collection statistics from a larger index that a small (delta) index is searched beside:
+    BM25 weighs the delta's terms as the combined collection would, so scores of the two compare."""
+
+    passages: int  # in the larger index
+    avg_len: float  # its mean passage length in tokens
+    df: Callable[[list[str]], np.ndarray]  # its document frequency of each of these terms (0: absent)
+
+
+def assemble_index(articles: tuple[Article, ...], tokens: Tokens, background: Background | None = None) -> SearchIndex:
     """Lay postings out sorted by term, then passage, with BM25 impacts; dense columns for common terms.
 
     At 100k articles there are ~30M tokens, so every temporary the size of the token stream
@@ -183,7 +193,8 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
     offsets, post_passage, tf = _postings(term_arr, tokens.lengths, n_passages, n_terms)
     df = np.diff(offsets).astype(np.int32)
     post_term = np.repeat(np.arange(n_terms, dtype=np.int32), df)
-    levels, term_scale = _impact_levels(tf, post_term, post_passage, tokens.lengths, offsets, df, n_passages)
+    levels, term_scale = _impact_levels(tf, post_term, post_passage, tokens.lengths, offsets, df, n_passages,
+                                        background, vocab)
     del tf
     dense_ids = np.flatnonzero(df >= max(2, n_passages // DENSE_SHARE))
     dense, dense_articles = _dense_columns(dense_ids, offsets, post_passage, levels, tokens.article, len(articles))
@@ -277,7 +288,8 @@ def _postings(term_arr: np.ndarray, lengths: np.ndarray, n_passages: int,
 
 
 def _impact_levels(tf: np.ndarray, post_term: np.ndarray, post_passage: np.ndarray, lengths: np.ndarray,
-                   offsets: np.ndarray, df: np.ndarray, n_passages: int) -> tuple[np.ndarray, np.ndarray]:
+                   offsets: np.ndarray, df: np.ndarray, n_passages: int, background: Background | None = None,
+                   vocab: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """BM25 impact of each posting as one byte: in 255 steps of the term's highest impact (1 at
     least). Ranking needs no more precision, and a byte widens to float32 far faster than a float16
     does. Also each term's step size. Worked out PAIR_CHUNK postings at a time: each temporary
@@ -285,7 +297,12 @@ def _impact_levels(tf: np.ndarray, post_term: np.ndarray, post_passage: np.ndarr
     n_terms = df.size
     doc_len = lengths.astype(np.float32)
     avg_len = float(doc_len.mean()) if n_passages else 1.0
-    idf = np.log(1.0 + (n_passages - df + 0.5) / (df + 0.5)).astype(np.float32)
+    collection, all_df = n_passages, df
+    if background is not None:  # as if the passages were part of the larger index
+        avg_len = (background.avg_len * background.passages + float(doc_len.sum())) / max(
+            background.passages + n_passages, 1)
+        collection, all_df = background.passages + n_passages, df + background.df(vocab or [])
+    idf = np.log(1.0 + (collection - all_df + 0.5) / (all_df + 0.5)).astype(np.float32)
     norm = (K1 * (1.0 - B + B * doc_len / avg_len)).astype(np.float32)  # per passage
     impact = np.empty(tf.size, dtype=np.float32)
     for lo in range(0, tf.size, PAIR_CHUNK):
