@@ -190,12 +190,14 @@ def corpus_signature(directory: Path) -> Signature:
     try:
         with os.scandir(directory) as found:
             for entry in found:
-                if os.path.splitext(entry.name)[1] in CORPUS_SUFFIXES:
+                name = entry.name
+                dot = name.rfind(".")
+                if 0 < dot < len(name) - 1 and name[dot:] in CORPUS_SUFFIXES:  # as `Path.suffix` says
                     try:
                         st = entry.stat()
                     except OSError:
                         continue
-                    entries.append((entry.name, st.st_size, st.st_mtime_ns))
+                    entries.append((name, st.st_size, st.st_mtime_ns))
     except OSError:
         return ()
     entries.sort()

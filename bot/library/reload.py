@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from bot.corpus import CorpusUnavailable, corpus_signature
+from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
 from bot.library.saved import load_saved, save_snapshot, saved_people, verify_saved
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
@@ -79,6 +80,7 @@ class Library:
         self.error: str | None = None
         self.loading = True  # until the first load has finished, one way or the other
         self._abandon = threading.Event()  # set when a build in progress is cancelled
+        self._delta = DeltaState()  # shared by the deltas over one main index
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,
@@ -172,10 +174,42 @@ class Library:
         signature = corpus_signature(self.corpus_dir)
         return signature != (self.current.signature if self.current else ())
 
-    async def reload_if_changed(self) -> bool:
-        """Rebuild off the event loop and swap atomically; keep the old snapshot on failure."""
-        if not await off_loop(self.changed):
+    async def _apply_delta(self) -> bool:
+        """A small change as a delta index beside the current one (`bot.library.fresh`): searchable
+        in moments. False when it needs a full rebuild, or while the people directory is being
+        built (that build would be lost)."""
+        current = self.current
+        if current is None or current.people is None:
             return False
+        try:
+            fresh = await off_loop(apply_changes, current, self.corpus_dir, self._delta, self.settle)
+        except Exception:
+            log.exception("corpus delta failed; rebuilding in full")
+            return False
+        if fresh is None or self.current is not current:
+            return False
+        self.current = fresh
+        self._log_loaded(fresh, "updated")
+        return True
+
+    async def _merge_if_due(self) -> bool:
+        """Rebuild in full (and save) once the delta has grown or aged enough."""
+        if self.current is None or not merge_due(self.current, self._delta):
+            return False
+        log.info("merging the delta index of %d articles: rebuilding in full",
+                 self.current.search.delta.index.article_count if self.current.search.delta else 0)
+        task = await self._rebuild()
+        if task is not None:
+            await task
+        return True
+
+    async def reload_if_changed(self) -> bool:
+        """A delta on a small change; else rebuild off the event loop and swap atomically; keep the
+        old snapshot on failure."""
+        if not await off_loop(self.changed):
+            return await self._merge_if_due()
+        if await self._apply_delta():
+            return True
         try:
             task = await self._rebuild()
         except Exception:

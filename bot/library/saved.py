@@ -192,6 +192,8 @@ def save_snapshot(cache_dir: Path | None, snapshot: Snapshot) -> None:
     is not saved: it is not the state of any corpus on disk."""
     if cache_dir is None or any(size == UNREAD for _, size, _ in snapshot.signature):
         return
+    if snapshot.search.delta is not None or snapshot.search.hidden is not None:
+        return  # a main index with a delta beside it: saved once merged
     started = time.perf_counter()
     final = index_dir(cache_dir, snapshot.signature)
     try:

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 
 from bot.corpus.text import normalize_text
 from bot.search.delta import delta_expansions
-from bot.search.expand import Expansion, expand_term, suggest
+from bot.search.expand import Expansion, expand_term, is_rare, suggest
 from bot.search.index import SearchIndex
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.rerank import rerank
@@ -114,13 +114,12 @@ class SearchEngine:
         return response
 
     def _search(self, query: ParsedQuery, limit: int, offset: int) -> SearchResponse:
-        idx = self.index
         notices = list(query.notices)
         response = SearchResponse(query=query.raw, offset=offset, notices=notices)
         if query.is_empty:
             response.message = "Type some words to search for, e.g. `tariffs china`."
             return response
-        expansions: dict[str, list[Expansion]] = {t: expand_term(idx, t) for t in query.all_terms}
+        expansions: dict[str, list[Expansion]] = {t: self._expand(t) for t in query.all_terms}
         corrected = {t: e[0].term for t, e in expansions.items() if e and e[0].kind == "fuzzy"}
         if corrected:
             response.corrected = " ".join(corrected.get(t, t) for t in query.all_terms)
@@ -136,6 +135,15 @@ class SearchEngine:
             response.suggestions = list(dict.fromkeys(words))[:5]
             return response
         return self._finish(response, query, layers, offset, limit)
+
+    def _expand(self, term: str) -> list[Expansion]:
+        """The main index's expansions; a word only the delta holds, and not rarely, is taken as
+        typed (as a rebuild, which would hold it, takes it) without looking for corrections."""
+        if self.delta is not None and self.index.term_id(term) is None:
+            own = self.delta.index.term_id(term)
+            if own is not None and not is_rare(self.index, int(self.delta.index.df[own])):
+                return []  # (`delta_expansions` adds the word itself)
+        return expand_term(self.index, term)
 
     def _candidates(self, query: ParsedQuery, expansions: dict[str, list[Expansion]], needed: int,
                     notices: list[str]) -> Candidates:

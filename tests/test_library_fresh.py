@@ -1,0 +1,104 @@
+"""Fresh articles without a rebuild (#14): a small change becomes a delta index, the same corpus a full load gives."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import load_corpus
+from bot.library import Library, fresh
+from bot.library.snapshot import Snapshot
+from tests.helpers import add_articles, write_article
+
+
+def _same_as_a_full_load(snapshot: Snapshot, corpus_dir: Path) -> None:
+    full = load_corpus(corpus_dir)
+    assert snapshot.corpus.articles == full.articles
+    assert snapshot.corpus.skipped == full.skipped
+    assert snapshot.corpus.files == full.files and snapshot.corpus.pending == full.pending
+
+
+def _ids(snapshot: Snapshot, query: str) -> list[str]:
+    return [h.article_id for h in snapshot.search.search(query, limit=20).results]
+
+
+async def _started(corpus_dir: Path, cache: Path) -> Library:
+    library = Library(corpus_dir, cache, settle=0.0)
+    task = await library.start()
+    if task is not None:
+        await task
+    assert library.current is not None and library.current.people is not None
+    return library
+
+
+async def test_added_changed_and_removed_articles_are_searchable_at_once(corpus_copy: Path, tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    library = await _started(corpus_copy, tmp_path / "cache")
+    main = library.current.search.index  # type: ignore[union-attr]
+    victim, edited = library.current.corpus.articles[2], library.current.corpus.articles[4]  # type: ignore[union-attr]
+    write_article(corpus_copy, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
+    with caplog.at_level(logging.INFO, logger="bot.library"):
+        assert await library.reload_if_changed()
+    snapshot = library.current
+    assert snapshot is not None and snapshot.search.index is main and snapshot.search.delta is not None
+    assert "delta index of 1 articles" in caplog.text
+    assert _ids(snapshot, "zanzibar cloves") == ["zanzibar"]
+    _same_as_a_full_load(snapshot, corpus_copy)
+    # Removing one file and rewriting another: neither old version shows up any more.
+    (corpus_copy / next(n for n, i in snapshot.corpus.files.items() if i == victim.id)).unlink()
+    edited_file = next(n for n, i in snapshot.corpus.files.items() if i == edited.id)
+    write_article(corpus_copy, edited_file.removesuffix(".md"), edited.title, ["Quokka tariffs replaced this text."],
+                  url=edited.url, published=edited.published, publisher=edited.publisher)
+    assert await library.reload_if_changed()
+    snapshot = library.current
+    assert snapshot is not None and snapshot.search.index is main  # still no rebuild
+    _same_as_a_full_load(snapshot, corpus_copy)
+    assert _ids(snapshot, "zanzibar cloves") == ["zanzibar"]  # the earlier delta is kept
+    assert _ids(snapshot, "quokka") == [edited_file.removesuffix(".md")]
+    old_words = " ".join(edited.paragraphs[0].split()[:6])
+    for query in [victim.title, old_words, "tariffs china", "greer"]:
+        for hit in snapshot.search.search(query, limit=50).results:
+            article = snapshot.corpus.get(hit.article_id)
+            assert article is not None and hit.passage in article.body  # never a removed or stale passage
+
+
+async def test_a_duplicate_or_a_large_change_is_rebuilt_in_full(corpus_copy: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    library = await _started(corpus_copy, tmp_path / "cache")
+    main = library.current.search.index  # type: ignore[union-attr]
+    first = sorted(corpus_copy.glob("*.md"))[0]
+    (corpus_copy / "0-copy.md").write_text(first.read_text(encoding="utf-8").replace("id: ", "id: copy-", 1),
+                                           encoding="utf-8")  # the same text, and its name sorts first: it wins
+    assert await library.reload_if_changed()
+    snapshot = library.current
+    assert snapshot is not None and snapshot.search.index is not main and snapshot.search.delta is None
+    _same_as_a_full_load(snapshot, corpus_copy)
+    assert any("duplicate" in s.reason for s in snapshot.corpus.skipped)
+    monkeypatch.setattr(fresh, "MAX_CHANGED_FILES", 3)
+    main = library.current.search.index  # type: ignore[union-attr]
+    add_articles(corpus_copy, 5)
+    (corpus_copy / "broken.md").write_text("no front matter", encoding="utf-8")
+    assert await library.reload_if_changed()
+    assert library.current is not None and library.current.search.index is not main
+    _same_as_a_full_load(library.current, corpus_copy)
+
+
+async def test_a_grown_delta_is_merged_and_saved(corpus_copy: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    library = await _started(corpus_copy, tmp_path / "cache")
+    add_articles(corpus_copy, 3)
+    (corpus_copy / "broken.md").write_text("no front matter", encoding="utf-8")
+    assert await library.reload_if_changed()
+    assert library.current is not None and library.current.search.delta is not None
+    _same_as_a_full_load(library.current, corpus_copy)  # a bad new file is skipped as a full load skips it
+    assert not await library.reload_if_changed()  # nothing changed, and the delta is small and young
+    monkeypatch.setattr(fresh, "MERGE_ARTICLES", 2)
+    assert await library.reload_if_changed()  # merged: a full rebuild, with people, saved
+    snapshot = library.current
+    assert snapshot is not None and snapshot.search.delta is None and snapshot.people is not None
+    _same_as_a_full_load(snapshot, corpus_copy)
+    assert _ids(snapshot, "soybean tariffs round") and "extra-001" in _ids(snapshot, "soybean tariffs round")
+    again = await _started(corpus_copy, tmp_path / "cache")
+    assert again.current is not None and again.current.signature == snapshot.signature  # from the save
