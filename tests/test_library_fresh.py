@@ -102,3 +102,21 @@ async def test_a_grown_delta_is_merged_and_saved(corpus_copy: Path, tmp_path: Pa
     assert _ids(snapshot, "soybean tariffs round") and "extra-001" in _ids(snapshot, "soybean tariffs round")
     again = await _started(corpus_copy, tmp_path / "cache")
     assert again.current is not None and again.current.signature == snapshot.signature  # from the save
+
+
+async def test_a_restart_after_a_small_change_opens_the_save_and_applies_the_change(
+        corpus_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    await _started(corpus_copy, tmp_path / "cache")
+    write_article(corpus_copy, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
+    again = Library(corpus_copy, tmp_path / "cache", settle=0.0)
+    with caplog.at_level(logging.INFO, logger="bot.library"):
+        task = await again.start()
+    assert "brought up to date" in caplog.text and "indexed for search" not in caplog.text  # no rebuild
+    snapshot = again.current
+    assert snapshot is not None and snapshot.search.delta is not None
+    assert _ids(snapshot, "zanzibar cloves") == ["zanzibar"]
+    _same_as_a_full_load(snapshot, corpus_copy)
+    assert task is not None
+    await task
+    assert again.current is not None and again.current.people is not None  # the saved people, until a merge
+    assert again.current.search.delta is not None and len(list((tmp_path / "cache").glob("index-*"))) == 1

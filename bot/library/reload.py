@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from bot.corpus import CorpusUnavailable, corpus_signature
+from bot.corpus import CorpusUnavailable, Signature, corpus_signature
 from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
-from bot.library.saved import load_saved, save_snapshot, saved_people, verify_saved
+from bot.library.saved import load_latest, load_saved, save_snapshot, saved_people, verify_saved
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
 log = logging.getLogger(__name__)
@@ -119,23 +119,31 @@ class Library:
                 self.current, self.error = saved, None
                 self._log_loaded(saved, "loaded from the saved index")
                 await off_loop(settle_memory)
-                return asyncio.create_task(self._finish_saved(saved), name="people-directory")
+                return asyncio.create_task(self._finish_saved(saved, saved.signature), name="people-directory")
+            older = await off_loop(load_latest, self.cache_dir) if signature else None
+            fresh = await off_loop(apply_changes, older, self.corpus_dir, self._delta, self.settle) if older else None
+            if older is not None and fresh is not None:  # a small change since the save: applied as a delta
+                self.current, self.error = fresh, None
+                self._log_loaded(fresh, "loaded from the saved index and brought up to date")
+                await off_loop(settle_memory)
+                return asyncio.create_task(self._finish_saved(fresh, older.signature), name="people-directory")
             return await self._rebuild()
         finally:
             self.loading = False
 
-    async def _finish_saved(self, snapshot: Snapshot) -> None:
-        """After a start from the saved index: its people directory (read, or built if it was not
-        saved), then a check of every byte of the saved index, which opening skips to be quick.
-        A damaged one is removed and the corpus built again."""
-        people = await off_loop(saved_people, self.cache_dir, snapshot.signature)
+    async def _finish_saved(self, snapshot: Snapshot, saved: Signature) -> None:
+        """After a start from the saved index (saved for `saved`): its people directory (read, or
+        built if it was not saved; with a delta, as saved until the delta is merged), then a check of
+        every byte of the saved index, which opening skips to be quick. A damaged one is removed
+        and the corpus built again."""
+        people = await off_loop(saved_people, self.cache_dir, saved)
         if people is None:
             await self._finish_people(snapshot)
         elif self.current is snapshot:
             self.current = dataclasses.replace(snapshot, people=people)
             self._log_loaded(self.current, "complete")
             await off_loop(settle_memory)
-        damaged = not await off_loop(verify_saved, self.cache_dir, snapshot.signature)
+        damaged = not await off_loop(verify_saved, self.cache_dir, saved)
         if damaged and self.current is not None and self.current.signature == snapshot.signature:
             task = await self._rebuild()
             if task is not None:

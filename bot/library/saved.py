@@ -125,6 +125,24 @@ def load_saved(cache_dir: Path | None, signature: Signature, *, with_people: boo
     return snapshot
 
 
+def load_latest(cache_dir: Path | None) -> Snapshot | None:
+    """The newest saved snapshot whatever corpus state it was saved for (search only): a start
+    after a small change opens it and applies the change as a delta (`bot.library.fresh`)."""
+    if cache_dir is None or not cache_dir.is_dir():
+        return None
+    found = sorted(cache_dir.glob("index-*"), key=lambda d: d.stat().st_mtime, reverse=True)
+    for directory in found[:1]:
+        try:
+            signature = tuple((str(n), int(size), int(mtime)) for n, size, mtime in
+                              mapped.read_manifest(directory, CACHE_VERSION)["signature"])
+        except (Damaged, ValueError, TypeError, KeyError) as exc:
+            log.warning("ignoring unreadable saved index %s: %s", directory.name, exc)
+            continue
+        if index_dir(cache_dir, signature) == directory:
+            return load_saved(cache_dir, signature, with_people=False)
+    return None
+
+
 def saved_people(cache_dir: Path | None, signature: Signature) -> PeopleDirectory | None:
     """The saved people directory for this corpus state, or None (not saved yet, or unreadable)."""
     if cache_dir is None:
