@@ -120,3 +120,24 @@ async def test_a_restart_after_a_small_change_opens_the_save_and_applies_the_cha
     await task
     assert again.current is not None and again.current.people is not None  # the saved people, until a merge
     assert again.current.search.delta is not None and len(list((tmp_path / "cache").glob("index-*"))) == 1
+
+
+async def test_the_watcher_sees_a_file_moved_into_place_long_before_its_full_check(corpus_copy: Path,
+                                                                                    tmp_path: Path) -> None:
+    import asyncio
+    import time
+
+    library = await _started(corpus_copy, tmp_path / "cache")
+    watcher = asyncio.create_task(library.watch(60.0))  # a full check only every minute
+    try:
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        write_article(staging, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
+        started = time.monotonic()
+        (staging / "zanzibar.md").rename(corpus_copy / "zanzibar.md")  # as the feeds write
+        while time.monotonic() - started < 10 and _ids(library.current, "zanzibar") != ["zanzibar"]:  # type: ignore[arg-type]
+            await asyncio.sleep(0.05)
+        assert _ids(library.current, "zanzibar") == ["zanzibar"]  # type: ignore[arg-type]
+        assert time.monotonic() - started < 5
+    finally:
+        watcher.cancel()

@@ -32,6 +32,7 @@ from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
+DIRECTORY_POLL_SECONDS = 0.5  # how often the watcher looks at the corpus directory's own mtime
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -227,11 +228,32 @@ class Library:
             await task
         return True
 
+    def _directory_stamp(self) -> int | None:
+        try:
+            return self.corpus_dir.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    async def _wait_for_change(self, seconds: float, before: int | None) -> None:
+        """Sleep `seconds`, or less once the directory itself changes: a file added, removed or
+        renamed into place (as the feeds write) is seen within DIRECTORY_POLL_SECONDS. A file
+        rewritten in place leaves the directory as it was: the full check after `seconds` finds it.
+        (Listing 100k files takes ~0.3 s; one stat of the directory, microseconds.)"""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await asyncio.sleep(min(left, DIRECTORY_POLL_SECONDS))
+            if self._directory_stamp() != before:
+                return
+
     async def watch(self, interval: float) -> None:
         """Poll the corpus directory; runs until cancelled."""
+        first, stamp = True, self._directory_stamp()  # checks at once: the directory may have changed since the start
         while True:
             pending = self.current is not None and bool(self.current.corpus.pending)
-            await asyncio.sleep(min(interval, self.settle + 0.1) if pending else interval)  # soon, for a rewrite
+            if not first:
+                await self._wait_for_change(min(interval, self.settle + 0.1) if pending else interval,  # soon, for a rewrite
+                                            stamp)
+            first, stamp = False, self._directory_stamp()  # before the check: a change after it ends the next wait
             try:
                 await self.reload_if_changed()
             except Exception:  # never let the watcher die silently
