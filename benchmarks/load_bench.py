@@ -477,7 +477,7 @@ class LoadRun:
     async def fresh_article(self) -> None:
         """Seconds from a new article file (moved into place, as the feeds write) until a search finds
         it, then from its deletion until no search does; searched every 0.2 s."""
-        word = f"quokka{random.getrandbits(24):06x}"
+        word = "".join(random.choice("bcdfghjklmnpqrstvwxz") for _ in range(12))  # a word in no corpus
         article = Article(id=f"{FRESH_PREFIX}{word}", title=f"Quokka exporters weigh {word} tariffs", publisher="Bench Wire",
                           url=f"https://bench.example/{word}", published=dt.date.today(),
                           paragraphs=[f"Exporters of {word} said new tariffs would hit them hard."])  # type: ignore[call-arg]

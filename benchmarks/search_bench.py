@@ -16,6 +16,7 @@ load from neighbours hits both alike.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import json
 import os
@@ -257,6 +258,41 @@ def restarted(cache: Path, corpus_dir: Path) -> dict[str, float]:
     return dict(json.loads(out))
 
 
+FRESH_PREFIX = "zz-bench-fresh-"  # articles the fresh-article step adds to the corpus, and removes
+
+
+def fresh_articles(snapshot: Snapshot, corpus_dir: Path, n: int = 10) -> tuple[float, float]:
+    """Seconds until `n` new article files are searchable through a delta index (no rebuild), and
+    until their deletion is; the corpus directory is left as it was."""
+    from bot.corpus import Article, render_article
+    from bot.library.fresh import DeltaState, apply_changes
+
+    state = DeltaState()
+    state.urls_of(snapshot.search.index)  # (the bot does this once per main index)
+    rng = random.Random()
+    words = ["".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(12)) for _ in range(n)]  # in no corpus
+    paths = [corpus_dir / f"{FRESH_PREFIX}{w}.md" for w in words]
+    try:
+        t0 = time.perf_counter()
+        for word, path in zip(words, paths):
+            article = Article(id=path.stem, title=f"Quokka exporters weigh {word} tariffs", publisher="Bench Wire",
+                              url=f"https://bench.example/{word}", published=dt.date.today(),
+                              paragraphs=[f"Exporters of {word} said new tariffs would hit them hard."])  # type: ignore[call-arg]
+            path.write_text(render_article(article), encoding="utf-8")
+        added = apply_changes(snapshot, corpus_dir, state)
+        assert added is not None and all(added.search.search(w).results for w in words)
+        add_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for path in paths:
+            path.unlink()
+        removed = apply_changes(added, corpus_dir, state)
+        assert removed is not None and not any(removed.search.search(w).results for w in words)
+        return add_s, time.perf_counter() - t0
+    finally:
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+
 @dataclass
 class Options:
     n_queries: int
@@ -273,6 +309,8 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
     n_queries, with_tantivy, with_naive, workers, rounds = (opts.n_queries, opts.with_tantivy, opts.with_naive,
                                                              opts.workers, opts.rounds)
     name = f"{size}-misspelt" if opts.misspelt else str(size)
+    for leftover in (data_dir / name).glob(f"{FRESH_PREFIX}*.md"):  # from a run that was killed
+        leftover.unlink()
     corpus_dir = generate(ROOT / "corpus", data_dir / name, size, misspell_rate=MISSPELL_RATE if opts.misspelt else 0.0)
     gc.collect()
     rss0 = rss_mb()
@@ -303,6 +341,9 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
           f"{again['rss_ready']:.0f} MB ({again['anon_ready']:.0f} anonymous + {again['file_ready']:.0f} mapped); "
           f"first query {again['first_query_s'] * 1000:.0f} ms; people read +{again['people_s']:.2f}s, RSS "
           f"{again['rss']:.0f} MB ({again['anon']:.0f} + {again['file']:.0f} mapped)")
+    add_s, remove_s = fresh_articles(snapshot, corpus_dir)
+    print(f"fresh articles: 10 new files searchable after {add_s:.2f}s, their deletion after {remove_s:.2f}s "
+          "(a delta index beside the main one, no rebuild)")
     by_id = {a.id: i for i, a in enumerate(index.articles)}
     queries = make_queries(index, n_queries)
     searches: dict[str, Callable[[str], list[str]]] = {
