@@ -141,3 +141,16 @@ async def test_the_watcher_sees_a_file_moved_into_place_long_before_its_full_che
         assert time.monotonic() - started < 5
     finally:
         watcher.cancel()
+
+
+async def test_removing_the_file_that_hid_a_duplicate_is_rebuilt_in_full(corpus_copy: Path, tmp_path: Path) -> None:
+    first = sorted(corpus_copy.glob("*.md"))[0]
+    (corpus_copy / "zz-copy.md").write_text(first.read_text(encoding="utf-8").replace("id: ", "id: copy-", 1),
+                                            encoding="utf-8")  # skipped: the same text as `first`
+    library = await _started(corpus_copy, tmp_path / "cache")
+    assert any(s.path == "zz-copy.md" for s in library.current.corpus.skipped)  # type: ignore[union-attr]
+    first.unlink()  # now the copy is no duplicate: a full load admits it
+    assert await library.reload_if_changed()
+    assert library.current is not None and library.current.search.delta is None
+    _same_as_a_full_load(library.current, corpus_copy)
+    assert library.current.corpus.from_file("zz-copy.md") is not None

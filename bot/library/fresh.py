@@ -47,7 +47,7 @@ MERGE_SHARE = 0.02  # ... or more than this share of the main index's articles (
 MERGE_FLOOR = 100
 MERGE_SECONDS = 1800.0  # ... or older than this: the saved index should not lag far behind
 MAX_TEXT_CANDIDATES = 200  # articles checked for the same text as a new one, else rebuild in full
-_DUPLICATE = "duplicate of "
+_DUPLICATE, _WHY = "duplicate of ", " (same id, URL or text)"  # as `bot.corpus.dedupe` words a skipped duplicate
 
 
 @dataclasses.dataclass
@@ -107,7 +107,7 @@ def apply_changes(snapshot: Snapshot, corpus_dir: Path, state: DeltaState, settl
         return None
     corpus = snapshot.corpus
     touched = set(changed) | set(removed)
-    if any(s.reason.startswith(_DUPLICATE) and s.reason[len(_DUPLICATE):].split(" (")[0] in touched
+    if any(s.reason.startswith(_DUPLICATE) and s.reason[len(_DUPLICATE):].removesuffix(_WHY) in touched
            for s in corpus.skipped):
         return None  # a file that hid a duplicate changed: which one wins is a full load's call
     run = read_run([corpus_dir / n for n in changed], settle, abandon, held_files(corpus) & frozenset(changed))
