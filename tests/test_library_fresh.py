@@ -154,3 +154,15 @@ async def test_removing_the_file_that_hid_a_duplicate_is_rebuilt_in_full(corpus_
     assert library.current is not None and library.current.search.delta is None
     _same_as_a_full_load(library.current, corpus_copy)
     assert library.current.corpus.from_file("zz-copy.md") is not None
+
+
+async def test_a_delta_while_the_people_directory_builds_gets_it_when_done(corpus_copy: Path, tmp_path: Path) -> None:
+    library = Library(corpus_copy, tmp_path / "cache", settle=0.0)
+    task = await library.start()  # built from scratch: people follow in `task`
+    assert task is not None and library.current is not None and library.current.people is None
+    write_article(corpus_copy, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
+    assert await library.reload_if_changed()
+    assert library.current.search.delta is not None and _ids(library.current, "zanzibar") == ["zanzibar"]
+    await task
+    assert library.current.people is not None and library.current.search.delta is not None
+    assert [p.name for p in (tmp_path / "cache").glob("index-*/people.pickle")]  # the main state was saved

@@ -140,9 +140,7 @@ class Library:
         people = await off_loop(saved_people, self.cache_dir, saved)
         if people is None:
             await self._finish_people(snapshot)
-        elif self.current is snapshot:
-            self.current = dataclasses.replace(snapshot, people=people)
-            self._log_loaded(self.current, "complete")
+        elif self._install_people(snapshot, dataclasses.replace(snapshot, people=people)):
             await off_loop(settle_memory)
         damaged = not await off_loop(verify_saved, self.cache_dir, saved)
         if damaged and self.current is not None and self.current.signature == snapshot.signature:
@@ -166,11 +164,22 @@ class Library:
         await off_loop(settle_memory)
         return asyncio.create_task(self._finish_people(snapshot), name="people-directory")
 
+    def _install_people(self, base: Snapshot, complete: Snapshot) -> bool:
+        """`complete` (`base` with its people directory) in place of `base`; or, when a delta was
+        applied to `base` meanwhile, its people directory into that. False when `base` was replaced."""
+        current = self.current
+        if current is base:
+            self.current = complete
+        elif current is not None and current.people is None and current.search.index is base.search.index:
+            self.current = dataclasses.replace(current, people=complete.people)
+        else:
+            return False
+        self._log_loaded(self.current, "complete")
+        return True
+
     async def _finish_people(self, snapshot: Snapshot) -> None:
         complete = await off_loop(with_people_added, snapshot, self.corpus_dir)
-        if self.current is snapshot:  # not replaced by a newer reload meanwhile
-            self.current = complete
-            self._log_loaded(complete, "complete")
+        if self._install_people(snapshot, complete):  # not replaced by a newer reload meanwhile
             await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
             # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
             # arrays are then shared page cache, not this process's own memory (~400 MB at 100k).
@@ -185,10 +194,10 @@ class Library:
 
     async def _apply_delta(self) -> bool:
         """A small change as a delta index beside the current one (`bot.library.fresh`): searchable
-        in moments. False when it needs a full rebuild, or while the people directory is being
-        built (that build would be lost)."""
+        in moments. False when it needs a full rebuild. (A people directory still being built for
+        the snapshot it replaces is put into it when done: `_install_people`.)"""
         current = self.current
-        if current is None or current.people is None:
+        if current is None:
             return False
         try:
             fresh = await off_loop(apply_changes, current, self.corpus_dir, self._delta, self.settle)

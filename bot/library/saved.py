@@ -220,6 +220,8 @@ def save_snapshot(cache_dir: Path | None, snapshot: Snapshot) -> None:
             tmp = mapped.temporary_beside(final)
             try:
                 _write(tmp, snapshot)
+                if snapshot.people is not None:  # published with the rest, in one rename
+                    _add_people(tmp, snapshot.people)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
