@@ -109,6 +109,7 @@ async def test_a_restart_after_a_small_change_opens_the_save_and_applies_the_cha
     await _started(corpus_copy, tmp_path / "cache")
     write_article(corpus_copy, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
     again = Library(corpus_copy, tmp_path / "cache", settle=0.0)
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="bot.library"):
         task = await again.start()
     assert "brought up to date" in caplog.text and "indexed for search" not in caplog.text  # no rebuild

@@ -196,19 +196,24 @@ class Library:
         """A small change as a delta index beside the current one (`bot.library.fresh`): searchable
         in moments. False when it needs a full rebuild. (A people directory still being built for
         the snapshot it replaces is put into it when done: `_install_people`.)"""
-        current = self.current
-        if current is None:
-            return False
-        try:
-            fresh = await off_loop(apply_changes, current, self.corpus_dir, self._delta, self.settle)
-        except Exception:
-            log.exception("corpus delta failed; rebuilding in full")
-            return False
-        if fresh is None or self.current is not current:
-            return False
-        self.current = fresh
-        self._log_loaded(fresh, "updated")
-        return True
+        for _ in range(3):  # again when the same state was swapped meanwhile (its people added)
+            current = self.current
+            if current is None:
+                return False
+            try:
+                fresh = await off_loop(apply_changes, current, self.corpus_dir, self._delta, self.settle)
+            except Exception:
+                log.exception("corpus delta failed; rebuilding in full")
+                return False
+            if fresh is None:
+                return False
+            if self.current is current:
+                self.current = fresh
+                self._log_loaded(fresh, "updated")
+                return True
+            if self.current is None or self.current.signature != current.signature:
+                return False
+        return False
 
     async def _merge_if_due(self) -> bool:
         """Rebuild in full (and save) once the delta has grown or aged enough."""
