@@ -167,3 +167,6 @@ async def test_a_delta_while_the_people_directory_builds_gets_it_when_done(corpu
     await task
     assert library.current.people is not None and library.current.search.delta is not None
     assert [p.name for p in (tmp_path / "cache").glob("index-*/people.pickle")]  # the main state was saved
+    postings = library.current.search.index.post_passage  # and is served from the save, memory-mapped
+    assert not postings.flags.writeable and _ids(library.current, "zanzibar") == ["zanzibar"]
+    _same_as_a_full_load(library.current, corpus_copy)

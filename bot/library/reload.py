@@ -184,9 +184,21 @@ class Library:
             # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
             # arrays are then shared page cache, not this process's own memory (~400 MB at 100k).
             mapped = await off_loop(load_saved, self.cache_dir, complete.signature, with_people=False)
-            if mapped is not None and self.current is complete:
-                self.current = dataclasses.replace(mapped, people=complete.people, built_seconds=complete.built_seconds)
+            if mapped is not None:
+                mapped = dataclasses.replace(mapped, people=complete.people, built_seconds=complete.built_seconds)
+                await self._swap_to_mapped(complete, mapped)
             await off_loop(settle_memory)  # after saving: pickling has its own garbage
+
+    async def _swap_to_mapped(self, complete: Snapshot, mapped: Snapshot) -> None:
+        """`mapped` (the saved `complete`) in its place; or, when a delta was applied to `complete`
+        meanwhile, the same delta over `mapped`."""
+        current = self.current
+        if current is complete:
+            self.current = mapped
+        elif current is not None and current.search.delta is not None and current.search.index is complete.search.index:
+            fresh = await off_loop(apply_changes, mapped, self.corpus_dir, self._delta, self.settle)
+            if fresh is not None and self.current is current and fresh.signature == current.signature:
+                self.current = fresh
 
     def changed(self) -> bool:
         signature = corpus_signature(self.corpus_dir)
