@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import math
 import os
@@ -44,11 +45,13 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.synth import generate
+from bot.corpus import Article, render_article
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER_TIMEOUT_S = 10.0  # an answer later than this is counted as lost
 ACK_LIMIT_S = 3.0  # Slack shows the user an error when the ack takes longer
 POLL_S = 0.02
+FRESH_PREFIX = "zz-bench-fresh-"  # the fresh-article step's file; removed after it (and left-overs at the start)
 BUSY = "busy"  # in an overload notice ("busy, try again in a moment"); a notice has at most 2 blocks
 FAILED = "went wrong"  # the error notice ("something went wrong on our side")
 NOT_READY = "still reading the articles"  # the loading and people-pending notices
@@ -68,6 +71,7 @@ class Sample:
     outcome: str = "lost"  # answered | busy | not-ready | failed | rejected | refused | lost
     error: str = ""  # why Slack refused the answer
     response_id: str = ""
+    said: str = ""  # the answer's parameters as lower-case JSON
 
 
 @dataclass
@@ -214,7 +218,7 @@ class Slack:
             self._waiting.pop(rid, None)
             return sample
         sample.answer_s = time.perf_counter() - start
-        said = json.dumps(call.get("params", {}), ensure_ascii=False).lower()
+        said = sample.said = json.dumps(call.get("params", {}), ensure_ascii=False).lower()
         sample.error = f"{call.get('error')} {call.get('why') or ''}".strip()
         notice = len(call.get("params", {}).get("blocks") or []) <= 2  # article text may say "busy" too
         sample.outcome = ("rejected" if not call.get("ok") else "busy" if notice and BUSY in said
@@ -312,7 +316,7 @@ async def saved_index(cache: Path, bot: Bot, timeout: float) -> float:
     """Seconds from bot start until the saved index is written and has stopped changing (people included)."""
     deadline, last, stable_since = time.perf_counter() + timeout, None, 0.0
     while time.perf_counter() < deadline:
-        files = [p for p in cache.rglob("*") if p.is_file() and not p.name.endswith(".tmp")]
+        files = [p for p in cache.rglob("*") if p.is_file() and not p.name.endswith(".tmp") and ".tmp-" not in str(p)]
         state = sorted((str(p), p.stat().st_size) for p in files) if files else None
         now = time.perf_counter()
         if state is not None and state == last:
@@ -397,6 +401,7 @@ class Figures:
     starts: dict[str, float] = field(default_factory=dict)
     rss_build: list[float] = field(default_factory=list)
     rss_load: list[float] = field(default_factory=list)
+    fresh: dict[str, float | None] = field(default_factory=dict)  # seconds until searches see a change
 
     def report(self) -> None:
         s = self.starts
@@ -404,6 +409,10 @@ class Figures:
               f"{s['saved']:.1f}s; restart from the saved index: ready in {s['restart']:.1f}s")
         print(f"bot RSS (with any child processes): peak {peak(self.rss_build):.0f} MB while building from scratch; "
               f"after the restart {(self.rss_load or [math.nan])[0]:.0f} MB when ready, peak {peak(self.rss_load):.0f} MB under load")
+        if self.fresh:
+            print("fresh articles (restarted bot): " + "; ".join(
+                f"{k}: {'not seen within 120 s' if v is None else f'searches see it after {v:.1f}s'}"
+                for k, v in self.fresh.items()) + " (the file moved into place, then deleted; searched every 0.2 s)")
         print("SIGTERM to exit: " + "; ".join(f"{k} {'killed after 30 s' if v is None else f'{v:.1f}s'}"
                                               for k, v in self.stops.items()))
         print_table(self.phases)
@@ -414,7 +423,7 @@ class LoadRun:
 
     def __init__(self, args: argparse.Namespace, corpus: Path, workdir: Path, printed: dict[str, str],
                  http: aiohttp.ClientSession) -> None:
-        self.args, self.workdir, self.http = args, workdir, http
+        self.args, self.workdir, self.http, self.corpus = args, workdir, http, corpus
         self.texts = command_mix(args.burst, who_names(corpus))
         self.slack = Slack(http, printed["url"], printed["SLACK_SIGNING_SECRET"])
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRADEBOT_", "DIGEST_"))}
@@ -462,7 +471,36 @@ class LoadRun:
             seqs.samples += await sequential(self.slack, self.texts)
         sampler.cancel()
         self.figures.phases += [bursts, seqs]
+        await self.fresh_article()
         self.figures.stops["after load"] = await bot.stop()
+
+    async def fresh_article(self) -> None:
+        """Seconds from a new article file (moved into place, as the feeds write) until a search finds
+        it, then from its deletion until no search does; searched every 0.2 s."""
+        word = "".join(random.choice("bcdfghjklmnpqrstvwxz") for _ in range(12))  # a word in no corpus
+        article = Article(id=f"{FRESH_PREFIX}{word}", title=f"Quokka exporters weigh {word} tariffs", publisher="Bench Wire",
+                          url=f"https://bench.example/{word}", published=dt.date.today(),
+                          paragraphs=[f"Exporters of {word} said new tariffs would hit them hard."])  # type: ignore[call-arg]
+        path = self.corpus / f"{article.id}.md"
+        tmp = self.workdir / f"{article.id}.md"
+        tmp.write_text(render_article(article), encoding="utf-8")
+        try:
+            t0 = time.perf_counter()
+            shutil.move(tmp, path)
+            self.figures.fresh["added"] = await self.until_found(word, True, t0)
+            t0 = time.perf_counter()
+            path.unlink()
+            self.figures.fresh["deleted"] = await self.until_found(word, False, t0)
+        finally:
+            path.unlink(missing_ok=True)
+
+    async def until_found(self, word: str, wanted: bool, t0: float, timeout: float = 120.0) -> float | None:
+        while time.perf_counter() - t0 < timeout:
+            sample = await self.slack.command(word, await self.slack.new_response_url())
+            if sample.outcome == "answered" and (FRESH_PREFIX + word in sample.said) == wanted:
+                return time.perf_counter() - t0
+            await asyncio.sleep(0.2)
+        return None
 
     async def burst(self, bot: Bot, phase: Phase) -> None:
         """One burst; then wait for the answers still in flight and count the lost ones that arrived late."""
@@ -480,6 +518,8 @@ class LoadRun:
 async def run(args: argparse.Namespace) -> int:
     corpus = (args.corpus.resolve() if args.corpus
               else generate(ROOT / "corpus", (args.data / str(args.articles)).resolve(), args.articles))
+    for leftover in corpus.glob(f"{FRESH_PREFIX}*.md"):  # from a run that was killed
+        leftover.unlink()
     args.data.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="load-", dir=args.data.resolve()))
     print(f"machine: {os.cpu_count()} cores; corpus {corpus} ({sum(1 for _ in corpus.glob('*.md')):,} articles); "

@@ -16,9 +16,12 @@ load from neighbours hits both alike.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
+import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -228,15 +231,66 @@ def tantivy_search(index: SearchIndex, path: Path) -> tuple[Callable[[str], list
     return search, build_s
 
 
-def restarted(cache: Path, corpus_dir: Path) -> tuple[float, float]:
-    """Load the saved snapshot in a new process, as a restarted bot does: (seconds, process RSS MB)."""
-    code = ("import sys, time; from pathlib import Path; from bot.library import load_saved; "
-            "from bot.corpus import corpus_signature; from benchmarks.search_bench import rss_mb; "
-            "t = time.perf_counter(); s = load_saved(Path(sys.argv[1]), corpus_signature(Path(sys.argv[2]))); "
-            "assert s is not None; print(time.perf_counter() - t, rss_mb())")
+def rss_parts_mb() -> tuple[float, float]:
+    """(anonymous, file-backed) resident memory: pages of a memory-mapped saved index are file-backed,
+    shared by every process that maps it and reclaimable by the OS."""
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return tuple(int(fields[k].split()[0]) / 1e3 for k in ("RssAnon", "RssFile"))  # type: ignore[return-value]
+
+
+def restarted(cache: Path, corpus_dir: Path) -> dict[str, float]:
+    """Open the saved index in a new process, as a restarted bot does: seconds until search is ready,
+    then until its people directory is read too, a first query, and the process's RSS at each step."""
+    code = ("import sys, time, json; from pathlib import Path; from bot.library import load_saved; "
+            "from bot.library.saved import saved_people; from bot.corpus import corpus_signature; "
+            "from benchmarks.search_bench import rss_mb, rss_parts_mb; "
+            "t = time.perf_counter(); sig = corpus_signature(Path(sys.argv[2])); "
+            "s = load_saved(Path(sys.argv[1]), sig, with_people=False); assert s is not None; "
+            "ready = time.perf_counter() - t; rss_ready = rss_mb(); anon_ready, file_ready = rss_parts_mb(); "
+            "t = time.perf_counter(); s.search.search('tariffs china'); first = time.perf_counter() - t; "
+            "t = time.perf_counter(); p = saved_people(Path(sys.argv[1]), sig); assert p is not None; "
+            "people = time.perf_counter() - t; anon, file = rss_parts_mb(); "
+            "print(json.dumps(dict(ready_s=ready, rss_ready=rss_ready, anon_ready=anon_ready, file_ready=file_ready, "
+            "first_query_s=first, people_s=people, rss=rss_mb(), anon=anon, file=file)))")
     out = subprocess.run([sys.executable, "-c", code, str(cache), str(corpus_dir)], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.split()
-    return float(out[0]), float(out[1])
+                         check=True, cwd=ROOT).stdout.splitlines()[-1]
+    return dict(json.loads(out))
+
+
+FRESH_PREFIX = "zz-bench-fresh-"  # articles the fresh-article step adds to the corpus, and removes
+
+
+def fresh_articles(snapshot: Snapshot, corpus_dir: Path, n: int = 10) -> tuple[float, float]:
+    """Seconds until `n` new article files are searchable through a delta index (no rebuild), and
+    until their deletion is; the corpus directory is left as it was."""
+    from bot.corpus import Article, render_article
+    from bot.library.fresh import DeltaState, apply_changes
+
+    state = DeltaState()
+    state.urls_of(snapshot.search.index)  # (the bot does this once per main index)
+    rng = random.Random()
+    words = ["".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(12)) for _ in range(n)]  # in no corpus
+    paths = [corpus_dir / f"{FRESH_PREFIX}{w}.md" for w in words]
+    try:
+        t0 = time.perf_counter()
+        for word, path in zip(words, paths):
+            article = Article(id=path.stem, title=f"Quokka exporters weigh {word} tariffs", publisher="Bench Wire",
+                              url=f"https://bench.example/{word}", published=dt.date.today(),
+                              paragraphs=[f"Exporters of {word} said new tariffs would hit them hard."])  # type: ignore[call-arg]
+            path.write_text(render_article(article), encoding="utf-8")
+        added = apply_changes(snapshot, corpus_dir, state)
+        assert added is not None and all(added.search.search(w).results for w in words)
+        add_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for path in paths:
+            path.unlink()
+        removed = apply_changes(added, corpus_dir, state)
+        assert removed is not None and not any(removed.search.search(w).results for w in words)
+        return add_s, time.perf_counter() - t0
+    finally:
+        for path in paths:
+            path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -255,6 +309,8 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
     n_queries, with_tantivy, with_naive, workers, rounds = (opts.n_queries, opts.with_tantivy, opts.with_naive,
                                                              opts.workers, opts.rounds)
     name = f"{size}-misspelt" if opts.misspelt else str(size)
+    for leftover in (data_dir / name).glob(f"{FRESH_PREFIX}*.md"):  # from a run that was killed
+        leftover.unlink()
     corpus_dir = generate(ROOT / "corpus", data_dir / name, size, misspell_rate=MISSPELL_RATE if opts.misspelt else 0.0)
     gc.collect()
     rss0 = rss_mb()
@@ -263,6 +319,7 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
     ready_s = time.perf_counter() - t0
     engine = SearchEngine(index)
     rss_search = rss_mb() - rss0
+    peak_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # (this process: not its workers)
     snapshot = Snapshot(corpus, engine, None, corpus_signature(corpus_dir), ready_s)
     t0 = time.perf_counter()
     snapshot = with_people_added(snapshot, corpus_dir)
@@ -273,13 +330,20 @@ def bench_size(size: int, data_dir: Path, opts: Options) -> None:
         t0 = time.perf_counter()
         save_snapshot(Path(cache), snapshot)
         save_s = time.perf_counter() - t0
-        reload_s, reload_rss = restarted(Path(cache), corpus_dir)
+        again = restarted(Path(cache), corpus_dir)
+        saved_mb = sum(f.stat().st_size for f in Path(cache).rglob("*") if f.is_file()) / 1e6
     kind = f", one word in {round(1 / MISSPELL_RATE):,} misspelt" if opts.misspelt else ""
     print(f"\n=== {size:,} articles{kind}: {index.passage_count:,} passages, {len(index.vocab):,} distinct terms")
     processes = f"{workers} processes" if workers > 1 and size >= MIN_FILES_FOR_WORKERS else "1 process"
-    print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes}), RSS +{rss_search:.0f} MB; "
-          f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s; "
-          f"restart from the saved index: ready in {reload_s:.1f}s, process RSS {reload_rss:.0f} MB")
+    print(f"tradebot: ready to search in {ready_s:.1f}s (load + index, {processes}), RSS +{rss_search:.0f} MB (peak {peak_build:.0f} MB); "
+          f"people directory +{people_s:.1f}s, process RSS {rss_all:.0f} MB; save {save_s:.1f}s ({saved_mb:.0f} MB)")
+    print(f"restart from the saved index (a new process): search ready in {again['ready_s']:.2f}s, RSS "
+          f"{again['rss_ready']:.0f} MB ({again['anon_ready']:.0f} anonymous + {again['file_ready']:.0f} mapped); "
+          f"first query {again['first_query_s'] * 1000:.0f} ms; people read +{again['people_s']:.2f}s, RSS "
+          f"{again['rss']:.0f} MB ({again['anon']:.0f} + {again['file']:.0f} mapped)")
+    add_s, remove_s = fresh_articles(snapshot, corpus_dir)
+    print(f"fresh articles: 10 new files searchable after {add_s:.2f}s, their deletion after {remove_s:.2f}s "
+          "(a delta index beside the main one, no rebuild)")
     by_id = {a.id: i for i, a in enumerate(index.articles)}
     queries = make_queries(index, n_queries)
     searches: dict[str, Callable[[str], list[str]]] = {

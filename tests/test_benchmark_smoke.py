@@ -47,8 +47,16 @@ def test_tiny_benchmark_prints_figures(tmp_path: Path) -> None:
     out = run_bench(tmp_path, "--sizes", "200", "--queries", "20", "--no-tantivy", "--who-queries", "30",
                     "--who-scan-seconds", "1")
     assert "200 articles" in out and "tradebot" in out and "naive" in out and "p99" in out
+    assert "restart from the saved index" in out and "fresh articles: 10 new files searchable" in out
     who = out.split("who over", 1)[1].splitlines()
     assert [line.split()[0] for line in who[2:4]] == ["index", "scan"]
+
+
+def test_start_benchmark_prints_build_and_restart_figures(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "benchmarks.start_bench", "--data", str(tmp_path), "--articles",
+                             "150", "--restarts", "1"], capture_output=True, text=True, cwd=ROOT, check=True, timeout=600)
+    assert "this: from scratch search ready" in result.stdout and "this: restart: search ready" in result.stdout
+    assert "anonymous" in result.stdout and "file-backed" in result.stdout
 
 
 def test_misspelt_corpus_differs_from_the_clean_one_by_slips(tmp_path: Path) -> None:

@@ -126,3 +126,19 @@ def test_tokens_survive_the_trip_from_a_worker() -> None:
         back = pickle.loads(pickle.dumps(tokens))
         assert (back.vocab, back.titles) == (tokens.vocab, tokens.titles) and back.titles == [""] * len(articles)
         assert np.array_equal(back.terms, tokens.terms)
+
+
+def test_building_in_small_runs_of_terms_gives_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Postings and impacts are worked out PAIR_CHUNK tokens at a time (to bound memory at 100k)."""
+    from bot.search import build, build_index
+
+    corpus = load_corpus(generate(ROOT / "corpus", tmp_path / "synth", 120))
+    whole = index_arrays(build_index(corpus))
+    monkeypatch.setattr(build, "PAIR_CHUNK", 500)
+    parts = index_arrays(build_index(corpus))
+    assert whole.keys() == parts.keys()
+    for name, value in whole.items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value, parts[name]), name
+        else:
+            assert value == parts[name], name

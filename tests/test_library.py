@@ -23,11 +23,15 @@ async def test_start_builds_search_first_then_people_and_saves(corpus_copy: Path
     assert PEOPLE_PENDING in message.text
     await task
     assert library.current.people is not None and library.current.people.get("Jamieson Greer")
-    assert list((tmp_path / "cache").glob("snapshot-*.pickle"))
+    [saved] = (tmp_path / "cache").glob("index-*")
+    assert (saved / "people.pickle").exists()
     again = Library(corpus_copy, tmp_path / "cache")
-    assert await again.start() is None  # loaded from the saved index: nothing left to build
-    assert again.current.people.get("Jamieson Greer")
-    assert again.current.search.search("tariffs").results
+    task = await again.start()  # search is ready from the saved index; its people directory follows
+    assert again.current is not None and again.current.search.search("tariffs").results
+    assert task is not None
+    await task
+    assert again.current.people is not None and again.current.people.get("Jamieson Greer")
+    assert [saved] == list((tmp_path / "cache").glob("index-*"))  # verified in full, kept
 
 
 def test_saved_index_is_ignored_when_the_corpus_changed_or_the_file_is_bad(corpus_copy: Path, tmp_path: Path) -> None:
@@ -37,8 +41,8 @@ def test_saved_index_is_ignored_when_the_corpus_changed_or_the_file_is_bad(corpu
     assert load_saved(cache, snapshot.signature) is not None
     write_article(corpus_copy, "new", "New article", ["Fresh text."])
     assert load_saved(cache, corpus_signature(corpus_copy)) is None
-    [saved] = cache.glob("snapshot-*.pickle")
-    saved.write_bytes(b"not a pickle")
+    [saved] = cache.glob("index-*")
+    (saved / "manifest.json").write_bytes(b"not a manifest")
     assert load_saved(cache, snapshot.signature) is None
 
 

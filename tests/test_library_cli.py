@@ -30,7 +30,8 @@ def test_who_saves_the_index_and_search_then_starts_from_it(corpus_copy: Path, c
     with caplog.at_level(logging.INFO, logger="bot.library"):
         who = run_json(capsys, "who", "greer", "--json", "--corpus", str(corpus_copy))
         assert who["matches"] and "saved index" not in caplog.text
-        assert list(cache.glob("snapshot-*.pickle"))  # people built: the complete snapshot is saved
+        [saved] = cache.glob("index-*")  # people built: the complete snapshot is saved
+        assert (saved / "people.pickle").exists()
         caplog.clear()
         search = run_json(capsys, "search", "tariffs", "--json", "--corpus", str(corpus_copy))
         assert search["results"] and "loaded from the saved index" in caplog.text
@@ -48,4 +49,9 @@ def test_a_changed_corpus_is_built_again_and_search_builds_no_people(corpus_copy
         search = run_json(capsys, "search", "zanzibar", "--json", "--corpus", str(corpus_copy))
     assert [r["article_id"] for r in search["results"]] == ["zanzibar"]
     assert "saved index" not in caplog.text
-    assert len(list(cache.glob("snapshot-*.pickle"))) == 1  # search alone saves nothing: it has no people
+    [saved] = cache.glob("index-*")  # search alone saves the search index alone, for the new corpus state
+    assert not (saved / "people.pickle").exists()
+    with caplog.at_level(logging.INFO, logger="bot.library"):
+        who = run_json(capsys, "who", "zanzibar", "--json", "--corpus", str(corpus_copy))
+    assert "loaded from the saved index" in caplog.text  # search from the save; only people were built
+    assert who is not None and (saved / "people.pickle").exists()

@@ -1,7 +1,8 @@
 """The loaded corpus with its search index and people directory, reloaded on change.
 
 `snapshot` is one immutable state and how it is built, `saved` the saved index on
-disk, `reload` the `Library` that holds the current snapshot and swaps in new ones,
+disk (in `mapped`'s memory-mapped layout), `fresh` a small change applied as a delta index,
+`reload` the `Library` that holds the current snapshot and swaps in new ones,
 `workers` the multi-process load of a large corpus, `people` the people directory's worker process
 (which keeps what each article said between builds), `memory` heap settling after a build.
 """

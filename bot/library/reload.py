@@ -3,16 +3,17 @@
 `Library.current` is swapped in one assignment after a background rebuild, so a query
 always sees one whole snapshot, never half of one. Search comes first; the people
 directory (slower to build on a large corpus) follows in a second swap; after a reload
-the previous directory answers until then. A file being
-written while the corpus is read keeps its previous version (see `bot.corpus.loading`)
-and is read again at the next check.
+the previous directory answers until then. A file being written while the corpus is read
+keeps its previous version (see `bot.corpus.loading`) and is read again at the next check.
+
+The people directory is built in a worker process of its own (`PeopleWorker`), which keeps
+what each article said, so answers never wait behind it and an update (after a delta, or a
+rebuild) reads only what changed.
 
 Building runs in daemon threads, not the default executor: a process told to stop
 (SIGTERM) must not wait for a build of minutes to finish. A cancelled build is told to
 stop (`abandon`): loading and indexing end within a moment, worker processes are
 terminated, and anything still running in the thread is dropped when the process exits.
-The people directory is built in a worker process of its own (`PeopleWorker`), which keeps
-what each article said, so answers never wait behind it and a reload reads only what changed.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from bot.corpus import CorpusUnavailable, LoadAbandoned, corpus_signature
+from bot.corpus import CorpusUnavailable, LoadAbandoned, Signature, corpus_signature
+from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
-from bot.library.saved import load_saved, save_snapshot
+from bot.library.saved import load_latest, load_saved, save_snapshot, saved_people, verify_saved
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
+DIRECTORY_POLL_SECONDS = 0.5  # how often the watcher looks at the corpus directory's own mtime
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -84,7 +87,11 @@ class Library:
         self.error: str | None = None
         self.loading = True  # until the first load has finished, one way or the other
         self._abandon = threading.Event()  # set when a build in progress is cancelled
+        self._delta = DeltaState()  # shared by the deltas over one main index
         self._people = PeopleWorker(helpers=workers)  # helpers for a first build, as many as the search build's
+        self._people_turn = asyncio.Lock()  # one people build at a time: the worker keeps one cache
+        self._following: asyncio.Task[None] | None = None  # the people update after a delta
+        self._follow_again = False
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         log.info("corpus %s: %d articles, %d skipped, %d passages, %s people in %.2fs", how,
@@ -118,15 +125,38 @@ class Library:
         """Ready to search as soon as possible; returns the task finishing the people directory."""
         try:
             signature = await off_loop(corpus_signature, self.corpus_dir)
-            saved = await off_loop(load_saved, self.cache_dir, signature) if signature else None
+            saved = await off_loop(load_saved, self.cache_dir, signature, with_people=False) if signature else None
             if saved is not None:
                 self.current, self.error = saved, None
                 self._log_loaded(saved, "loaded from the saved index")
                 await off_loop(settle_memory)
-                return None
+                return asyncio.create_task(self._finish_saved(saved, saved.signature), name="people-directory")
+            older = await off_loop(load_latest, self.cache_dir) if signature else None
+            fresh = await off_loop(apply_changes, older, self.corpus_dir, self._delta, self.settle) if older else None
+            if older is not None and fresh is not None:  # a small change since the save: applied as a delta
+                self.current, self.error = fresh, None
+                self._log_loaded(fresh, "loaded from the saved index and brought up to date")
+                await off_loop(settle_memory)
+                return asyncio.create_task(self._finish_saved(fresh, older.signature), name="people-directory")
             return await self._rebuild()
         finally:
             self.loading = False
+
+    async def _finish_saved(self, snapshot: Snapshot, saved: Signature) -> None:
+        """After a start from the saved index (saved for `saved`): its people directory (read, or
+        built if it was not saved; with a delta, as saved until the delta is merged), then a check of
+        every byte of the saved index, which opening skips to be quick. A damaged one is removed
+        and the corpus built again."""
+        people = await off_loop(saved_people, self.cache_dir, saved)
+        if people is None:
+            await self._finish_people(snapshot, snapshot, self._abandon)
+        elif self._install_people(snapshot, dataclasses.replace(snapshot, people=people)):
+            await off_loop(settle_memory)
+        damaged = not await off_loop(verify_saved, self.cache_dir, saved)
+        if damaged and self.current is not None and self.current.signature == snapshot.signature:
+            task = await self._rebuild()
+            if task is not None:
+                await task
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
         """Search first; the people directory follows (meanwhile a reload shows the previous one)."""
@@ -147,6 +177,20 @@ class Library:
         await off_loop(settle_memory)
         return asyncio.create_task(self._finish_people(snapshot, shown, abandon), name="people-directory")
 
+    def _install_people(self, base: Snapshot, complete: Snapshot) -> bool:
+        """`complete` (`base` with its people directory) in place of `base`; or, when a delta was
+        applied to `base` meanwhile, its people directory into that. False when `base` was replaced."""
+        current = self.current
+        if current is base:
+            self.current = complete
+        elif (current is not None and current.search.index is base.search.index
+              and (current.people is None or current.people is base.people)):  # a delta on `base` meanwhile
+            self.current = dataclasses.replace(current, people=complete.people)
+        else:
+            return False
+        self._log_loaded(self.current, "complete")
+        return True
+
     def _with_people(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
         started = time.perf_counter()
         try:
@@ -159,31 +203,117 @@ class Library:
         return dataclasses.replace(snapshot, people=people,
                                    built_seconds=snapshot.built_seconds + time.perf_counter() - started)
 
+    async def _people_for(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
+        async with self._people_turn:
+            try:
+                return await off_loop(self._with_people, snapshot, abandon)
+            except asyncio.CancelledError:
+                abandon.set()  # the worker process is ended at the build's next look
+                raise
+
     async def _finish_people(self, snapshot: Snapshot, shown: Snapshot, abandon: threading.Event) -> None:
-        try:
-            complete = await off_loop(self._with_people, snapshot, abandon)
-        except asyncio.CancelledError:
-            abandon.set()  # the worker process is ended at the build's next look
-            raise
-        if self.current is shown:  # not replaced by a newer reload meanwhile
-            self.current = complete
-            self._log_loaded(complete, "complete")
+        complete = await self._people_for(snapshot, abandon)
+        if self._install_people(shown, complete):  # not replaced by a newer reload meanwhile
             await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
+            # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
+            # arrays are then shared page cache, not this process's own memory (~400 MB at 100k).
+            mapped = await off_loop(load_saved, self.cache_dir, complete.signature, with_people=False)
+            if mapped is not None:
+                mapped = dataclasses.replace(mapped, people=complete.people, built_seconds=complete.built_seconds)
+                await self._swap_to_mapped(complete, mapped)
             await off_loop(settle_memory)  # after saving: pickling has its own garbage
+
+    async def _swap_to_mapped(self, complete: Snapshot, mapped: Snapshot) -> None:
+        """`mapped` (the saved `complete`) in its place; or, when a delta was applied to `complete`
+        meanwhile, the same delta over `mapped`."""
+        current = self.current
+        if current is complete:
+            self.current = mapped
+        elif current is not None and current.search.delta is not None and current.search.index is complete.search.index:
+            fresh = await off_loop(apply_changes, mapped, self.corpus_dir, self._delta, self.settle)
+            if fresh is not None and self.current is current and fresh.signature == current.signature:
+                self.current = fresh
+
+    def _follow_people(self) -> None:
+        """After a delta: the people directory follows in the background (the worker reads only the
+        articles the change can touch); changes arriving meanwhile are taken in one more round."""
+        if self._following is not None and not self._following.done():
+            self._follow_again = True
+            return
+        self._following = asyncio.create_task(self._update_people(), name="people-update")
+
+    async def _update_people(self) -> None:
+        while True:
+            self._follow_again = False
+            base = self.current
+            if base is None:
+                return
+            try:
+                complete = await self._people_for(base, self._abandon)
+            except LoadAbandoned:
+                return
+            current = self.current
+            if current is not None and current.search.index is base.search.index:  # same main index
+                self.current = dataclasses.replace(current, people=complete.people)
+                if current is base:
+                    self._log_loaded(self.current, "people updated")
+            if not self._follow_again:
+                return
 
     def close(self) -> None:
         """End the people worker process (the service stopping)."""
         self._abandon.set()
+        if self._following is not None:
+            self._following.cancel()
         self._people.close()
 
     def changed(self) -> bool:
         signature = corpus_signature(self.corpus_dir)
         return signature != (self.current.signature if self.current else ())
 
-    async def reload_if_changed(self) -> bool:
-        """Rebuild off the event loop and swap atomically; keep the old snapshot on failure."""
-        if not await off_loop(self.changed):
+    async def _apply_delta(self) -> bool:
+        """A small change as a delta index beside the current one (`bot.library.fresh`): searchable
+        in moments. False when it needs a full rebuild. (A people directory still being built for
+        the snapshot it replaces is put into it when done: `_install_people`.)"""
+        for _ in range(3):  # again when the same state was swapped meanwhile (its people added)
+            current = self.current
+            if current is None:
+                return False
+            try:
+                fresh = await off_loop(apply_changes, current, self.corpus_dir, self._delta, self.settle)
+            except Exception:
+                log.exception("corpus delta failed; rebuilding in full")
+                return False
+            if fresh is None:
+                return False
+            if self.current is current:
+                self.current = fresh
+                self._log_loaded(fresh, "updated")
+                if current.people is not None:  # else the build in progress puts its directory in
+                    self._follow_people()
+                return True
+            if self.current is None or self.current.signature != current.signature:
+                return False
+        return False
+
+    async def _merge_if_due(self) -> bool:
+        """Rebuild in full (and save) once the delta has grown or aged enough."""
+        if self.current is None or not merge_due(self.current, self._delta):
             return False
+        log.info("merging the delta index of %d articles: rebuilding in full",
+                 self.current.search.delta.index.article_count if self.current.search.delta else 0)
+        task = await self._rebuild()
+        if task is not None:
+            await task
+        return True
+
+    async def reload_if_changed(self) -> bool:
+        """A delta on a small change; else rebuild off the event loop and swap atomically; keep the
+        old snapshot on failure."""
+        if not await off_loop(self.changed):
+            return await self._merge_if_due()
+        if await self._apply_delta():
+            return True
         try:
             task = await self._rebuild()
         except Exception:
@@ -193,11 +323,32 @@ class Library:
             await task
         return True
 
+    def _directory_stamp(self) -> int | None:
+        try:
+            return self.corpus_dir.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    async def _wait_for_change(self, seconds: float, before: int | None) -> None:
+        """Sleep `seconds`, or less once the directory itself changes: a file added, removed or
+        renamed into place (as the feeds write) is seen within DIRECTORY_POLL_SECONDS. A file
+        rewritten in place leaves the directory as it was: the full check after `seconds` finds it.
+        (Listing 100k files takes ~0.3 s; one stat of the directory, microseconds.)"""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await asyncio.sleep(min(left, DIRECTORY_POLL_SECONDS))
+            if self._directory_stamp() != before:
+                return
+
     async def watch(self, interval: float) -> None:
         """Poll the corpus directory; runs until cancelled."""
+        first, stamp = True, self._directory_stamp()  # checks at once: the directory may have changed since the start
         while True:
             pending = self.current is not None and bool(self.current.corpus.pending)
-            await asyncio.sleep(min(interval, self.settle + 0.1) if pending else interval)  # soon, for a rewrite
+            if not first:
+                await self._wait_for_change(min(interval, self.settle + 0.1) if pending else interval,  # soon, for a rewrite
+                                            stamp)
+            first, stamp = False, self._directory_stamp()  # before the check: a change after it ends the next wait
             try:
                 await self.reload_if_changed()
             except Exception:  # never let the watcher die silently

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -25,6 +25,7 @@ from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask, 
 K1 = 1.2
 B = 0.75
 MAX_PASSAGE_CHARS = 700
+PAIR_CHUNK = 8_000_000  # tokens whose (term, passage) keys are sorted at once: 64 MB of keys
 DENSE_SHARE = 16  # a term in at least 1/16 of passages gets a dense column (one byte per passage)
 
 # TOKEN_RE for text that is all ASCII, where its Unicode classes reduce to these (faster) ones.
@@ -163,45 +164,38 @@ def build_index(corpus: Corpus, progress: Progress | None = None) -> SearchIndex
     return assemble_index(corpus.articles, tokenize_articles(corpus.articles, progress))
 
 
-def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex:
-    """Lay postings out sorted by term, then passage, with BM25 impacts; dense columns for common terms."""
+@dataclass(frozen=True)
+class Background:
+    """Collection statistics from a larger index that a small (delta) index is searched beside:
+    BM25 weighs the delta's terms as the combined collection would, so scores of the two compare."""
+
+    passages: int  # in the larger index
+    avg_len: float  # its mean passage length in tokens
+    df: Callable[[list[str]], np.ndarray]  # its document frequency of each of these terms (0: absent)
+
+
+def assemble_index(articles: tuple[Article, ...], tokens: Tokens, background: Background | None = None) -> SearchIndex:
+    """Lay postings out sorted by term, then passage, with BM25 impacts; dense columns for common terms.
+
+    At 100k articles there are ~30M tokens, so every temporary the size of the token stream
+    costs 120-240 MB: arrays are made in place where numpy allows it and freed as soon as
+    they are used, which keeps the peak of this step near half of what plain expressions need.
+    For the same reason it takes `tokens.terms` from `tokens` (left empty): do not reuse `tokens`."""
     n_passages = tokens.article.size
     n_terms = len(tokens.vocab)
     # Renumber terms so ids follow sorted vocabulary order (prefix ranges become id ranges).
     # Fresh string objects, side by side in memory: the runs' own copies can then be freed whole.
     vocab = "\n".join(sorted(tokens.vocab)).split("\n") if n_terms else []
     new_ids = {t: i for i, t in enumerate(vocab)}
-    old_to_new = np.fromiter((new_ids[t] for t in tokens.vocab), np.int64, n_terms)
-    term_arr = old_to_new[tokens.terms]
-    width = max(n_passages, 1)
-    keys = term_arr * width + np.repeat(np.arange(n_passages, dtype=np.int64), tokens.lengths)
-    keys.sort()  # by term, then passage (np.unique would sort too, several times slower)
-    first = np.flatnonzero(keys[1:] != keys[:-1]) + 1 if keys.size else np.zeros(0, np.int64)
-    first = np.concatenate([np.zeros(min(keys.size, 1), np.int64), first])
-    tf = np.empty_like(first)  # run lengths (np.diff with append= would copy 27M keys first)
-    np.subtract(first[1:], first[:-1], out=tf[:-1])
-    tf[-1:] = keys.size - first[-1:]
-    unique_keys = keys[first]
-    del keys, first
-    # Each term's postings start where its keys do; no 64-bit division (slow) is needed.
-    offsets = np.searchsorted(unique_keys, np.arange(n_terms + 1, dtype=np.int64) * width)
+    terms, tokens.terms = tokens.terms, np.zeros(0, np.int32)
+    term_arr = np.fromiter((new_ids[t] for t in tokens.vocab), np.int32, n_terms)[terms]
+    del terms
+    offsets, post_passage, tf = _postings(term_arr, tokens.lengths, n_passages, n_terms)
     df = np.diff(offsets).astype(np.int32)
     post_term = np.repeat(np.arange(n_terms, dtype=np.int32), df)
-    post_passage = (unique_keys % width).astype(np.int32)
-    del unique_keys
-    doc_len = tokens.lengths.astype(np.float32)
-    avg_len = float(doc_len.mean()) if n_passages else 1.0
-    idf = np.log(1.0 + (n_passages - df + 0.5) / (df + 0.5)).astype(np.float32)
-    tf_f = tf.astype(np.float32)
-    impact = idf[post_term] * tf_f * (K1 + 1.0) / (tf_f + K1 * (1.0 - B + B * doc_len[post_passage] / avg_len))
-    del tf_f
-    # One byte per posting: the impact in 255 steps of the term's highest (1 at least). Ranking
-    # needs no more precision, and a byte widens to float32 far faster than a float16 does.
-    term_scale: np.ndarray = np.ones(n_terms, dtype=np.float32)
-    if impact.size:
-        term_scale = np.maximum(np.maximum.reduceat(impact, offsets[:-1]), 1e-6).astype(np.float32) / 255
-    levels = np.clip(np.rint(impact / term_scale[post_term]), 1, 255).astype(np.uint8)
-    del impact
+    levels, term_scale = _impact_levels(tf, post_term, post_passage, tokens.lengths, offsets, df, n_passages,
+                                        background, vocab)
+    del tf
     dense_ids = np.flatnonzero(df >= max(2, n_passages // DENSE_SHARE))
     dense, dense_articles = _dense_columns(dense_ids, offsets, post_passage, levels, tokens.article, len(articles))
     is_dense = np.zeros(n_terms, dtype=bool)
@@ -231,7 +225,7 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
         dense_row={int(t): row for row, t in enumerate(dense_ids)},
         dense=dense,
         dense_articles=dense_articles,
-        tokens=term_arr.astype(np.int32),
+        tokens=term_arr,
         token_offsets=np.concatenate([[0], np.cumsum(tokens.lengths)]).astype(np.int64),
         title_tokens=title_tokens,
         title_offsets=title_offsets,
@@ -239,6 +233,99 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens) -> SearchIndex
         buckets={k: (_words([vocab[i] for i in ids]), np.asarray(ids, dtype=np.int32), masks[ids])
                  for k, ids in buckets.items()},
     )
+
+
+def _postings(term_arr: np.ndarray, lengths: np.ndarray, n_passages: int,
+              n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each term's postings: the passages holding it, ascending (with `offsets` per term, CSR),
+    and how often it occurs in each.
+
+    Sorting one int64 key `term * passages + passage` per token gives that order; the keys
+    are made and sorted for one range of terms at a time (about PAIR_CHUNK tokens each), so the
+    peak is a fraction of the token stream at 8 bytes a token."""
+    width = max(n_passages, 1)
+    passage_of = np.repeat(np.arange(n_passages, dtype=np.int32), lengths)  # the passage of each token
+    cum = np.cumsum(np.bincount(term_arr, minlength=n_terms)) if term_arr.size else np.zeros(n_terms, np.int64)
+    parts = max(1, -(-term_arr.size // PAIR_CHUNK))
+    cuts = np.searchsorted(cum, np.arange(1, parts) * (term_arr.size / parts)) if n_terms else np.zeros(0, np.int64)
+    bounds = np.unique(np.concatenate([[0], cuts, [n_terms]]).astype(np.int64)).tolist()
+    offsets_parts, passage_parts, tf_parts = [np.zeros(1, np.int64)], [], []
+    done = 0
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        if parts == 1:
+            keys = term_arr.astype(np.int64)
+            keys *= width
+            keys += passage_of
+        else:
+            at = np.flatnonzero((term_arr >= lo) & (term_arr < hi))
+            keys = term_arr[at].astype(np.int64)
+            keys -= lo
+            keys *= width
+            keys += passage_of[at]
+            del at
+        keys.sort()  # by term, then passage (np.unique would sort too, several times slower)
+        starts = np.empty(keys.size, dtype=bool)
+        starts[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+        first = np.flatnonzero(starts)
+        del starts
+        tf = np.empty(first.size, dtype=np.int32)  # run lengths
+        np.subtract(first[1:], first[:-1], out=tf[:-1], casting="unsafe")
+        tf[-1:] = keys.size - first[-1:]
+        unique = keys[first]
+        del keys, first
+        # Each term's postings start where its keys do; no 64-bit division (slow) is needed.
+        offsets = np.searchsorted(unique, np.arange(hi - lo + 1, dtype=np.int64) * width)
+        unique -= np.repeat(np.arange(hi - lo, dtype=np.int64) * width, np.diff(offsets))  # now the passage
+        passage_parts.append(unique.astype(np.int32))
+        tf_parts.append(tf)
+        offsets_parts.append(offsets[1:] + done)
+        done += unique.size
+        del unique
+    del passage_of
+    return (np.concatenate(offsets_parts), np.concatenate([np.zeros(0, np.int32), *passage_parts]),
+            np.concatenate([np.zeros(0, np.int32), *tf_parts]))
+
+
+def _impact_levels(tf: np.ndarray, post_term: np.ndarray, post_passage: np.ndarray, lengths: np.ndarray,
+                   offsets: np.ndarray, df: np.ndarray, n_passages: int, background: Background | None = None,
+                   vocab: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """BM25 impact of each posting as one byte: in 255 steps of the term's highest impact (1 at
+    least). Ranking needs no more precision, and a byte widens to float32 far faster than a float16
+    does. Also each term's step size. Worked out PAIR_CHUNK postings at a time: each temporary
+    the size of all postings would cost 60 MB at 100k articles."""
+    n_terms = df.size
+    doc_len = lengths.astype(np.float32)
+    avg_len = float(doc_len.mean()) if n_passages else 1.0
+    collection, all_df = n_passages, df
+    if background is not None:  # as if the passages were part of the larger index
+        avg_len = (background.avg_len * background.passages + float(doc_len.sum())) / max(
+            background.passages + n_passages, 1)
+        collection, all_df = background.passages + n_passages, df + background.df(vocab or [])
+    idf = np.log(1.0 + (collection - all_df + 0.5) / (all_df + 0.5)).astype(np.float32)
+    norm = (K1 * (1.0 - B + B * doc_len / avg_len)).astype(np.float32)  # per passage
+    impact = np.empty(tf.size, dtype=np.float32)
+    for lo in range(0, tf.size, PAIR_CHUNK):
+        part = impact[lo : lo + PAIR_CHUNK]
+        part[:] = tf[lo : lo + PAIR_CHUNK]
+        denominator = norm[post_passage[lo : lo + PAIR_CHUNK]]
+        denominator += part
+        part *= np.float32(K1 + 1.0)
+        part /= denominator
+        part *= idf[post_term[lo : lo + PAIR_CHUNK]]
+    term_scale: np.ndarray = np.ones(n_terms, dtype=np.float32)
+    if impact.size:
+        highest = np.maximum.reduceat(impact, np.minimum(offsets[:-1], impact.size - 1))
+        highest[df == 0] = 1.0  # (reduceat gives an empty range its neighbour's value; a term of a dropped duplicate)
+        term_scale = np.maximum(highest, 1e-6).astype(np.float32) / 255
+    levels = np.empty(tf.size, dtype=np.uint8)
+    for lo in range(0, tf.size, PAIR_CHUNK):
+        part = impact[lo : lo + PAIR_CHUNK]
+        part /= term_scale[post_term[lo : lo + PAIR_CHUNK]]
+        np.rint(part, out=part)
+        np.clip(part, 1, 255, out=part)
+        levels[lo : lo + PAIR_CHUNK] = part
+    return levels, term_scale
 
 
 def _title_ids(titles: list[str], term_ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -16,11 +16,12 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from bot.corpus.text import normalize_text
-from bot.search.expand import Expansion, expand_term, suggest
+from bot.search.delta import delta_expansions
+from bot.search.expand import Expansion, expand_term, is_rare, suggest
 from bot.search.index import SearchIndex
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.rerank import rerank
-from bot.search.scoring import Candidates, probe, scan
+from bot.search.scoring import NOTHING, Candidates, probe, scan
 from bot.search.snippet import make_snippet
 
 DEFAULT_LIMIT = 5
@@ -62,13 +63,19 @@ def _rerank_size(query: ParsedQuery, needed: int) -> int:
 
 
 class SearchEngine:
-    """Answers queries against one immutable index; cheap to replace on reload."""
+    """Answers queries against one immutable index; cheap to replace on reload.
 
-    def __init__(self, index: SearchIndex) -> None:
+    With a `delta` (`bot.search.delta`), new and changed articles are searched beside the
+    main index and ranked with it, and `hidden` (one flag per main article) keeps the
+    articles they replace, or that were removed, out of the results."""
+
+    def __init__(self, index: SearchIndex, delta: SearchIndex | None = None, hidden: np.ndarray | None = None) -> None:
         self.index = index
         self._publishers = sorted({a.publisher for a in index.articles})
         number = {name: i for i, name in enumerate(self._publishers)}
         self._publisher_of = np.asarray([number[a.publisher] for a in index.articles], dtype=np.int32)
+        self.delta = SearchEngine(delta) if delta is not None else None
+        self.hidden = hidden if hidden is not None and hidden.any() else None
 
     def _article_mask(self, query: ParsedQuery, notices: list[str]) -> np.ndarray | None:
         idx = self.index
@@ -95,6 +102,8 @@ class SearchEngine:
                 keep = np.ones(len(idx.articles), dtype=bool)
                 keep[idx.passage_article[passages]] = False
                 narrow(keep)
+        if self.hidden is not None:
+            narrow(~self.hidden)
         return mask
 
     def search(self, raw: str, limit: int = DEFAULT_LIMIT, offset: int = 0) -> SearchResponse:
@@ -105,41 +114,69 @@ class SearchEngine:
         return response
 
     def _search(self, query: ParsedQuery, limit: int, offset: int) -> SearchResponse:
-        idx = self.index
         notices = list(query.notices)
         response = SearchResponse(query=query.raw, offset=offset, notices=notices)
         if query.is_empty:
             response.message = "Type some words to search for, e.g. `tariffs china`."
             return response
-        expansions: dict[str, list[Expansion]] = {t: expand_term(idx, t) for t in query.all_terms}
+        expansions: dict[str, list[Expansion]] = {t: self._expand(t) for t in query.all_terms}
         corrected = {t: e[0].term for t, e in expansions.items() if e and e[0].kind == "fuzzy"}
         if corrected:
             response.corrected = " ".join(corrected.get(t, t) for t in query.all_terms)
         unmatched = [t for t, e in expansions.items() if not e]
-        groups = list(expansions.values())
         needed = offset + limit
+        layers = [(self, expansions, self._candidates(query, expansions, needed, notices))]
+        if self.delta is not None:
+            extra = delta_expansions(self.delta.index, expansions)
+            layers.append((self.delta, extra, self.delta._candidates(query, extra, needed, [])))
+        if all(found.passages.size == 0 for _, _, found in layers):
+            indexes = [engine.index for engine, _, _ in layers]
+            words = [s for t in (unmatched or query.all_terms) for index in indexes for s in suggest(index, t)]
+            response.suggestions = list(dict.fromkeys(words))[:5]
+            return response
+        return self._finish(response, query, layers, offset, limit)
+
+    def _expand(self, term: str) -> list[Expansion]:
+        """The main index's expansions; a word only the delta holds, and not rarely, is taken as
+        typed (as a rebuild, which would hold it, takes it) without looking for corrections."""
+        if self.delta is not None and self.index.term_id(term) is None:
+            own = self.delta.index.term_id(term)
+            if own is not None and not is_rare(self.index, int(self.delta.index.df[own])):
+                return []  # (`delta_expansions` adds the word itself)
+        return expand_term(self.index, term)
+
+    def _candidates(self, query: ParsedQuery, expansions: dict[str, list[Expansion]], needed: int,
+                    notices: list[str]) -> Candidates:
+        idx = self.index
+        groups = list(expansions.values())
         mask = self._article_mask(query, notices)
         want = _rerank_size(query, needed)
-        found = probe(idx, groups, mask, needed, want) or scan(idx, groups, mask, want)
-        if found.passages.size == 0:
-            response.suggestions = [s for t in (unmatched or query.all_terms) for s in suggest(idx, t)][:5]
-            return response
-        return self._finish(response, query, expansions, found, offset, limit)
+        if idx.passage_count == 0 or not any(groups):
+            return NOTHING
+        return probe(idx, groups, mask, needed, want) or scan(idx, groups, mask, want)
 
-    def _finish(self, response: SearchResponse, query: ParsedQuery, expansions: dict[str, list[Expansion]],
-                found: Candidates, offset: int, limit: int) -> SearchResponse:
-        idx = self.index
-        ranked = rerank(idx, query, expansions, found.passages, found.key, offset + limit)
-        best_per_article: dict[int, tuple[float, int]] = {}
-        for score, passage in ranked:
-            article = int(idx.passage_article[passage])
+    def _finish(self, response: SearchResponse, query: ParsedQuery,
+                layers: list[tuple[SearchEngine, dict[str, list[Expansion]], Candidates]], offset: int,
+                limit: int) -> SearchResponse:
+        """Re-rank each layer's candidates, then the best passage per article across them."""
+        ranked: list[tuple[float, int, int]] = []  # score, layer, passage
+        for layer, (engine, expansions, found) in enumerate(layers):
+            if found.passages.size:
+                ranked += [(score, layer, passage) for score, passage in
+                           rerank(engine.index, query, expansions, found.passages, found.key, offset + limit)]
+        if len(layers) > 1:
+            ranked.sort(key=lambda r: -r[0])  # (stable: ties keep the main index first, as each layer's order)
+        best_per_article: dict[tuple[int, int], tuple[float, int, int]] = {}
+        for score, layer, passage in ranked:
+            article = (layer, int(layers[layer][0].index.passage_article[passage]))
             if article not in best_per_article:
-                best_per_article[article] = (score, passage)
+                best_per_article[article] = (score, layer, passage)
         # With phrases the re-rank filters the candidates; only what survives it is counted.
-        response.total = len(best_per_article) if query.phrases else max(found.total, len(best_per_article))
+        found_total = sum(found.total for _, _, found in layers)
+        response.total = len(best_per_article) if query.phrases else max(found_total, len(best_per_article))
         page = list(best_per_article.values())[offset : offset + limit]
-        matched = {e.term for opts in expansions.values() for e in opts}
-        response.results = [self._hit(passage, score, matched) for score, passage in page]
+        matched = {e.term for _, expansions, _ in layers for opts in expansions.values() for e in opts}
+        response.results = [layers[layer][0]._hit(passage, score, matched) for score, layer, passage in page]
         return response
 
     def _hit(self, passage: int, score: float, matched: set[str]) -> SearchHit:

@@ -138,7 +138,8 @@ def readings(index: SearchIndex, term: str, typed_df: int) -> list[Reading]:
     return out
 
 
-def _rare(index: SearchIndex, df: int) -> bool:
+def is_rare(index: SearchIndex, df: int) -> bool:
+    """Rare enough that a near word far more common may be what was meant."""
     return df <= max(2, index.passage_count // RARE_PER_PASSAGES)
 
 
@@ -166,7 +167,7 @@ def expand_term(index: SearchIndex, term: str) -> list[Expansion]:
     exact = index.term_id(term)
     family = _exact_and_variants(index, term, exact)
     family_df = max((int(index.df[e.term_id]) for e in family), default=0)
-    if family and not _rare(index, family_df):
+    if family and not is_rare(index, family_df):
         return family
     prefix = _prefixes(index, term, {e.term_id for e in family}) if exact is None and len(term) >= 4 else []
     taken = {e.term_id for e in family}
