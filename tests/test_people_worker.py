@@ -65,7 +65,8 @@ async def test_a_reload_reads_only_what_changed(corpus_copy: Path, in_worker: No
         total = len(library.current.corpus.articles)  # type: ignore[union-attr]
         assert library._people.read == 2 * total  # a first build reads every article twice
         new_article(corpus_copy, 1)
-        assert await library.reload_if_changed()
+        assert await library.reload_if_changed()  # a delta: the people update follows in the background
+        await library.people_settled()
         assert 2 <= library._people.read < total  # the new article (both passes), and any its new names may touch
         people = library.current.people  # type: ignore[union-attr]
         assert people is not None and people.get("Wilma Quist") is not None
@@ -80,15 +81,11 @@ async def test_during_a_reload_the_previous_directory_answers(corpus_copy: Path)
     await complete(library)
     previous = library.current.people  # type: ignore[union-attr]
     new_article(corpus_copy, 2)
-    reload = asyncio.create_task(library.reload_if_changed())
-    seen = []
-    while not reload.done():
-        current = library.current
-        if current is not None and current.corpus.get("fresh-2") is not None:
-            seen.append(current.people)
-        await asyncio.sleep(0)
-    assert await reload
-    assert seen and seen[0] is previous  # searchable with the new article, `who` still answering
+    assert await library.reload_if_changed()
+    current = library.current
+    assert current is not None and current.corpus.get("fresh-2") is not None
+    assert current.people is previous  # searchable with the new article, `who` still answering
+    await library.people_settled()
     assert library.current.people is not previous and library.current.people.get("Wilma Quist")  # type: ignore[union-attr]
 
 

@@ -260,6 +260,11 @@ class Library:
             if not self._follow_again:
                 return
 
+    async def people_settled(self) -> None:
+        """Wait for the people update after a delta (if any) to be in (the harness and tests)."""
+        while self._following is not None and not self._following.done():
+            await asyncio.shield(self._following)
+
     def close(self) -> None:
         """End the people worker process (the service stopping)."""
         self._abandon.set()
