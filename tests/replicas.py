@@ -17,50 +17,16 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-import sqlalchemy as sa
 
 from bot.harness.driver import Driver
 from bot.harness.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
-PG_ENV = "TRADEBOT_TEST_DATABASE_URL"
 _LISTENING = re.compile(r"HTTP mode: listening on (http://\S+)/slack/events")
-
-
-def postgres_url() -> str:
-    """The test server's URL, or skip: replicas share state only through a real database server."""
-    url = os.environ.get(PG_ENV, "").strip()
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set: the replica tests need PostgreSQL "
-                    "(.ci/run sets it when 127.0.0.1:5432 answers)")
-    return url
-
-
-def with_search_path(url: str, schema: str) -> str:
-    """`url` whose connections use `schema` (libpq `options`, which psycopg 3 and SQLAlchemy pass on)."""
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
-@contextmanager
-def fresh_schema(base_url: str) -> Iterator[str]:
-    """A new, empty schema `tb_<random>` on the server; yields the URL that uses it, drops it after."""
-    schema = f"tb_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(sa.make_url(base_url).set(drivername="postgresql+psycopg"))
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        yield with_search_path(base_url, schema)
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        engine.dispose()
 
 
 def _die_with_parent() -> None:

@@ -1,64 +1,23 @@
-"""Test helpers for the shared state: a scratch PostgreSQL schema per test, a SQLite-backed
-button store, and a TCP proxy that can cut a database off and bring it back (a real outage)."""
+"""Test helpers for the shared state: a SQLite-backed button store, and a TCP proxy that can cut a
+database off and bring it back (a real outage). Fresh databases come from `tests.databases`."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from bot.answers.state import AnswerStore
-from bot.store import database_url, open_database
-
-TEST_DATABASE_ENV = "TRADEBOT_TEST_DATABASE_URL"
-NO_POSTGRES = f"{TEST_DATABASE_ENV} is not set, so the PostgreSQL variant cannot run (no server to test against)"
+from bot.store import open_database
 
 
 def answer_store(directory: Path) -> AnswerStore:
     """Button state in a SQLite file in `directory` (the embedded engine, as `tradebot run` has)."""
     directory.mkdir(parents=True, exist_ok=True)
     return AnswerStore(open_database(f"sqlite:///{directory / 'state.sqlite3'}"))
-
-
-def postgres_base_url() -> str:
-    """The test server's URL; skips the test (saying why) when it is not configured."""
-    url = os.environ.get(TEST_DATABASE_ENV)
-    if not url:
-        pytest.skip(NO_POSTGRES)
-    return url
-
-
-@contextmanager
-def scratch_schema(base_url: str) -> Iterator[str]:
-    """A fresh schema on the test server for one test (other helpers share the database),
-    dropped afterwards; yields a URL whose connections use it."""
-    name = "bt_" + uuid.uuid4().hex[:16]
-    engine = sa.create_engine(database_url(Path(), base_url))
-    with engine.begin() as db:
-        db.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    try:
-        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{name}"
-    finally:
-        with engine.begin() as db:
-            db.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
-        engine.dispose()
-
-
-@contextmanager
-def state_database_url(engine: str, directory: Path) -> Iterator[str]:
-    """A fresh database of `engine` ("sqlite": a file in `directory`; "postgresql": a scratch schema)."""
-    if engine == "sqlite":
-        yield f"sqlite:///{directory / 'state.sqlite3'}"
-        return
-    with scratch_schema(postgres_base_url()) as url:
-        yield url
 
 
 def via(url: str, port: int) -> str:

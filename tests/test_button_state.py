@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
@@ -25,22 +24,8 @@ from bot.library import Library
 from bot.store import Database, open_database
 from bot.store.expiry import Pruner
 from bot.store.schema import button_state
-from tests.state_helpers import state_database_url
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with state_database_url(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def database(state_url: str) -> Iterator[Database]:
-    db = open_database(state_url)
-    yield db
-    db.close()
 
 
 @pytest.fixture(scope="module")
@@ -135,13 +120,13 @@ def test_a_row_that_does_not_decode_is_expired_not_an_error(database: Database,
     assert "does not decode" in caplog.text
 
 
-def test_state_survives_a_restart_and_is_seen_by_another_process(state_url: str) -> None:
+def test_state_survives_a_restart_and_is_seen_by_another_process(database_url: str) -> None:
     """Two `Database` objects are two connection pools, as two processes (or a restarted one) have."""
-    first = open_database(state_url)
+    first = open_database(database_url)
     stored = StoredAnswer(Search("rare earths"), user="U1", channel="C1")
     key = AnswerStore(first, FakeClock(START)).put(stored)
     first.close()
-    second = open_database(state_url)
+    second = open_database(database_url)
     try:
         assert AnswerStore(second, FakeClock(START)).get(key) == stored
     finally:

@@ -30,8 +30,9 @@ from bot.harness.render import render_blocks
 from bot.slack.digest import DIGEST_EVENT
 from bot.store import Database, open_database
 from bot.store.database import database_url
+from tests.databases import fresh_postgres_schema
 from tests.helpers import add_articles
-from tests.replicas import Cluster, Replica, fresh_schema, postgres_url
+from tests.replicas import Cluster, Replica
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -51,7 +52,7 @@ def corpus(seed_corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def pair(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
     """Replicas `a` and `b` on one schema, started once for the request tests below."""
-    with fresh_schema(postgres_url()) as url:
+    with fresh_postgres_schema() as url:
         async with Cluster(tmp_path_factory.mktemp("pair"), corpus, url) as cluster:
             await cluster.start("a", "b")
             await asyncio.gather(*(people_ready(cluster, r) for r in cluster.replicas.values()))
@@ -195,7 +196,7 @@ async def test_a_restart_loses_no_button_state(pair: Cluster) -> None:
 
 @pytest.fixture
 def ledger_url() -> Iterator[str]:
-    with fresh_schema(postgres_url()) as url:
+    with fresh_postgres_schema() as url:
         yield url
 
 

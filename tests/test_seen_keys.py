@@ -21,21 +21,16 @@ from bot.slack.dedupe import RecentKeys
 from bot.store import Database, open_database
 from bot.store.expiry import Pruner
 from bot.store.schema import seen_keys
-from tests.state_helpers import CuttableProxy, postgres_base_url, scratch_schema, state_database_url, via
+from tests.databases import fresh_postgres_schema
+from tests.state_helpers import CuttableProxy, via
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with state_database_url(request.param, tmp_path) as url:
-        yield url
-
-
 @pytest.fixture
-def databases(state_url: str) -> Iterator[list[Database]]:
+def databases(database_url: str) -> Iterator[list[Database]]:
     """Three connection pools on one database: three processes."""
-    opened = [open_database(state_url) for _ in range(3)]
+    opened = [open_database(database_url) for _ in range(3)]
     yield opened
     for db in opened:
         db.close()
@@ -112,8 +107,7 @@ async def test_keys_prune_themselves_as_they_are_written(databases: list[Databas
 @pytest.fixture
 def proxied() -> Iterator[tuple[CuttableProxy, str]]:
     """A PostgreSQL schema reached through a proxy the test can cut."""
-    base = postgres_base_url()
-    with scratch_schema(base) as url, CuttableProxy("127.0.0.1", sa.make_url(url).port or 5432) as proxy:
+    with fresh_postgres_schema() as url, CuttableProxy("127.0.0.1", sa.make_url(url).port or 5432) as proxy:
         yield proxy, via(url, proxy.port)
 
 

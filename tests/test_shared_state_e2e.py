@@ -25,15 +25,10 @@ from bot.harness.render import render_blocks
 from bot.harness.session import HarnessSession
 from bot.service import BotService
 from bot.store import open_database
-from tests.state_helpers import CuttableProxy, postgres_base_url, scratch_schema, state_database_url, via
+from tests.databases import fresh_postgres_schema, postgres_base_url
+from tests.state_helpers import CuttableProxy, via
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with state_database_url(request.param, tmp_path) as url:
-        yield url
 
 
 @asynccontextmanager
@@ -80,8 +75,8 @@ def labels(message: dict[str, Any]) -> set[str]:
             if isinstance(e, dict) and e.get("type") == "button"}
 
 
-async def test_a_click_after_a_restart_still_works(corpus_copy: Path, tmp_path: Path, state_url: str) -> None:
-    async with session_on(corpus_copy, state_url, tmp_path) as session:
+async def test_a_click_after_a_restart_still_works(corpus_copy: Path, tmp_path: Path, database_url: str) -> None:
+    async with session_on(corpus_copy, database_url, tmp_path) as session:
         answer = await ask(session, "who kat")
         assert session.service is not None and session.driver is not None
         await session.service.stop()  # the restart: a new service on the same database, no memory kept
@@ -95,8 +90,8 @@ async def test_a_click_after_a_restart_still_works(corpus_copy: Path, tmp_path: 
 
 
 async def test_another_replica_answers_clicks_and_ignores_replays(corpus_copy: Path, tmp_path: Path,
-                                                                  state_url: str) -> None:
-    async with session_on(corpus_copy, state_url, tmp_path) as session, another_service(session) as (_, other):
+                                                                  database_url: str) -> None:
+    async with session_on(corpus_copy, database_url, tmp_path) as session, another_service(session) as (_, other):
         choice = await ask(session, "who kat")
         name = sorted(labels(choice))[0]
         assert name in await click(other, choice, name)  # answered by A, clicked on B
@@ -159,7 +154,7 @@ def outage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
         (tmp_path / "state").mkdir()
         yield f"sqlite:///{tmp_path / 'state' / 'state.sqlite3'}", None
         return
-    with scratch_schema(postgres_base_url()) as url, CuttableProxy("127.0.0.1", sa.make_url(url).port or 5432) as p:
+    with fresh_postgres_schema() as url, CuttableProxy("127.0.0.1", sa.make_url(url).port or 5432) as p:
         yield via(url, p.port), p
 
 
@@ -176,7 +171,7 @@ async def test_an_outage_is_temporarily_unavailable_and_recovers_by_itself(
         corpus_copy: Path, tmp_path: Path, outage_url: tuple[str, CuttableProxy | None],
         caplog: pytest.LogCaptureFixture) -> None:
     url, proxy = outage_url
-    direct = url if proxy is None else via(url, sa.make_url(postgres_base_url()).port or 5432)
+    direct = url if proxy is None else via(url, sa.make_url(postgres_base_url() or "").port or 5432)
     async with session_on(corpus_copy, url, tmp_path) as session:
         outage = ProxyOutage(proxy) if proxy else SqliteOutage(Path(sa.make_url(url).database or ""), session.service)
         before = await ask(session, "who kat")
