@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.corpus import Article, Corpus, LoadAbandoned, Signature
+from bot.library.parts import directory_from_parts, directory_parts
 from bot.library.workers import POLL_SECONDS, stop_pool
-from bot.people import PeopleCache, PeopleDirectory, Person, Stamp, directory_from
+from bot.people import PeopleCache, PeopleDirectory, Stamp, directory_from
 from bot.people.build import MAX_ROUNDS, Needed, Reading, read_articles
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,8 @@ T = TypeVar("T")
 
 MIN_ARTICLES_FOR_WORKER = 500  # below this (~0.15 s of work), built in this process: starting one costs more
 MIN_ARTICLES_FOR_HELPERS = 10_000  # a round reading this many (a first build) is shared by helper processes
-PEOPLE_CHUNK = 500  # articles per message to the people worker, people per message back: pickling one holds
-# the interpreter lock (~5 ms), so the event loop waits no longer than that between them
+PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one holds the interpreter lock
+# (~5 ms), so the event loop waits no longer than that between them (the directory comes back in parts too)
 NICENESS = 5  # the people processes yield the CPU to the bot's own: answers first
 _PEOPLE = PeopleCache()  # in the people worker process: what each article said, kept between builds
 _READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
@@ -70,11 +71,7 @@ def _people_assemble(order: list[tuple[str, Stamp]], overrides: Path) -> tuple[l
     result = _PEOPLE.assemble(order, overrides)
     if isinstance(result, Needed):
         return result.ids, pickle.dumps(result.reading, protocol=pickle.HIGHEST_PROTOCOL)
-    people = result.people
-    shell = result.model_copy(update={"people": []})  # with its name index
-    return [pickle.dumps(shell, protocol=pickle.HIGHEST_PROTOCOL)] + [
-        pickle.dumps(people[i : i + PEOPLE_CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
-        for i in range(0, len(people), PEOPLE_CHUNK)]
+    return directory_parts(result)
 
 
 def _spawned(workers: int) -> ProcessPoolExecutor:
@@ -145,7 +142,7 @@ class PeopleWorker:
                     log.info("people directory: %.1fs in, %d articles to read", time.perf_counter() - started,
                              len(needed))
                     continue
-                directory = _unpacked(answer)
+                directory = directory_from_parts(answer)
                 self.read = sent
                 log.info("people directory: %d people in %.1fs (%d articles read)", len(directory.people),
                          time.perf_counter() - started, sent)
@@ -178,16 +175,6 @@ def _waited(future: Future[T], abandon: threading.Event | None) -> T:
         except FuturesTimeout:
             if abandon is not None and abandon.is_set():
                 raise LoadAbandoned from None
-
-
-def _unpacked(parts: list[bytes]) -> PeopleDirectory:
-    shell = pickle.loads(parts[0])  # noqa: S301 - from our own worker process
-    people: list[Person] = []
-    for part in parts[1:]:
-        time.sleep(0.001)  # let the event loop's thread have the interpreter between parts
-        people += pickle.loads(part)  # noqa: S301
-    directory: PeopleDirectory = shell.model_copy(update={"people": people})
-    return directory
 
 
 def _article(corpus: Corpus, article_id: str) -> Article:

@@ -4,7 +4,8 @@ One directory per corpus state, `index-<hash of the corpus signature and CACHE_V
 in the layout of `bot.library.mapped`: the search index and the article bodies are
 numpy arrays opened by memory mapping (several processes on one host share one copy),
 the articles' other fields are one JSON file, and the people directory, which is
-saved once it is built, is a pickle beside them that is read only when wanted.
+saved once it is built, is a file of pickled parts beside them that is read only when
+wanted, part by part (`bot.library.parts`: the event loop is never held up for long).
 Only the newest directory is kept. Anything that does not check out (truncated,
 damaged, foreign, another version, another corpus state) is ignored and rebuilt.
 """
@@ -14,11 +15,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
-import pickle
 import shutil
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from bot.common.progress import Progress
 from bot.corpus import Article, Corpus, Signature, SkippedFile, corpus_signature
 from bot.library import mapped
 from bot.library.mapped import Damaged
+from bot.library.parts import directory_from_parts, directory_parts
 from bot.library.snapshot import UNREAD, Snapshot, build_snapshot, with_people_added
 from bot.people import PeopleDirectory
 from bot.search import SearchEngine
@@ -35,7 +38,7 @@ from bot.search.stored import index_from_parts, index_parts
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 8  # bump when Snapshot, Corpus, Article, SearchIndex, the people models or the layout change
+CACHE_VERSION = 9  # bump when Snapshot, Corpus, Article, SearchIndex, the people models or the layout change
 _FIELDS = [f.name for f in dataclasses.fields(Article)]
 _COLUMNS = ["id", "title", "publisher", "url", "source_file"]  # str or None each; `_corpus_from` sets them
 if sorted(_FIELDS) != sorted([*_COLUMNS, "published", "body_utf8"]):  # pragma: no cover - a new Article field
@@ -151,14 +154,18 @@ def saved_people(cache_dir: Path | None, signature: Signature) -> PeopleDirector
     try:
         entry = json.loads((directory / PEOPLE_ENTRY).read_text(encoding="utf-8"))
         mapped.check_file(directory / PEOPLE, entry)
-        mapped.verify(directory, {"people": entry}, ".pickle")
-        people = pickle.loads((directory / PEOPLE).read_bytes())  # noqa: S301 - our own file, CRC checked
+        data = memoryview((directory / PEOPLE).read_bytes())
+        if zlib.crc32(data) != entry["crc32"]:  # (zlib lets go of the interpreter lock meanwhile)
+            raise Damaged(f"{PEOPLE}: CRC mismatch")
+        ends = np.cumsum(entry["parts"]).tolist()
+        if not ends or ends[-1] != len(data):
+            raise Damaged(f"{PEOPLE}: parts of {ends[-1] if ends else 0} bytes in all, the file has {len(data)}")
+        return directory_from_parts(data[start:end] for start, end in itertools.pairwise([0, *ends]))
     except FileNotFoundError:
         return None
     except Exception as exc:
         log.warning("ignoring unreadable saved people directory in %s: %s", directory.name, exc)
         return None
-    return people if isinstance(people, PeopleDirectory) else None
 
 
 def verify_saved(cache_dir: Path | None, signature: Signature) -> bool:
@@ -188,9 +195,11 @@ def _write(directory: Path, snapshot: Snapshot) -> None:
 
 
 def _add_people(directory: Path, people: PeopleDirectory) -> None:
-    """The pickle first, then the entry that vouches for it: a reader sees both or neither."""
-    mapped.replace_file(directory / PEOPLE, pickle.dumps(people, protocol=pickle.HIGHEST_PROTOCOL))
-    mapped.replace_file(directory / PEOPLE_ENTRY, json.dumps(mapped.file_entry(directory / PEOPLE)).encode())
+    """The parts first, then the entry that vouches for them (with each part's length): a reader sees both or neither."""
+    parts = directory_parts(people)
+    mapped.replace_file(directory / PEOPLE, b"".join(parts))
+    entry = {**mapped.file_entry(directory / PEOPLE), "parts": [len(part) for part in parts]}
+    mapped.replace_file(directory / PEOPLE_ENTRY, json.dumps(entry).encode())
 
 
 def _remove_others(cache_dir: Path, keep: Path) -> None:
