@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.answers.models import Answer
-from bot.slack.digest import HISTORY_LIMIT, SlackDigestSender
+from bot.slack.digest import SlackDigestSender
 from bot.slack.ui.blocks import render_message
 
 ALERT_EVENT = "tradebot_alert"
@@ -26,25 +24,7 @@ class SlackAlertSender(SlackDigestSender):
     """The digest sender (same client, same join-and-retry) plus alerts."""
 
     async def find_alert(self, team: str, channel: str, article_id: str) -> str | None:
-        async def history(client: AsyncWebClient) -> str | None:
-            response = await client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
-                                                               include_all_metadata=True)
-            for message in response.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == ALERT_EVENT and payload.get("article_id") == article_id:
-                    return str(message.get("ts"))
-            return None
-
-        return await self._joining(team, channel, history)
+        return await self.find_ours(team, channel, ALERT_EVENT, "article_id", article_id)
 
     async def post_alert(self, team: str, channel: str, article_id: str, answer: Answer) -> str:
-        message = render_message(answer)
-
-        async def post(client: AsyncWebClient) -> str:
-            response = await client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False,
-                metadata=alert_metadata(channel, article_id))
-            return str(response["ts"])
-
-        return await self._joining(team, channel, post)
+        return await self.post_ours(team, channel, render_message(answer), alert_metadata(channel, article_id))

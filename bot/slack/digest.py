@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.digest.content import Digest
 from bot.digest.delivery import SendRefused, SendUncertain
 from bot.slack.client import slack_error
+from bot.slack.ui.blocks import Message
 from bot.slack.ui.digest import digest_message
 from bot.slack.workspaces import WorkspaceGone, Workspaces
 
@@ -71,26 +72,32 @@ class SlackDigestSender:
             await client.conversations_join(channel=channel)  # fails for private channels: a clear error
             return await call(client)
 
-    async def find_posted(self, team: str, channel: str, local_date: dt.date) -> str | None:
+    async def find_ours(self, team: str, channel: str, event_type: str, key: str, value: str) -> str | None:
+        """The ts of our post in the channel's recent history whose metadata says `key: value`."""
         async def history(client: AsyncWebClient) -> str | None:
             response = await client.conversations_history(channel=channel, limit=HISTORY_LIMIT,
-                                                               include_all_metadata=True)
+                                                          include_all_metadata=True)
             for message in response.get("messages") or []:
                 meta = message.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == DIGEST_EVENT and payload.get("date") == local_date.isoformat():
+                if meta.get("event_type") == event_type and payload.get(key) == value:
                     return str(message.get("ts"))
             return None
 
         return await self._joining(team, channel, history)
 
-    async def post(self, team: str, channel: str, digest: Digest) -> str:
-        message = digest_message(digest)
-
+    async def post_ours(self, team: str, channel: str, message: Message, metadata: dict[str, Any]) -> str:
+        """Post `message` marked with `metadata` (so `find_ours` finds it after a crash); its ts."""
         async def post(client: AsyncWebClient) -> str:
             response = await client.chat_postMessage(
                 channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False,
-                metadata=digest_metadata(channel, digest.local_date))
+                metadata=metadata)
             return str(response["ts"])
 
         return await self._joining(team, channel, post)
+
+    async def find_posted(self, team: str, channel: str, local_date: dt.date) -> str | None:
+        return await self.find_ours(team, channel, DIGEST_EVENT, "date", local_date.isoformat())
+
+    async def post(self, team: str, channel: str, digest: Digest) -> str:
+        return await self.post_ours(team, channel, digest_message(digest), digest_metadata(channel, digest.local_date))
