@@ -1,9 +1,10 @@
 """Test helpers for the shared state: a SQLite-backed button store, and a TCP proxy that can cut a
-database off and bring it back (a real outage). Fresh databases come from `tests.databases`."""
+database off and bring it back (a real outage), a SQLite file that vanishes. Fresh databases come from `tests.databases`."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 from contextlib import suppress
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.answers.state import AnswerStore
-from bot.store import open_database
+from bot.store import Database, open_database
 
 
 def answer_store(directory: Path) -> AnswerStore:
@@ -115,3 +116,25 @@ class CuttableProxy:
 
     def restore(self) -> None:
         self._set("open")
+
+
+class GoneSqliteFile:
+    """A SQLite database's file goes (a lost volume): a directory stands where it was, so it cannot
+    be opened; `restore` puts it back. Same `cut`/`restore` as `CuttableProxy`."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.path = Path(sa.make_url(database.safe_url).database or "")
+        self.aside = self.path.parent / "aside"
+
+    def cut(self) -> None:
+        self.database.engine.dispose()  # open connections would hold the old file
+        self.aside.mkdir(exist_ok=True)
+        for file in self.path.parent.glob(self.path.name + "*"):
+            shutil.move(file, self.aside / file.name)
+        self.path.mkdir()
+
+    def restore(self) -> None:
+        self.path.rmdir()
+        for file in self.aside.iterdir():
+            shutil.move(file, self.path.parent / file.name)

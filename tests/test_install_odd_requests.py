@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -33,6 +32,7 @@ from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, build_flow
 from bot.store import open_database
 from bot.store.installations import InstallationRecords, OAuthStates
 from bot.store.schema import installations, watches
+from tests.state_helpers import GoneSqliteFile
 
 ALPHA = "TALPHA"
 STATE_COOKIE = "slack-app-oauth-state"
@@ -117,31 +117,10 @@ async def test_other_methods_on_the_install_pages_are_refused(session: HarnessSe
     assert stored(session) == {}
 
 
-class GoneFile:
-    """The SQLite file goes (a lost volume): a directory stands where it was."""
-
-    def __init__(self, s: HarnessSession) -> None:
-        assert s.service is not None
-        self.service = s.service
-        self.path = Path(sa.make_url(s.service.database.safe_url).database or "")
-        self.aside = self.path.parent.parent / "aside"
-
-    def cut(self) -> None:
-        self.service.database.engine.dispose()
-        self.aside.mkdir(exist_ok=True)
-        for file in self.path.parent.glob(self.path.name + "*"):
-            shutil.move(file, self.aside / file.name)
-        self.path.mkdir()
-
-    def restore(self) -> None:
-        self.path.rmdir()
-        for file in self.aside.iterdir():
-            shutil.move(file, self.path.parent / file.name)
-
-
 async def test_a_database_outage_gives_a_clear_page_and_the_install_works_once_it_is_back(
         session: HarnessSession, caplog: pytest.LogCaptureFixture) -> None:
-    outage = GoneFile(session)
+    assert session.service is not None
+    outage = GoneSqliteFile(session.service.database)
     outage.cut()
     browser = Browser()
     page = await browser.get(app_base(session) + INSTALL_PATH)

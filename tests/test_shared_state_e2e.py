@@ -7,7 +7,6 @@ recovery with no restart. On SQLite and PostgreSQL (a fresh schema each)."""
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +25,7 @@ from bot.harness.session import HarnessSession
 from bot.service import BotService
 from bot.store import open_database
 from tests.databases import fresh_postgres_schema, postgres_base_url
-from tests.state_helpers import CuttableProxy, via
+from tests.state_helpers import CuttableProxy, GoneSqliteFile, via
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -110,44 +109,6 @@ async def test_another_replica_answers_clicks_and_ignores_replays(corpus_copy: P
 # A real outage ----------------------------------------------------------------------------
 
 
-class Outage:
-    """Cut the service's database off and bring it back."""
-
-    def cut(self) -> None: ...
-    def restore(self) -> None: ...
-
-
-class ProxyOutage(Outage):
-    def __init__(self, proxy: CuttableProxy) -> None:
-        self.proxy = proxy
-
-    def cut(self) -> None:
-        self.proxy.cut()
-
-    def restore(self) -> None:
-        self.proxy.restore()
-
-
-class SqliteOutage(Outage):
-    """The file goes (a lost volume): a directory stands where it was, so it cannot be opened."""
-
-    def __init__(self, path: Path, service: Any) -> None:
-        self.path, self.service = path, service
-        self.aside = path.parent / "aside"
-
-    def cut(self) -> None:
-        self.service.database.engine.dispose()  # open connections would hold the old file
-        self.aside.mkdir()
-        for file in self.path.parent.glob(self.path.name + "*"):
-            shutil.move(file, self.aside / file.name)
-        self.path.mkdir()
-
-    def restore(self) -> None:
-        self.path.rmdir()
-        for file in self.aside.iterdir():
-            shutil.move(file, self.path.parent / file.name)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def outage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, CuttableProxy | None]]:
     if request.param == "sqlite":
@@ -173,7 +134,7 @@ async def test_an_outage_is_temporarily_unavailable_and_recovers_by_itself(
     url, proxy = outage_url
     direct = url if proxy is None else via(url, sa.make_url(postgres_base_url() or "").port or 5432)
     async with session_on(corpus_copy, url, tmp_path) as session:
-        outage = ProxyOutage(proxy) if proxy else SqliteOutage(Path(sa.make_url(url).database or ""), session.service)
+        outage: CuttableProxy | GoneSqliteFile = proxy or GoneSqliteFile(session.service.database)
         before = await ask(session, "who kat")
         older = await ask(session, "who kat", user="U0BOB")
         assert "Now watching *rare earths*" in render_blocks((await ask(session, "watch rare earths"))["blocks"])
