@@ -108,17 +108,18 @@ class Database:
                 raise StoreUnavailable(_short(exc)) from exc
             raise
 
+    def _insert(self, table: sa.Table) -> Any:
+        """An INSERT with this dialect's `ON CONFLICT` clauses."""
+        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+
     def insert_ignore(self, table: sa.Table) -> Any:
         """`INSERT … ON CONFLICT DO NOTHING` in this engine's dialect: a claim that loses a race
-        inserts nothing, and `rowcount` says whether this call won."""
-        insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
-        # SQLAlchemy keeps `rowcount` of an INSERT only when asked to (psycopg would report -1)
-        return insert.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+        inserts nothing, and `rowcount` says whether this call won (kept by `_ROWCOUNT`)."""
+        return self._insert(table).on_conflict_do_nothing()
 
     def upsert(self, table: sa.Table, keys: list[str], values: dict[str, Any]) -> Any:
         """Insert `values`, or update the row with the same `keys` to them."""
-        insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
-        statement = insert.values(**values)
+        statement = self._insert(table).values(**values)
         changed = {k: v for k, v in values.items() if k not in keys}
         return statement.on_conflict_do_update(index_elements=keys, set_=changed)
 
