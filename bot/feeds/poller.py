@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from bot.common.clock import Clock, SystemClock
 from bot.feeds.models import EntryOutcome
 from bot.feeds.service import FeedService
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 OnAdded = Callable[[list[EntryOutcome]], Awaitable[None]]
@@ -32,13 +31,6 @@ class FeedPoller:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.rounds = 0
-
-    @classmethod
-    def for_settings(cls, settings: Settings, clock: Clock | None = None,
-                     on_added: OnAdded | None = None) -> FeedPoller:
-        """What `tradebot run` starts; it does nothing when TRADEBOT_FEEDS_ENABLED=false."""
-        return cls(FeedService(settings, clock=clock), clock=clock, enabled=settings.feeds_enabled,
-                   on_added=on_added)
 
     def start(self) -> None:
         if self._task is None and self.enabled:
