@@ -298,3 +298,18 @@ def test_replicas_claim_each_due_feed_once(database: Database, database_url: str
         assert len(one.claim_due(NOW + dt.timedelta(minutes=15), lease)) == 1
     finally:
         other.db.close()
+
+
+def test_expired_oauth_states_are_pruned_as_installs_go_on(database: Database) -> None:
+    from bot.store.installations import OAuthStates
+    from bot.store.schema import oauth_states
+
+    clock = FakeClock(NOW)
+    states = OAuthStates(database, lifetime=600, clock=clock)
+    old = [states.issue() for _ in range(10)]
+    clock.advance(minutes=11)  # those have expired
+    fresh = [states.issue() for _ in range(90)]  # the 100th issue prunes
+    with database.begin() as db:
+        left = {row.state for row in db.execute(sa.select(oauth_states.c.state))}
+    assert left == set(fresh) and not set(old) & left
+    assert states.consume(fresh[0]) and not states.consume(old[0])

@@ -1,4 +1,4 @@
-"""Rows that expire (button state, seen keys): pruned now and then, a bounded batch at a time.
+"""Rows that expire (button state, seen keys, OAuth states): pruned now and then, a bounded batch at a time.
 
 Pruning on every write would double the writes; never pruning lets the table grow. A
 `Pruner` deletes at most `limit` expired rows after every `every` writes of its process, so

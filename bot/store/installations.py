@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from bot.common.clock import Clock, SystemClock
 from bot.store.database import Database
+from bot.store.expiry import Pruner
 from bot.store.schema import installations, oauth_states
 
 
@@ -52,14 +53,17 @@ class OAuthStates:
         self.db = database
         self.lifetime = lifetime
         self.clock = clock or SystemClock()
+        self._pruner = Pruner(database, oauth_states)
 
     def issue(self) -> str:
-        """A new state, valid for `lifetime` seconds; expired ones are cleared on the way."""
+        """A new state, valid for `lifetime` seconds; expired ones are pruned now and then, as
+        button state and seen keys are."""
         state = secrets.token_urlsafe(24)
         now = self.clock.now().timestamp()
         with self.db.begin() as db:
-            db.execute(oauth_states.delete().where(oauth_states.c.expires_at < now))
             db.execute(oauth_states.insert().values(state=state, expires_at=now + self.lifetime))
+        if self._pruner.due():
+            self._pruner.prune(now)
         return state
 
     def consume(self, state: str) -> bool:
