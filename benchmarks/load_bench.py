@@ -79,6 +79,7 @@ class Phase:
     name: str
     samples: list[Sample] = field(default_factory=list)
     late: int = 0  # lost answers that did arrive, later
+    bot_cpu_s: float = 0.0  # CPU time the bot's own process used meanwhile (its child processes not counted)
 
     def count(self, outcome: str) -> int:
         return sum(s.outcome == outcome for s in self.samples)
@@ -117,6 +118,15 @@ def command_mix(n: int, names: list[str], seed: int = 5) -> list[str]:
         else:
             mix.append("sources")
     return mix
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux: /proc), or NaN where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -174,18 +184,18 @@ class Slack:
             if not self._waiting:
                 self._wake.clear()
                 await self._wake.wait()
-            try:
-                async with self.http.get(f"{self.fake_url}/_calls") as r:
+            try:  # only the calls not seen yet: the whole list grows to thousands over a run
+                async with self.http.get(f"{self.fake_url}/_calls", params={"since": str(self._seen)}) as r:
                     calls = await r.json()
             except (aiohttp.ClientError, ValueError):
                 await asyncio.sleep(POLL_S)
                 continue
-            for call in calls[self._seen:]:
+            for call in calls:
                 rid = call.get("params", {}).get("response_id") if call.get("method") == "response_url" else None
                 future = self._waiting.pop(rid, None) if rid else None
                 if future is not None and not future.done():
                     future.set_result(call)
-            self._seen = len(calls)
+            self._seen += len(calls)
             await asyncio.sleep(POLL_S)
 
     async def command(self, text: str, response_url: str) -> Sample:
@@ -385,6 +395,8 @@ def print_table(phases: list[Phase]) -> None:
         print(row(phase.name, phase, None if phase is base else base))
     for phase in phases:
         print(f"  answer p50/p99 ms by kind, {phase.name}: {by_kind(phase)}")
+    print("  bot process CPU per command (ms; background work meanwhile included): " + ", ".join(
+        f"{p.name} {p.bot_cpu_s * 1000 / max(len(p.samples), 1):.1f}" for p in phases))
     refusals = Counter((p.name, s.text, s.error[:120] if s.outcome == "rejected"
                        else "error notice" if s.outcome == "failed" else f"ack HTTP {s.status}")
                        for p in phases for s in p.samples if s.outcome in ("rejected", "refused", "failed"))
@@ -474,7 +486,9 @@ class LoadRun:
         sampler = asyncio.create_task(sample_rss(bot.pid, self.figures.rss_load))
         for _ in range(self.args.rounds):
             await self.burst(bot, bursts)
+            cpu = cpu_seconds(bot.pid)
             seqs.samples += await sequential(self.slack, self.texts)
+            seqs.bot_cpu_s += cpu_seconds(bot.pid) - cpu
         sampler.cancel()
         self.figures.starts["restart people"] = await people  # read while the first burst was answered
         self.figures.phases += [bursts, seqs]
@@ -511,9 +525,11 @@ class LoadRun:
 
     async def burst(self, bot: Bot, phase: Phase) -> None:
         """One burst; then wait for the answers still in flight and count the lost ones that arrived late."""
+        cpu = cpu_seconds(bot.pid)
         samples = await burst(self.slack, self.texts, self.args.seconds)
         phase.samples += samples
         await quiet(bot, self.http)
+        phase.bot_cpu_s += cpu_seconds(bot.pid) - cpu
         phase.late += await self.slack.answered({s.response_id for s in samples if s.outcome == "lost"})
 
     async def close(self) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -82,6 +83,14 @@ def test_fake_slack_serves_calls_and_failures() -> None:
         assert json.load(urllib.request.urlopen(call))["user_id"] == "UTRADEBOT"
         calls = json.load(urllib.request.urlopen(f"{url}/_calls"))
         assert [c["method"] for c in calls] == ["auth.test", "auth.test"]
+        assert json.load(urllib.request.urlopen(f"{url}/_calls?since=1")) == calls[1:]
+        assert json.load(urllib.request.urlopen(f"{url}/_calls?since=9")) == []
+        for bad in ("-1", "x", "1e3", "\u00b2"):
+            try:
+                urllib.request.urlopen(f"{url}/_calls?since={urllib.parse.quote(bad)}")
+                raise AssertionError(f"expected a 400 for since={bad!r}")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 400
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -356,7 +356,11 @@ class FakeSlack:
     # Inspection endpoints (for a separately started bot) ---------------------------
 
     async def _get_calls(self, request: web.Request) -> web.Response:
-        return web.json_response(self.calls)
+        """Every recorded call; `?since=N`: those after the first N (a poller's new ones only)."""
+        since = request.query.get("since", "0")
+        if not since.isascii() or not since.isdigit() or len(since) > 9:
+            return web.json_response({"ok": False, "error": "invalid_arguments"}, status=400)
+        return web.json_response(self.calls[int(since):])
 
     async def _post_interaction(self, request: web.Request) -> web.Response:
         """A trigger_id and response_url for a payload a person sends to the bot by hand."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ def database_url(db_path: Path, url: str | None = None) -> str:
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" hook below starts transactions itself
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -66,6 +67,21 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# One writer at a time per SQLite file within this process, queued on a lock: every transaction
+# takes SQLite's write lock (`BEGIN IMMEDIATE`), and a connection that finds it taken waits in
+# SQLite's busy handler, which sleeps 1, 2, 5 … 100 ms between tries, so a burst of answers and
+# replay checks from several threads would mostly sleep. Other processes still meet the busy handler.
+BUSY_TIMEOUT_S = 30  # how long a transaction waits for another writer (this process's or another's)
+_FILE_LOCKS: dict[str, threading.RLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(database: str) -> threading.RLock:
+    key = str(Path(database).resolve()) if database and database != ":memory:" else f"memory:{id(object())}"
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(key, threading.RLock())
+
+
 # Claims read `rowcount` of an INSERT … ON CONFLICT DO NOTHING. SQLAlchemy keeps it only for
 # UPDATE/DELETE unless told to: with psycopg an INSERT's rowcount is otherwise -1 (SQLite's
 # driver happens to keep it), and every claim on PostgreSQL would look lost.
@@ -78,10 +94,12 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = sa.make_url(url)
         self.dialect = self.url.get_backend_name()
+        self._writer: threading.RLock | None = None
         if self.dialect == "sqlite":
+            self._writer = _file_lock(self.url.database or "")
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False},
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
                                            execution_options=_ROWCOUNT)
             sa.event.listen(self.engine, "connect", _sqlite_connect)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
@@ -98,6 +116,9 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         """A transaction; a database that cannot be reached raises `StoreUnavailable`."""
+        writer = self._writer
+        if writer is not None and not writer.acquire(timeout=BUSY_TIMEOUT_S):
+            raise StoreUnavailable("database is locked")
         try:
             with self.engine.begin() as connection:
                 yield connection
@@ -107,6 +128,9 @@ class Database:
             if exc.connection_invalidated:
                 raise StoreUnavailable(_short(exc)) from exc
             raise
+        finally:
+            if writer is not None:
+                writer.release()
 
     def _insert(self, table: sa.Table) -> Any:
         """An INSERT with this dialect's `ON CONFLICT` clauses."""
