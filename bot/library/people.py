@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import pickle
 import threading
 import time
@@ -23,7 +22,7 @@ from typing import TypeVar
 
 from bot.corpus import Article, Corpus, LoadAbandoned, Signature
 from bot.library.parts import directory_from_parts, directory_parts
-from bot.library.workers import POLL_SECONDS, stop_pool
+from bot.library.workers import POLL_SECONDS, lower_priority, stop_pool
 from bot.people import PeopleCache, PeopleDirectory, Stamp, directory_from
 from bot.people.build import MAX_ROUNDS, Needed, Reading, read_articles
 
@@ -35,16 +34,8 @@ MIN_ARTICLES_FOR_WORKER = 500  # below this (~0.15 s of work), built in this pro
 MIN_ARTICLES_FOR_HELPERS = 10_000  # a round reading this many (a first build) is shared by helper processes
 PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one holds the interpreter lock
 # (~5 ms), so the event loop waits no longer than that between them (the directory comes back in parts too)
-NICENESS = 5  # the people processes yield the CPU to the bot's own: answers first
 _PEOPLE = PeopleCache()  # in the people worker process: what each article said, kept between builds
 _READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
-
-
-def _lower_priority() -> None:
-    try:
-        os.nice(NICENESS)
-    except OSError:  # not allowed here: the same priority, still another process
-        pass
 
 
 def _people_add(articles: list[tuple[Article, Stamp]]) -> None:
@@ -75,7 +66,7 @@ def _people_assemble(order: list[tuple[str, Stamp]], overrides: Path) -> tuple[l
 
 
 def _spawned(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority)
 
 
 def article_stamps(corpus: Corpus, signature: Signature) -> list[tuple[str, Stamp]]:

@@ -106,8 +106,8 @@ class Library:
 
     def _build(self, with_people: bool, abandon: threading.Event | None = None) -> Snapshot:
         previous = self.current.corpus if self.current else None
-        return build_snapshot(self.corpus_dir, self.progress, with_people, self.workers,
-                              settle=self.settle, previous=previous, abandon=abandon)
+        return build_snapshot(self.corpus_dir, self.progress, with_people, self.workers, settle=self.settle,
+                              previous=previous, abandon=abandon, background=previous is not None)
 
     def load(self) -> Snapshot | None:
         """Everything, synchronously (the CLI and tests)."""

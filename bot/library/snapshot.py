@@ -40,15 +40,17 @@ def _mark_pending(signature: Signature, pending: tuple[str, ...]) -> Signature:
 
 def build_snapshot(corpus_dir: Path, progress: Callable[[int, int], None] | None = None,
                    with_people: bool = True, workers: int = 1, *, settle: float = 0.0,
-                   previous: Corpus | None = None, abandon: threading.Event | None = None) -> Snapshot:
+                   previous: Corpus | None = None, abandon: threading.Event | None = None,
+                   background: bool = False) -> Snapshot:
     """Load and index the corpus (in `workers` processes when it is large), then the people.
 
     A file that changed within `settle` seconds is read only if it then stays unchanged;
     until it does, it keeps its version in `previous`. Setting `abandon` stops the loading
-    and indexing soon (LoadAbandoned)."""
+    and indexing soon (LoadAbandoned). `background`: build processes at the lowest priority."""
     started = time.perf_counter()
     signature = corpus_signature(corpus_dir)  # before reading: a file changed meanwhile is read again next time
-    corpus, index = load_and_index(corpus_dir, progress, workers, settle=settle, previous=previous, abandon=abandon)
+    corpus, index = load_and_index(corpus_dir, progress, workers, settle=settle, previous=previous, abandon=abandon,
+                                   background=background)
     snapshot = Snapshot(corpus, SearchEngine(index), None, _mark_pending(signature, corpus.pending),
                         time.perf_counter() - started)
     return with_people_added(snapshot, corpus_dir) if with_people else snapshot
