@@ -1,8 +1,8 @@
 """The people directory, built in a worker process of its own that keeps what each article said.
 
 The bot's process only sends articles (the ones the worker has not seen in this version,
-or must read again) and unpickles the directory in parts, so answers do not wait behind
-the build; after the first build, a changed corpus costs what changed (`bot.people.build`).
+or must read again) and reads the directory it gets back lazily (`bot.library.parts`), so
+answers do not wait behind the build; after the first build, a changed corpus costs what changed (`bot.people.build`).
 One process, not `TRADEBOT_BUILD_WORKERS`: the other core answers meanwhile. It is started
 with `spawn` and ended with `stop_pool`, as the search build's workers are (`bot.library.workers`).
 """
@@ -33,7 +33,7 @@ T = TypeVar("T")
 MIN_ARTICLES_FOR_WORKER = 500  # below this (~0.15 s of work), built in this process: starting one costs more
 MIN_ARTICLES_FOR_HELPERS = 10_000  # a round reading this many (a first build) is shared by helper processes
 PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one holds the interpreter lock
-# (~5 ms), so the event loop waits no longer than that between them (the directory comes back in parts too)
+# (~5 ms), so the event loop waits no longer than that between them
 _PEOPLE = PeopleCache()  # in the people worker process: what each article said, kept between builds
 _READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
 

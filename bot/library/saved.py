@@ -5,7 +5,7 @@ in the layout of `bot.library.mapped`: the search index and the article bodies a
 numpy arrays opened by memory mapping (several processes on one host share one copy),
 the articles' other fields are one JSON file, and the people directory, which is
 saved once it is built, is a file of pickled parts beside them that is read only when
-wanted, part by part (`bot.library.parts`: the event loop is never held up for long).
+wanted, each person only when asked for (`bot.library.parts`: the event loop is never held up for long).
 Only the newest directory is kept. Anything that does not check out (truncated,
 damaged, foreign, another version, another corpus state) is ignored and rebuilt.
 """
@@ -38,7 +38,7 @@ from bot.search.stored import index_from_parts, index_parts
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 9  # bump when Snapshot, Corpus, Article, SearchIndex, the people models or the layout change
+CACHE_VERSION = 10  # bump when Snapshot, Corpus, Article, SearchIndex, the people models or the layout change
 _FIELDS = [f.name for f in dataclasses.fields(Article)]
 _COLUMNS = ["id", "title", "publisher", "url", "source_file"]  # str or None each; `_corpus_from` sets them
 if sorted(_FIELDS) != sorted([*_COLUMNS, "published", "body_utf8"]):  # pragma: no cover - a new Article field
