@@ -52,6 +52,9 @@ def test_people_are_read_only_when_asked_for(snapshot: Snapshot) -> None:
     assert people.unpickled <= len(matches) + 4
     with pytest.raises(IndexError):
         people[len(people)]
+    before = people.unpickled
+    again = parts.directory_parts(loaded)  # saving what was read: the same bytes, nobody unpickled
+    assert again[1:] == parts.directory_parts(snapshot.people)[1:] and people.unpickled == before
 
 
 @pytest.mark.parametrize("cut", ["offsets-past-the-end", "offsets-short", "odd-offset-bytes", "two-parts"])

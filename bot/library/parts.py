@@ -75,6 +75,10 @@ class StoredPeople(Sequence[Person]):
         for index in range(len(self)):
             yield self._made.get(index) or self._load(index)
 
+    def packed(self) -> tuple[np.ndarray, memoryview]:
+        """The end offsets and the bytes these people were read from (to save them as they are)."""
+        return np.asarray(self._ends[1:], dtype=np.int64), self._blob
+
     @property
     def unpickled(self) -> int:
         """How many people have been read (kept) so far."""
@@ -98,6 +102,9 @@ def directory_parts(directory: PeopleDirectory) -> list[bytes]:
     """The directory without its people (with its name index), the people's end offsets, the people."""
     shell = directory.model_copy(update={"people": []})
     shell._by_name = None  # rebuilt on first use: pickled, it would hold every person again
+    if isinstance(directory.people, StoredPeople):  # read from parts (the bot saving what the worker sent)
+        ends, blob = directory.people.packed()
+        return [_dumps(shell), ends.tobytes(), bytes(blob)]
     pickled = [_dumps(person) for person in directory.people]
     ends = np.cumsum([len(p) for p in pickled], dtype=np.int64)
     return [_dumps(shell), ends.tobytes(), b"".join(pickled)]
