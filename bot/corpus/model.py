@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -36,7 +37,9 @@ class Article:
     published: dt.date
     source_file: str | None = None
     # The body is kept as UTF-8 bytes: news text with curly quotes would otherwise be held
-    # as 2 bytes per character, which at 100k articles is half a gigabyte more.
+    # as 2 bytes per character, which at 100k articles is half a gigabyte more. An article
+    # opened from the saved index holds a read-only memoryview of its memory-mapped file
+    # instead (`bot.library.saved`): the bodies are then shared page cache, not this process's.
     body_utf8: bytes = Field(repr=False)
 
     @model_validator(mode="before")
@@ -75,11 +78,18 @@ class Article:
 
     @property
     def body(self) -> str:
-        return self.body_utf8.decode("utf-8")
+        return str(self.body_utf8, "utf-8")  # (bytes or a memoryview of the saved index)
+
+    def __getstate__(self) -> list[object]:
+        """Pickled (to a worker process) with its body as bytes: a memoryview cannot be pickled."""
+        return [bytes(self.body_utf8) if f.name == "body_utf8" else getattr(self, f.name) for f in _FIELDS]
 
     @property
     def lead(self) -> str:
         return self.paragraphs[0]
+
+
+_FIELDS = dataclasses.fields(Article)
 
 
 class SkippedFile(BaseModel):

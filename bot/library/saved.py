@@ -66,7 +66,8 @@ def _corpus_parts(corpus: Corpus) -> tuple[dict[str, np.ndarray], bytes]:
 
 
 def _corpus_from(arrays: dict[str, np.ndarray], data: dict[str, Any]) -> Corpus:
-    """Articles made as unpickling makes them (no validation: they were valid when saved)."""
+    """Articles made as unpickling makes them (no validation: they were valid when saved), each body
+    a read-only view of the memory-mapped bodies (`Article.body_utf8`)."""
     if data["fields"] != _FIELDS:
         raise Damaged("articles were saved with other fields")
     ids, titles, publishers, urls, source_files = (data["columns"][name] for name in _COLUMNS)
@@ -86,7 +87,7 @@ def _corpus_from(arrays: dict[str, np.ndarray], data: dict[str, Any]) -> Corpus:
         set_slot(article, "url", urls[i])
         set_slot(article, "published", from_ordinal(published[i]))
         set_slot(article, "source_file", source_files[i])
-        set_slot(article, "body_utf8", bytes(body[start:end]))
+        set_slot(article, "body_utf8", body[start:end])  # a view of the mapped file: nothing copied
         articles.append(article)
         start = end
     return Corpus.model_construct(articles=tuple(articles), files=data["files"], pending=tuple(data["pending"]),
