@@ -76,6 +76,68 @@ async def test_a_reload_reads_only_what_changed(corpus_copy: Path, in_worker: No
         library.close()
 
 
+async def test_after_a_restart_the_first_change_reads_only_what_changed(corpus_copy: Path, tmp_path: Path,
+                                                                        in_worker: None) -> None:
+    """What the worker kept per article is saved beside the index and taken up by the next process's
+    worker: the first change after a restart does not read every article again."""
+    from bot.library.saved import worker_file
+
+    cache = tmp_path / "cache"
+    first = Library(corpus_copy, cache_dir=cache, settle=0.0)
+    try:
+        await complete(first)
+        kept = worker_file(cache, first.current.signature)  # type: ignore[union-attr]
+        deadline = time.monotonic() + 60
+        while (kept is None or not kept.exists()) and time.monotonic() < deadline:  # written in the background
+            await asyncio.sleep(0.05)
+        assert kept is not None and kept.exists()
+    finally:
+        first.close()
+    library = Library(corpus_copy, cache_dir=cache, settle=0.0)
+    try:
+        await complete(library)  # from the saved index
+        total = len(library.current.corpus.articles)  # type: ignore[union-attr]
+        assert library._people.read == 0  # nothing read: the directory came from the save
+        new_article(corpus_copy, 4)
+        assert await library.reload_if_changed()
+        await library.people_settled()
+        assert 2 <= library._people.read < total
+        people = library.current.people  # type: ignore[union-attr]
+        assert people is not None and people.get("Wilma Quist") is not None
+        assert as_json(people) == as_json(build_directory(load_corpus(corpus_copy), corpus_copy / "people.yml"))
+    finally:
+        library.close()
+
+
+async def test_a_damaged_kept_file_means_reading_afresh(corpus_copy: Path, tmp_path: Path, in_worker: None) -> None:
+    from bot.library.saved import worker_file
+
+    cache = tmp_path / "cache"
+    first = Library(corpus_copy, cache_dir=cache, settle=0.0)
+    try:
+        await complete(first)
+        kept = worker_file(cache, first.current.signature)  # type: ignore[union-attr]
+        deadline = time.monotonic() + 60
+        while (kept is None or not kept.exists()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        first.close()
+    assert kept is not None
+    kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])
+    library = Library(corpus_copy, cache_dir=cache, settle=0.0)
+    try:
+        await complete(library)
+        total = len(library.current.corpus.articles)  # type: ignore[union-attr]
+        new_article(corpus_copy, 5)
+        assert await library.reload_if_changed()
+        await library.people_settled()
+        assert library._people.read >= total  # every article read again, and the right directory
+        assert as_json(library.current.people) == as_json(build_directory(load_corpus(corpus_copy),
+                                                                          corpus_copy / "people.yml"))
+    finally:
+        library.close()
+
+
 async def test_during_a_reload_the_previous_directory_answers(corpus_copy: Path) -> None:
     library = Library(corpus_copy, settle=0.0)
     await complete(library)

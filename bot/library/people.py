@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.corpus import Article, Corpus, LoadAbandoned, Signature
 from bot.library.parts import directory_from_parts, directory_parts
@@ -44,6 +46,36 @@ def _people_add(articles: list[tuple[Article, Stamp]]) -> None:
 
 def _people_store(read: bytes) -> None:
     _PEOPLE.store(pickle.loads(read))  # noqa: S301 - from our own helper process
+
+
+def _people_keep(path: str) -> bool:
+    """In the people worker: write what it keeps to `path` (beside the saved index), for the next
+    process; False when there is nothing yet. Written whole, then renamed into place."""
+    if not _PEOPLE.size:
+        return False
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(_PEOPLE, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return True
+
+
+def _people_resume(path: str) -> int:
+    """In a new people worker: take up what an earlier process kept (`_people_keep`), so the first
+    change after a restart reads what changed, not every article. Anything unreadable: start empty."""
+    global _PEOPLE
+    try:
+        with open(path, "rb") as f:
+            kept = pickle.load(f)  # noqa: S301 - our own file, in our own index directory
+    except FileNotFoundError:
+        return 0
+    except Exception as exc:  # damaged or from another version: rebuilt as it would be anyway
+        log.warning("the people worker's saved results were unreadable (%r); reading articles afresh", exc)
+        return 0
+    if not isinstance(kept, PeopleCache):
+        return 0
+    _PEOPLE = kept
+    return _PEOPLE.size
 
 
 def _people_read(articles: list[tuple[Article, Stamp]], reading: bytes) -> bytes:
@@ -143,11 +175,33 @@ class PeopleWorker:
                 stop_pool(helpers)
         raise RuntimeError("the people directory did not settle")
 
+    def keep(self, path: Path) -> None:
+        """Have the worker write what it keeps to `path` (beside the saved index), in the background:
+        the next process's worker takes it up (`resume`). Nothing when there is no worker."""
+        if self._pool is not None:
+            self._pool.submit(_people_keep, str(path)).add_done_callback(_logged("write its results"))
+
+    def resume(self, path: Path, articles: int) -> None:
+        """Start the worker with what an earlier process's worker kept at `path`, in the background
+        (builds asked for meanwhile wait for it: the worker takes tasks in order). Only for a corpus
+        that is built in the worker."""
+        if articles < MIN_ARTICLES_FOR_WORKER or self._pool is not None:
+            return
+        self._pool = _spawned(1)
+        self._pool.submit(_people_resume, str(path)).add_done_callback(_logged("take up the saved results"))
+
     def close(self) -> None:
         """End the worker (and forget what it kept)."""
         pool, self._pool = self._pool, None  # the service stopping and an abandoned build may both close it
         if pool is not None:
             stop_pool(pool)
+
+
+def _logged(what: str) -> Callable[[Future[Any]], None]:
+    def done(future: Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("the people worker could not %s: %r", what, future.exception())
+    return done
 
 
 def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, runs: list[list[tuple[Article, Stamp]]],

@@ -32,7 +32,7 @@ from bot.corpus import CorpusUnavailable, LoadAbandoned, Signature, corpus_signa
 from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
-from bot.library.saved import load_latest, load_saved, save_snapshot, saved_people, verify_saved
+from bot.library.saved import load_latest, load_saved, save_snapshot, saved_people, verify_saved, worker_file
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 
 log = logging.getLogger(__name__)
@@ -150,8 +150,12 @@ class Library:
         people = await off_loop(saved_people, self.cache_dir, saved)
         if people is None:
             await self._finish_people(snapshot, snapshot, self._abandon)
-        elif self._install_people(snapshot, dataclasses.replace(snapshot, people=people)):
-            await off_loop(settle_memory)
+        else:
+            if self._install_people(snapshot, dataclasses.replace(snapshot, people=people)):
+                await off_loop(settle_memory)
+            kept = worker_file(self.cache_dir, saved)
+            if kept is not None:  # so that the next change costs what changed (or nothing is there)
+                self._people.resume(kept, len(snapshot.corpus.articles))
         damaged = not await off_loop(verify_saved, self.cache_dir, saved)
         if damaged and self.current is not None and self.current.signature == snapshot.signature:
             task = await self._rebuild()
@@ -215,6 +219,9 @@ class Library:
         complete = await self._people_for(snapshot, abandon)
         if self._install_people(shown, complete):  # not replaced by a newer reload meanwhile
             await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
+            kept = worker_file(self.cache_dir, complete.signature)
+            if kept is not None:  # for the next process: its first change then reads only what changed
+                self._people.keep(kept)
             # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
             # arrays are then shared page cache, not this process's own memory (~400 MB at 100k).
             mapped = await off_loop(load_saved, self.cache_dir, complete.signature, with_people=False)

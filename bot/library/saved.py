@@ -44,6 +44,7 @@ _COLUMNS = ["id", "title", "publisher", "url", "source_file"]  # str or None eac
 if sorted(_FIELDS) != sorted([*_COLUMNS, "published", "body_utf8"]):  # pragma: no cover - a new Article field
     raise ImportError("Article's fields changed: update bot.library.saved and CACHE_VERSION")
 PEOPLE, PEOPLE_ENTRY, CORPUS = "people.pickle", "people.json", "corpus.json"
+WORKER = "people-worker.pickle"  # what the people worker keeps per article (`bot.library.people`)
 STALE_TEMPORARY_S = 3600.0  # a temporary directory this old is a save that died
 
 
@@ -145,6 +146,15 @@ def load_latest(cache_dir: Path | None) -> Snapshot | None:
         if index_dir(cache_dir, signature) == directory:
             return load_saved(cache_dir, signature, with_people=False)
     return None
+
+
+def worker_file(cache_dir: Path | None, signature: Signature) -> Path | None:
+    """Where the people worker keeps its per-article results beside this corpus state's saved index
+    (None without a saved index): removed with it, so they never outlive the state they were kept in."""
+    if cache_dir is None or not signature:
+        return None
+    directory = index_dir(cache_dir, signature)
+    return directory / WORKER if directory.is_dir() else None
 
 
 def saved_people(cache_dir: Path | None, signature: Signature) -> PeopleDirectory | None:

@@ -179,6 +179,11 @@ class PeopleCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def size(self) -> int:
+        """How many article versions it keeps results for."""
+        return len(self._entries)
+
     def add(self, articles: Iterable[tuple[Article, Stamp]]) -> None:
         """Read these articles (the first pass only for a version not seen before)."""
         articles = list(articles)
