@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.corpus import files
 from bot.corpus.dedupe import identity_keys, utf8_fingerprint
 from bot.corpus.files import MAX_FILE_BYTES, _read_to_end, decode_article, parse_article, read_file
 from bot.corpus.text import plain_utf8, spaced_words, strip_controls
@@ -206,10 +207,16 @@ def test_files_of_every_size_read_as_before(tmp_path: Path, size: int) -> None:
         assert expected == (outcome(read.article), identity_keys(read.article))
 
 
-def test_a_directory_named_like_an_article_cannot_be_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize("limit", [MAX_FILE_BYTES, 10])
+def test_a_directory_named_like_an_article_cannot_be_read_whatever_its_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", limit)  # 10: the directory is "larger" than a file may be
     (tmp_path / "dir.md").mkdir()
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(IsADirectoryError) as old:
+        ref.ref_read_raw(tmp_path / "dir.md")
+    with pytest.raises(IsADirectoryError) as new:
         read_file(tmp_path / "dir.md")
+    assert (new.value.errno, new.value.strerror) == (old.value.errno, old.value.strerror)
 
 
 @pytest.mark.parametrize(("size", "expect", "limit"), [(0, 1, 10), (70_000, 1, 200_000), (70_000, 5, 1000),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import errno
 import os
 import re
+import stat
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -182,7 +184,10 @@ def read_file(path: Path) -> FileRead:
     when it cannot be opened; every other problem is the `error` of the result."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        before = _stamp(os.fstat(fd))
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):  # as `open()` refuses it, whatever its size
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        before = _stamp(st)
         raw = _read_to_end(fd, before[1] + 1, MAX_FILE_BYTES + 1) if before[1] <= MAX_FILE_BYTES else b""
         st = os.fstat(fd)
         after = _stamp(st)
