@@ -11,6 +11,7 @@ import hashlib
 
 from bot.common.urls import canonical_url
 from bot.corpus.model import Article
+from bot.corpus.text import plain_utf8, spaced_words
 
 IdentityKeys = tuple[str, str | None, str]  # id, canonical URL, text fingerprint
 
@@ -20,9 +21,21 @@ def text_fingerprint(text: str) -> str:
     return hashlib.blake2b(" ".join(text.casefold().split()).encode(), digest_size=16).hexdigest()
 
 
+def utf8_fingerprint(data: bytes) -> str:
+    """`text_fingerprint` of UTF-8 text, 10x cheaper when it is plain (see `plain_utf8`) and its
+    non-ASCII characters have no case: then casefolding is `bytes.lower` and the whitespace
+    (space, newline) splits the same in bytes; single-spaced, it needs no split into words."""
+    others = plain_utf8(data)
+    if others is None or others.casefold() != others:
+        return text_fingerprint(data.decode("utf-8"))
+    folded = data.lower()
+    joined = spaced_words(folded) or b" ".join(folded.split())
+    return hashlib.blake2b(joined, digest_size=16).hexdigest()
+
+
 def identity_keys(article: Article) -> IdentityKeys:
     """What makes two articles the same one."""
-    return article.id, canonical_url(article.url) if article.url else None, text_fingerprint(article.body)
+    return article.id, canonical_url(article.url) if article.url else None, utf8_fingerprint(article.body_utf8)
 
 
 class Deduplicator:

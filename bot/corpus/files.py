@@ -6,9 +6,12 @@ was read, so the loader can tell a complete file from one still being written.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import errno
 import os
 import re
+import stat
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.corpus.model import Article, pack_body
-from bot.corpus.text import strip_controls
+from bot.corpus.model import Article, body_paragraphs, pack_body, packed_as_is
 
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: 10x faster
@@ -72,8 +74,20 @@ def _plain_front_matter(block: str) -> dict[str, str] | None:
     return meta
 
 
-def parse_article(text: str, *, fallback_id: str) -> Article:
-    """Parse one article file; raises ValueError with a reason a person can act on."""
+def _body_utf8(body: str, head: str, utf8: bytes | None) -> bytes | None:
+    """The body's bytes: the file's (`utf8`) after any BOM and the front matter (`head`), rather
+    than encoded again; None when it has lone surrogates (only the full path strips them)."""
+    if utf8 is not None:
+        return utf8[len(head.encode("utf-8")) + (3 if utf8.startswith(codecs.BOM_UTF8) else 0):]
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def parse_article(text: str, *, fallback_id: str, utf8: bytes | None = None) -> Article:
+    """Parse one article file; raises ValueError with a reason a person can act on.
+    `utf8` is the file's bytes, when `text` is them decoded: saves encoding the body again."""
     text = text.removeprefix("\ufeff")
     match = FRONT_MATTER_RE.match(text)
     if not match:
@@ -88,8 +102,10 @@ def parse_article(text: str, *, fallback_id: str) -> Article:
     if not isinstance(meta, dict):
         raise ValueError("front matter is not a mapping of fields")
     body = text[match.end():]
-    paragraphs = tuple(" ".join(p.split()) for p in re.split(r"\n\s*\n", strip_controls(body)) if p.strip())
-    if not paragraphs:
+    data = _body_utf8(body, text[:match.end()], utf8)
+    packed = packed_as_is(data) if data is not None else None
+    paragraphs = () if packed else body_paragraphs(body)
+    if not packed and not paragraphs:
         raise ValueError("empty body")
     meta.setdefault("id", fallback_id)
     published = meta.get("published")
@@ -100,7 +116,7 @@ def parse_article(text: str, *, fallback_id: str) -> Article:
             raise ValueError(f"bad date {published!r} (want YYYY-MM-DD)") from None
     try:
         known = {str(k): v for k, v in meta.items() if k in _ARTICLE_FIELDS}
-        return Article(**known, body_utf8=pack_body(paragraphs))
+        return Article(**known, body_utf8=packed or pack_body(paragraphs))
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "article"
@@ -117,7 +133,7 @@ def decode_article(raw: bytes, *, fallback_id: str) -> Article:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 (byte {exc.start})") from None
-    return parse_article(text, fallback_id=fallback_id)
+    return parse_article(text, fallback_id=fallback_id, utf8=raw)
 
 
 def _stamp(st: os.stat_result) -> Stamp:
@@ -149,14 +165,34 @@ class FileRead:
     renamed: bool = False  # moved into place after its last write (see `renamed_since_written`)
 
 
+def _read_to_end(fd: int, expect: int, limit: int) -> bytes:
+    """Up to `limit` bytes, to the end of the file. A plain `os.read` loop asking first for
+    `expect` bytes: a buffered `read(limit)` allocates `limit` (4 MB) for every 5 KB article."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, min(expect if not chunks else max(expect, 1 << 16), limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def read_file(path: Path) -> FileRead:
     """Read one article file. Raises FileChanging when it changed during the read, OSError
     when it cannot be opened; every other problem is the `error` of the result."""
-    with path.open("rb") as f:
-        before = _stamp(os.fstat(f.fileno()))
-        raw = f.read(MAX_FILE_BYTES + 1) if before[1] <= MAX_FILE_BYTES else b""
-        st = os.fstat(f.fileno())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):  # as `open()` refuses it, whatever its size
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        before = _stamp(st)
+        raw = _read_to_end(fd, before[1] + 1, MAX_FILE_BYTES + 1) if before[1] <= MAX_FILE_BYTES else b""
+        st = os.fstat(fd)
         after = _stamp(st)
+    finally:
+        os.close(fd)
     renamed = renamed_since_written(st)
     if after != before:
         raise FileChanging(path.name)

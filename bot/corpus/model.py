@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,7 +13,19 @@ from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs
 
 from bot.common.urls import url_problem
-from bot.corpus.text import strip_controls
+from bot.corpus.text import plain_utf8, spaced_words, strip_controls
+
+
+def body_paragraphs(body: str) -> tuple[str, ...]:
+    """A file's body text as paragraphs (split at blank lines), each on one line with single spaces."""
+    return tuple(" ".join(p.split()) for p in re.split(r"\n\s*\n", strip_controls(body)) if p.strip())
+
+
+def packed_as_is(body: bytes) -> bytes | None:
+    """`pack_body(body_paragraphs(body))` when the body (UTF-8) provably is that already but for
+    blank ends (as `render_article` writes it); else None. Byte checks: ~20x cheaper."""
+    body = body.strip(b" \n")
+    return body if plain_utf8(body) is not None and spaced_words(body) else None
 
 
 def pack_body(paragraphs: Iterable[str]) -> bytes:

@@ -56,6 +56,34 @@ def strip_controls(text: str) -> str:
     return _STRAY_JOINER_RE.sub("", text) if "\u200c" in text or "\u200d" in text else text
 
 
+_ASCII_CONTROLS = bytes(range(10)) + bytes(range(11, 32)) + b"\x7f"  # all but newline
+_ASCII = bytes(range(128))
+
+
+def plain_utf8(data: bytes) -> str | None:
+    """The non-ASCII characters of `data` (UTF-8), when it holds nothing but printable characters
+    and newlines; else None. Such text has nothing for `strip_controls` to remove, and no
+    whitespace but space and newline, so readers can skip that work (bytes ops are C-fast)."""
+    if len(data.translate(None, _ASCII_CONTROLS)) != len(data):
+        return None
+    if data.isascii():
+        return ""
+    others = data.translate(None, _ASCII).decode("utf-8")  # removing whole ASCII characters keeps it UTF-8
+    return others if others.isprintable() else None
+
+
+def spaced_words(data: bytes) -> bytes | None:
+    """`data` with its paragraph breaks ("\\n\\n") made spaces, when that is its words joined by
+    single spaces: the form `" ".join(paragraph.split())` and a `"\\n\\n"` join give, which
+    normalising again leaves as it is. None otherwise, or when empty. Assumes space and newline
+    are the only whitespace (see `plain_utf8`). Splits at newlines, which are few (C-fast)."""
+    lines = data.split(b"\n")
+    if len(lines) % 2 == 0 or any(lines[1::2]):  # a newline not in a pair of them
+        return None
+    words = b" ".join(lines[0::2])  # a blank end, an empty paragraph or a space beside a break: two spaces
+    return words if words and b"  " not in words and not words.startswith(b" ") and not words.endswith(b" ") else None
+
+
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
