@@ -1,8 +1,9 @@
 """A verbatim copy of how corpus files were read before the fast path (commit f4dabb7), kept
-so tests can prove the fast path gives exactly the same articles, keys and errors.
+so tests can prove the fast path gives exactly the same articles, keys and errors; and of
+`url_problem` before its ASCII fast path (commit 52e5f34).
 
 Only names are changed (`RefArticle`, `ref_*`); the code is the old code. It reuses
-`strip_controls` and the URL rule, whose behaviour the fast path must not change either."""
+`strip_controls` and `canonical_url`, whose behaviour the fast path must not change either."""
 
 from __future__ import annotations
 
@@ -10,18 +11,39 @@ import datetime as dt
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs
 
-from bot.common.urls import canonical_url, url_problem
+from bot.common.urls import canonical_url
 from bot.corpus.text import strip_controls
+
+WEB_SCHEMES = ("http", "https")
+_FORBIDDEN = set("<>|\"' \\^`{}")
+
+
+def ref_url_problem(url: str) -> str | None:
+    bad = next((c for c in url if c in _FORBIDDEN or unicodedata.category(c)[0] in ("C", "Z")), None)
+    if bad is not None:
+        return f"URL contains a character that is not allowed ({bad!r})"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. a malformed IPv6 host
+        return "malformed URL"
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        return f"not an http(s) URL (scheme {parts.scheme.lower() + ':' if parts.scheme else 'missing'})"
+    if not host:
+        return "URL has no host"
+    return None
 
 
 def ref_pack_body(paragraphs: Iterable[str]) -> bytes:
@@ -64,7 +86,7 @@ class RefArticle:
         if value is None or not str(value).strip():
             return None
         value = str(value).strip()
-        problem = url_problem(value)
+        problem = ref_url_problem(value)
         if problem:
             raise ValueError(f"{problem}: {value[:80]!r}")
         return value

@@ -7,6 +7,7 @@ bad dates, bad URLs, empty and huge bodies, and arbitrary bytes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import threading
@@ -16,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.corpus import files
+from bot.corpus import Article, files
 from bot.corpus.dedupe import identity_keys, utf8_fingerprint
 from bot.corpus.files import MAX_FILE_BYTES, _read_to_end, decode_article, parse_article, read_file
+from bot.corpus.model import pack_body, packed_as_is
 from bot.corpus.text import plain_utf8, spaced_words, strip_controls
 from tests import corpus_reference as ref
 
@@ -31,7 +33,7 @@ ODD = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\x7f", "\x9b", "\xa0
        "\ue000", "\u0378", "\U0010ffff", "\ufffd", "ﬁ", "ß", "İ", "\u212a", "Σ", "ς", "\u2126", "é", "e\u0301",
        "ＴＡＲＩＦＦＳ", "①", "👨\u200d👩\u200d👧", "ب\u200cب", "क्\u200dष", "“", "”", "’", "—", "…", "黃仁勳")
 WORDS = ("Tariffs", "rise", "on", "China", "Greer's", "“productive,”", "U.S.", "2.25%", "rare-earth", "a", "I")
-clean_word = st.sampled_from(WORDS + ("“We", "said.”", "—", "café"))
+clean_word = st.sampled_from(WORDS + ("“We", "said.”", "—", "café", "Straße", "ÉLAN"))  # (cased non-ASCII)
 odd_word = st.one_of(st.sampled_from(ODD), st.builds(lambda w, o: w + o, st.sampled_from(WORDS), st.sampled_from(ODD)),
                      st.text(st.characters(codec="utf-8"), min_size=1, max_size=6))
 clean_paragraph = st.lists(clean_word, min_size=1, max_size=12).map(" ".join)
@@ -102,12 +104,19 @@ def outcome(article: object) -> tuple[tuple[str, type, object], ...]:
     return tuple((name, type(getattr(article, name)), getattr(article, name)) for name in FIELDS)
 
 
+def new_keys(article: Article, packed: str | None) -> object:
+    """The keys the reader gives (told what the parse knew of the body); the same without being told."""
+    keys = identity_keys(article, packed)
+    assert identity_keys(article) == keys
+    return keys
+
+
 def new_read(raw: bytes, fallback_id: str = "from-name") -> object:
     try:
-        article = decode_article(raw, fallback_id=fallback_id)
+        article, packed = decode_article(raw, fallback_id=fallback_id)
     except ValueError as exc:
         return "error", str(exc)
-    return outcome(article), identity_keys(article)
+    return outcome(article), new_keys(article, packed)
 
 
 def old_read(raw: bytes, fallback_id: str = "from-name") -> object:
@@ -155,6 +164,26 @@ def test_the_fingerprint_of_utf8_is_that_of_its_text(text: str) -> None:
 
 
 @PROPERTY
+@given(st.one_of(clean_body, odd_body, uneven_body, st.text(st.characters(codec="utf-8"))))
+@example("Ünïcode “café” ΣΑΣ. İ\n\nﬁnal ß")
+@example("a\n\nb")
+def test_the_fingerprint_of_a_body_the_parse_kept_as_is_is_that_of_its_text(text: str) -> None:
+    """Told what `packed_as_is` found (no checks made again), the fingerprint is the same."""
+    found = packed_as_is(text.encode())
+    if found is not None:
+        body, others = found
+        assert utf8_fingerprint(body, others) == ref.ref_text_fingerprint(body.decode()) == utf8_fingerprint(body)
+
+
+def test_the_keys_of_an_article_opened_from_the_saved_index_are_those_of_its_text() -> None:
+    """Its body is a memoryview of the mapped file (`bot.library.saved`), not bytes."""
+    article = Article(id="a", title="T", publisher="W", url="https://www.Ex.example/a/", published=dt.date(2025, 5, 1),
+                      body_utf8=pack_body(["Tariffs “rise”,  ΣΑΣ", "again."]))
+    object.__setattr__(article, "body_utf8", memoryview(bytes(article.body_utf8)))
+    assert identity_keys(article) == ref.ref_identity_keys(article)
+
+
+@PROPERTY
 @given(st.text(st.sampled_from("ab \n")) | st.text(st.sampled_from("ab \n\tç\xa0\x1c\u200b")))
 @example("a\nb\nc")
 
@@ -188,7 +217,7 @@ def test_a_file_on_disk_reads_as_before(tmp_path: Path, raw: bytes) -> None:
     if read.article is None:
         assert old_read(raw, "some-story") == ("error", read.error)
     else:
-        assert old_read(raw, "some-story") == (outcome(read.article), identity_keys(read.article))
+        assert old_read(raw, "some-story") == (outcome(read.article), new_keys(read.article, read.packed))
 
 
 @pytest.mark.parametrize("size", [0, 1, 4096, 65_537, MAX_FILE_BYTES - 1, MAX_FILE_BYTES, MAX_FILE_BYTES + 1])
@@ -204,7 +233,7 @@ def test_files_of_every_size_read_as_before(tmp_path: Path, size: int) -> None:
     elif read.article is None:
         assert expected == ("error", read.error)
     else:
-        assert expected == (outcome(read.article), identity_keys(read.article))
+        assert expected == (outcome(read.article), new_keys(read.article, read.packed))
 
 
 @pytest.mark.parametrize("limit", [MAX_FILE_BYTES, 10])

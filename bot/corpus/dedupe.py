@@ -21,21 +21,26 @@ def text_fingerprint(text: str) -> str:
     return hashlib.blake2b(" ".join(text.casefold().split()).encode(), digest_size=16).hexdigest()
 
 
-def utf8_fingerprint(data: bytes) -> str:
+def utf8_fingerprint(data: bytes, packed: str | None = None) -> str:
     """`text_fingerprint` of UTF-8 text, 10x cheaper when it is plain (see `plain_utf8`) and its
     non-ASCII characters have no case: then casefolding is `bytes.lower` and the whitespace
-    (space, newline) splits the same in bytes; single-spaced, it needs no split into words."""
-    others = plain_utf8(data)
+    (space, newline) splits the same in bytes; single-spaced, it needs no split into words.
+    `packed`: the non-ASCII characters of `data` when the reader proved it packed as is
+    (`packed_as_is`: plain, single-spaced, paragraphs one blank line apart): nothing to check again."""
+    others = plain_utf8(data) if packed is None else packed
     if others is None or others.casefold() != others:
         return text_fingerprint(data.decode("utf-8"))
     folded = data.lower()
-    joined = spaced_words(folded) or b" ".join(folded.split())
+    # when packed, its only newlines are its paragraph breaks ("\n\n")
+    joined = folded.replace(b"\n\n", b" ") if packed is not None else spaced_words(folded) or b" ".join(folded.split())
     return hashlib.blake2b(joined, digest_size=16).hexdigest()
 
 
-def identity_keys(article: Article) -> IdentityKeys:
-    """What makes two articles the same one."""
-    return article.id, canonical_url(article.url) if article.url else None, utf8_fingerprint(article.body_utf8)
+def identity_keys(article: Article, packed: str | None = None) -> IdentityKeys:
+    """What makes two articles the same one. `packed`: see `utf8_fingerprint` (from the reader only)."""
+    body = article.body_utf8  # a memoryview for an article opened from the saved index
+    fingerprint = utf8_fingerprint(body if isinstance(body, bytes) else bytes(body), packed)
+    return article.id, canonical_url(article.url) if article.url else None, fingerprint
 
 
 class Deduplicator:

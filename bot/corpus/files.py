@@ -85,9 +85,14 @@ def _body_utf8(body: str, head: str, utf8: bytes | None) -> bytes | None:
         return None
 
 
-def parse_article(text: str, *, fallback_id: str, utf8: bytes | None = None) -> Article:
-    """Parse one article file; raises ValueError with a reason a person can act on.
-    `utf8` is the file's bytes, when `text` is them decoded: saves encoding the body again."""
+def parse_article(text: str, *, fallback_id: str) -> Article:
+    """Parse one article file; raises ValueError with a reason a person can act on."""
+    return _parse(text, fallback_id, None)[0]
+
+
+def _parse(text: str, fallback_id: str, utf8: bytes | None) -> tuple[Article, str | None]:
+    """`parse_article` of `text`, the file's bytes `utf8` decoded (saves encoding the body again);
+    also the body's non-ASCII characters when it is the file's as is (`packed_as_is`), else None."""
     text = text.removeprefix("\ufeff")
     match = FRONT_MATTER_RE.match(text)
     if not match:
@@ -116,15 +121,15 @@ def parse_article(text: str, *, fallback_id: str, utf8: bytes | None = None) -> 
             raise ValueError(f"bad date {published!r} (want YYYY-MM-DD)") from None
     try:
         known = {str(k): v for k, v in meta.items() if k in _ARTICLE_FIELDS}
-        return Article(**known, body_utf8=packed or pack_body(paragraphs))
+        return Article(**known, body_utf8=packed[0] if packed else pack_body(paragraphs)), packed[1] if packed else None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "article"
         raise ValueError(f"{field}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
-def decode_article(raw: bytes, *, fallback_id: str) -> Article:
-    """The article in a file's bytes; raises ValueError saying what is wrong with them."""
+def decode_article(raw: bytes, *, fallback_id: str) -> tuple[Article, str | None]:
+    """The article in a file's bytes, and `_parse`'s word on its body; ValueError says what is wrong."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValueError("not UTF-8 (a UTF-16 byte order mark)")
     if b"\x00" in raw:
@@ -133,7 +138,7 @@ def decode_article(raw: bytes, *, fallback_id: str) -> Article:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 (byte {exc.start})") from None
-    return parse_article(text, fallback_id=fallback_id, utf8=raw)
+    return _parse(text, fallback_id, raw)
 
 
 def _stamp(st: os.stat_result) -> Stamp:
@@ -163,6 +168,7 @@ class FileRead:
     error: str | None
     stamp: Stamp
     renamed: bool = False  # moved into place after its last write (see `renamed_since_written`)
+    packed: str | None = None  # the body's non-ASCII characters when it is the file's, as is (`_parse`)
 
 
 def _read_to_end(fd: int, expect: int, limit: int) -> bytes:
@@ -200,9 +206,10 @@ def read_file(path: Path) -> FileRead:
         return FileRead(None, f"file too large ({after[1]:,} bytes; an article file holds at most {MAX_FILE_BYTES:,})",
                         after, renamed)
     try:
-        return FileRead(decode_article(raw, fallback_id=path.stem.lower()), None, after, renamed)
+        article, packed = decode_article(raw, fallback_id=path.stem.lower())
     except ValueError as exc:
         return FileRead(None, str(exc), after, renamed)
+    return FileRead(article, None, after, renamed, packed)
 
 
 def corpus_files(directory: Path) -> list[Path]:

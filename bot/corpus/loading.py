@@ -55,7 +55,7 @@ class FileRun:
         else:
             self.names.append(name)
             self.articles.append(read.article)
-            self.keys.append(identity_keys(read.article))
+            self.keys.append(identity_keys(read.article, read.packed))
 
 
 def read_run(paths: Sequence[Path], settle: float = 0.0, abandon: threading.Event | None = None,

@@ -21,11 +21,13 @@ def body_paragraphs(body: str) -> tuple[str, ...]:
     return tuple(" ".join(p.split()) for p in re.split(r"\n\s*\n", strip_controls(body)) if p.strip())
 
 
-def packed_as_is(body: bytes) -> bytes | None:
+def packed_as_is(body: bytes) -> tuple[bytes, str] | None:
     """`pack_body(body_paragraphs(body))` when the body (UTF-8) provably is that already but for
-    blank ends (as `render_article` writes it); else None. Byte checks: ~20x cheaper."""
+    blank ends (as `render_article` writes it), with its non-ASCII characters (`plain_utf8`, for
+    the text fingerprint); else None. Byte checks: ~20x cheaper."""
     body = body.strip(b" \n")
-    return body if plain_utf8(body) is not None and spaced_words(body) else None
+    others = plain_utf8(body)
+    return (body, others) if others is not None and spaced_words(body) else None
 
 
 def pack_body(paragraphs: Iterable[str]) -> bytes:
