@@ -12,7 +12,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import count
+from itertools import count, repeat
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from bot.common.progress import Progress
 from bot.corpus import Article, Corpus
 from bot.corpus.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
 from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask, sorted_unique
+from bot.search.tokenize import RUN_CHARS, TermTable, tokenize_run
 
 K1 = 1.2
 B = 0.75
@@ -104,34 +105,55 @@ class Tokens:
 
 
 def tokenize_articles(articles: Sequence[Article], progress: Progress | None = None) -> Tokens:
-    """Tokenise every passage once; `progress(done, total)` hears every 1,000 articles."""
-    p_article, p_para, p_start, p_end, lengths = (array("i") for _ in range(5))
+    """Tokenise every passage once; `progress(done, total)` hears every 1,000 articles.
+
+    Passages are tokenised in runs of about RUN_CHARS characters (`bot.search.tokenize`);
+    titles one at a time (they are few, and their terms join no vocabulary)."""
+    p_article, p_para, p_start, p_end = (array("i") for _ in range(4))  # every passage's place
     term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
-    flat = array("i")  # every passage's term ids, in order; C ints, not Python objects
+    table = TermTable(term_ids)
+    lengths: list[np.ndarray] = []
+    flat: list[np.ndarray] = []
     titles: list[str] = []
+    texts: list[str] = []
+    size = 0
     for a_index, article in enumerate(articles):
         titles.append(" ".join(passage_terms(article.title)))
-        for para_index, paragraph in enumerate(article.paragraphs):
-            for start, end in split_passages(paragraph):
-                tokens = passage_terms(paragraph[start:end])
-                if not tokens:
-                    continue
-                p_article.append(a_index)
-                p_para.append(para_index)
-                p_start.append(start)
-                p_end.append(end)
-                lengths.append(len(tokens))
-                flat.extend([term_ids[t] for t in tokens])
+        paragraphs = article.paragraphs
+        chars = list(map(len, paragraphs))
+        if max(chars) <= MAX_PASSAGE_CHARS:  # as nearly always: a passage a paragraph
+            p_article.extend(repeat(a_index, len(chars)))
+            p_para.extend(range(len(chars)))
+            p_start.frombytes(bytes(4 * len(chars)))
+            p_end.extend(chars)
+            texts.extend(paragraphs)
+            size += sum(chars)
+        else:
+            for para_index, paragraph in enumerate(paragraphs):
+                for start, end in split_passages(paragraph):
+                    p_article.append(a_index)
+                    p_para.append(para_index)
+                    p_start.append(start)
+                    p_end.append(end)
+                    texts.append(paragraph[start:end])
+                    size += end - start
+        if size >= RUN_CHARS or a_index + 1 == len(articles):
+            counts, ids = tokenize_run(texts, table, passage_terms)
+            lengths.append(counts)
+            flat.append(ids)
+            texts, size = [], 0
         if progress and (a_index + 1) % 1000 == 0:
             progress(a_index + 1, len(articles))
     if progress:
         progress(len(articles), len(articles))
+    p_lengths = np.concatenate([np.zeros(0, np.int64), *lengths])
+    kept = np.flatnonzero(p_lengths)  # a passage without terms is not indexed
 
     def ints(values: array[int]) -> np.ndarray:
-        return np.frombuffer(values, dtype=np.int32).copy() if values else np.zeros(0, np.int32)
+        return np.frombuffer(values, dtype=np.int32)[kept] if values else np.zeros(0, np.int32)
 
-    return Tokens(list(term_ids), ints(p_article), ints(p_para), ints(p_start), ints(p_end),
-                  ints(lengths).astype(np.int64), ints(flat), titles)
+    return Tokens(list(term_ids), ints(p_article), ints(p_para), ints(p_start), ints(p_end), p_lengths[kept],
+                  np.concatenate([np.zeros(0, np.int32), *flat]), titles)
 
 
 def merge_tokens(parts: Sequence[Tokens], positions: Sequence[np.ndarray], n_articles: int) -> Tokens:
