@@ -25,17 +25,16 @@ RUN_CHARS = 2_000_000  # text tokenised at once: ~30 MB of temporaries, a few ms
 LONG = 16  # tokens longer than this (rare) are keyed by their string instead
 TAG = np.uint64(1 << 63)  # set in the first key of a token over 8 bytes (ASCII leaves that bit 0)
 
-# Punctuation of U+2000-U+203F (UTF-8 E2 80 xx) that `normalize_text` leaves as one ASCII
-# character (quotes) or as a non-letter (dashes, bullet), by the last byte of its UTF-8 form.
-# Dropping every "E2 80" and translating those bytes turns them into that character (or a
-# space); any other non-ASCII character keeps a byte >= 0x80, which sends its passage to the
-# Python path. (UTF-8 is self-synchronising: "E2 80" only ever starts such a character.)
-PUNCTUATION = {"\u2010": " ", "\u2011": " ", "\u2012": " ", "\u2013": " ", "\u2014": " ", "\u2015": " ",
-               "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"',
-               "\u201e": '"', "\u2022": " ", "\u2032": "'"}
-_TABLE = bytearray(bytes(range(256)).lower())
+# Non-ASCII punctuation that `normalize_text` leaves as one ASCII character (quotes) or as
+# a non-letter (dashes, bullet): it is taken as that character, or as a space. Any other
+# non-ASCII character sends its passage to the Python path.
+PUNCTUATION = {"\u00a0": " ", "\u2010": " ", "\u2011": " ", "\u2012": " ", "\u2013": " ", "\u2014": " ",
+               "\u2015": " ", "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"',
+               "\u201d": '"', "\u201e": '"', "\u2022": " ", "\u2032": "'"}
+_WIDE = np.full(1 << 16, 0xFF, np.uint8)  # UTF-16 code unit -> its byte here (0xFF: none)
 for _char, _ascii in PUNCTUATION.items():
-    _TABLE[_char.encode()[2]] = ord(_ascii)
+    _WIDE[ord(_char)] = ord(_ascii)
+_TABLE = bytes(range(256)).lower()
 _KINDS = bytes(1 if 97 <= b <= 122 else 2 if 48 <= b <= 57 else 3 if b in b".," else 0 for b in range(256))
 _CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])  # as `strip_controls` removes
 # `passage_terms`'s apostrophe rules for lower-case ASCII, where a letter is [a-z].
@@ -67,22 +66,40 @@ class TermTable:
         self.id = np.zeros(1 << bits, np.int32)
 
     def ids(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-        """The term id of each key, adding new ones. Most keys are common words found in
-        their first slot, so that look-up is done for all at once, the rest probe on."""
-        slot = (first * self.GOLDEN) >> np.uint64(64 - self.bits)
+        """The term id of each key, adding new ones. Keys are looked up all at once, slot
+        after slot (most are common words, found in their first); those that meet a free
+        slot are not in the table and are added."""
+        shift = np.uint64(64 - self.bits)
+        slot = (first * self.GOLDEN) >> shift
         longer = np.flatnonzero(first >= TAG)
-        slot[longer] ^= (second[longer] * self.OTHER) >> np.uint64(64 - self.bits)
-        slot = slot.astype(np.int64)
-        found = self.first[slot] == first
-        found[longer] &= self.second[slot[longer]] == second[longer]
+        slot[longer] ^= (second[longer] * self.OTHER) >> shift
+        slot = slot.view(np.int64)
         out = self.id[slot]
-        rest = np.flatnonzero(~found)
-        if rest.size:
-            out[rest] = self._probe(first[rest], second[rest])
+        absent = [np.zeros(0, np.int64)]
+        at: np.ndarray | None = None  # positions of the keys still looked for (None: all)
+        keys, also = first, second
+        while True:
+            there = self.first[slot]
+            found = there == keys
+            found[longer] &= self.second[slot[longer]] == also[longer]
+            miss = np.flatnonzero(~found)
+            free = there[miss] == 0
+            on = miss[~free]
+            absent.append(miss[free] if at is None else at[miss[free]])
+            if not on.size:
+                break
+            at = on if at is None else at[on]
+            slot, keys, also = (slot[on] + 1) & ((1 << self.bits) - 1), keys[on], also[on]
+            longer = np.flatnonzero(keys >= TAG)
+            out[at] = self.id[slot]
+        missing = np.concatenate(absent)
+        if missing.size:
+            out[missing] = self._add(first[missing], second[missing])
         return out
 
-    def _probe(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-        """`ids` the slow way, in parts small enough to keep the table at most half full."""
+    def _add(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """The ids of keys not in the table (some maybe more than once), added in parts small
+        enough to keep it at most half full."""
         out = np.empty(first.size, np.int32)
         done = 0
         while done < first.size:
@@ -146,10 +163,16 @@ class TermTable:
 
 
 def normal_bytes(joined: str) -> bytes:
-    """The run's text as `passage_terms` normalises each passage, as ASCII bytes where it can."""
-    data = joined.encode("utf-8", "surrogatepass")  # (a lone surrogate stays non-ASCII)
-    if not joined.isascii():
-        data = data.replace(b"\xe2\x80", b"")
+    """The run's text as `passage_terms` normalises each passage, as ASCII bytes where it can:
+    one byte a character (UTF-16 code unit), 0xFF for a character taken as none."""
+    if joined.isascii():
+        data = joined.encode("ascii")
+    else:
+        units = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), np.uint16)
+        chars = units.astype(np.uint8)
+        wide = np.flatnonzero(units >= 0x80)
+        chars[wide] = _WIDE[units[wide]]
+        data = chars.tobytes()
     data = data.translate(_TABLE, _CONTROLS)
     if b"'" in data:
         data = _INNER_APOSTROPHE.sub(b"", _POSSESSIVE.sub(b"", data))
