@@ -107,18 +107,17 @@ class Tokens:
 def tokenize_articles(articles: Sequence[Article], progress: Progress | None = None) -> Tokens:
     """Tokenise every passage once; `progress(done, total)` hears every 1,000 articles.
 
-    Passages are tokenised in runs of about RUN_CHARS characters (`bot.search.tokenize`);
-    titles one at a time (they are few, and their terms join no vocabulary)."""
+    Passages are tokenised in runs of about RUN_CHARS characters (`bot.search.tokenize`),
+    and their articles' titles with them, in a vocabulary of their own (titles add no terms)."""
     p_article, p_para, p_start, p_end = (array("i") for _ in range(4))  # every passage's place
     term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
-    table = TermTable(term_ids)
+    table, title_table = TermTable(term_ids), TermTable(defaultdict(count().__next__))
     lengths: list[np.ndarray] = []
     flat: list[np.ndarray] = []
     titles: list[str] = []
     texts: list[str] = []
     size = 0
     for a_index, article in enumerate(articles):
-        titles.append(" ".join(passage_terms(article.title)))
         paragraphs = article.paragraphs
         chars = list(map(len, paragraphs))
         if max(chars) <= MAX_PASSAGE_CHARS:  # as nearly always: a passage a paragraph
@@ -141,6 +140,7 @@ def tokenize_articles(articles: Sequence[Article], progress: Progress | None = N
             counts, ids = tokenize_run(texts, table, passage_terms)
             lengths.append(counts)
             flat.append(ids)
+            titles.extend(_joined_terms([a.title for a in articles[len(titles) : a_index + 1]], title_table))
             texts, size = [], 0
         if progress and (a_index + 1) % 1000 == 0:
             progress(a_index + 1, len(articles))
@@ -154,6 +154,15 @@ def tokenize_articles(articles: Sequence[Article], progress: Progress | None = N
 
     return Tokens(list(term_ids), ints(p_article), ints(p_para), ints(p_start), ints(p_end), p_lengths[kept],
                   np.concatenate([np.zeros(0, np.int32), *flat]), titles)
+
+
+def _joined_terms(texts: list[str], table: TermTable) -> list[str]:
+    """Each text's terms, space-separated."""
+    counts, ids = tokenize_run(texts, table, passage_terms)
+    vocab = list(table.term_ids)
+    words = [vocab[i] for i in ids.tolist()]
+    ends = np.cumsum(counts).tolist()
+    return [" ".join(words[start:end]) for start, end in zip([0, *ends], ends)]
 
 
 def merge_tokens(parts: Sequence[Tokens], positions: Sequence[np.ndarray], n_articles: int) -> Tokens:
