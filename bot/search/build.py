@@ -105,64 +105,80 @@ class Tokens:
 
 
 def tokenize_articles(articles: Sequence[Article], progress: Progress | None = None) -> Tokens:
-    """Tokenise every passage once; `progress(done, total)` hears every 1,000 articles.
-
-    Passages are tokenised in runs of about RUN_CHARS characters (`bot.search.tokenize`),
-    and their articles' titles with them, in a vocabulary of their own (titles add no terms)."""
-    p_article, p_para, p_start, p_end = (array("i") for _ in range(4))  # every passage's place
-    term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
-    table, title_table = TermTable(term_ids), TermTable(defaultdict(count().__next__))
-    lengths: list[np.ndarray] = []
-    flat: list[np.ndarray] = []
-    titles: list[str] = []
-    texts: list[str] = []
-    size = 0
+    """Tokenise every passage once; `progress(done, total)` hears every 1,000 articles."""
+    runs = _Runs()
     for a_index, article in enumerate(articles):
         paragraphs = article.paragraphs
         chars = list(map(len, paragraphs))
-        if max(chars) <= MAX_PASSAGE_CHARS:  # as nearly always: a passage a paragraph
-            p_article.extend(repeat(a_index, len(chars)))
-            p_para.extend(range(len(chars)))
-            p_start.frombytes(bytes(4 * len(chars)))
-            p_end.extend(chars)
-            texts.extend(paragraphs)
-            size += sum(chars)
+        if max(chars) <= MAX_PASSAGE_CHARS and sum(chars) < RUN_CHARS:  # as nearly always
+            runs.add_paragraphs(a_index, paragraphs, chars)
         else:
             for para_index, paragraph in enumerate(paragraphs):
                 for start, end in split_passages(paragraph):
-                    p_article.append(a_index)
-                    p_para.append(para_index)
-                    p_start.append(start)
-                    p_end.append(end)
-                    texts.append(paragraph[start:end])
-                    size += end - start
-        if size >= RUN_CHARS or a_index + 1 == len(articles):
-            counts, ids = tokenize_run(texts, table, passage_terms)
-            lengths.append(counts)
-            flat.append(ids)
-            titles.extend(_joined_terms([a.title for a in articles[len(titles) : a_index + 1]], title_table))
-            texts, size = [], 0
+                    runs.add(a_index, para_index, start, end, paragraph[start:end])
+        runs.titles.append(article.title)
+        if runs.size >= RUN_CHARS:
+            runs.flush()
         if progress and (a_index + 1) % 1000 == 0:
             progress(a_index + 1, len(articles))
+    runs.flush()
     if progress:
         progress(len(articles), len(articles))
-    p_lengths = np.concatenate([np.zeros(0, np.int64), *lengths])
-    kept = np.flatnonzero(p_lengths)  # a passage without terms is not indexed
-
-    def ints(values: array[int]) -> np.ndarray:
-        return np.frombuffer(values, dtype=np.int32)[kept] if values else np.zeros(0, np.int32)
-
-    return Tokens(list(term_ids), ints(p_article), ints(p_para), ints(p_start), ints(p_end), p_lengths[kept],
-                  np.concatenate([np.zeros(0, np.int32), *flat]), titles)
+    return runs.tokens()
 
 
-def _joined_terms(texts: list[str], table: TermTable) -> list[str]:
-    """Each text's terms, space-separated."""
-    counts, ids = tokenize_run(texts, table, passage_terms)
-    vocab = list(table.term_ids)
-    words = [vocab[i] for i in ids.tolist()]
-    ends = np.cumsum(counts).tolist()
-    return [" ".join(words[start:end]) for start, end in zip([0, *ends], ends)]
+class _Runs:
+    """Passages (and titles) gathered into runs of about RUN_CHARS characters, each tokenised
+    at once (`bot.search.tokenize`); titles in a vocabulary of their own (they add no terms)."""
+
+    def __init__(self) -> None:
+        self.places = [array("i") for _ in range(4)]  # every passage's article, paragraph, start, end
+        self.term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
+        self.table, self.title_table = TermTable(self.term_ids), TermTable(defaultdict(count().__next__))
+        self.lengths: list[np.ndarray] = []
+        self.flat: list[np.ndarray] = []
+        self.texts: list[str] = []
+        self.size = 0
+        self.titles: list[str] = []  # as they come, then (once flushed) their terms
+        self.titles_done = 0
+
+    def add_paragraphs(self, a_index: int, paragraphs: Sequence[str], chars: list[int]) -> None:
+        """Each paragraph as one passage."""
+        article, para, start, end = self.places
+        article.extend(repeat(a_index, len(chars)))
+        para.extend(range(len(chars)))
+        start.frombytes(bytes(4 * len(chars)))
+        end.extend(chars)
+        self.texts.extend(paragraphs)
+        self.size += sum(chars)
+
+    def add(self, a_index: int, para_index: int, start: int, end: int, text: str) -> None:
+        for column, value in zip(self.places, (a_index, para_index, start, end)):
+            column.append(value)
+        self.texts.append(text)
+        self.size += len(text)
+        if self.size >= RUN_CHARS:  # (a long article need not be tokenised in one run)
+            self.flush()
+
+    def flush(self) -> None:
+        counts, ids = tokenize_run(self.texts, self.table, passage_terms)
+        self.lengths.append(counts)
+        self.flat.append(ids)
+        self.texts, self.size = [], 0
+        counts, ids = tokenize_run(self.titles[self.titles_done :], self.title_table, passage_terms)
+        vocab = list(self.title_table.term_ids)
+        words = [vocab[i] for i in ids.tolist()]
+        ends = np.cumsum(counts).tolist()
+        self.titles[self.titles_done :] = [" ".join(words[a:b]) for a, b in zip([0, *ends], ends)]
+        self.titles_done = len(self.titles)
+
+    def tokens(self) -> Tokens:
+        lengths = np.concatenate([np.zeros(0, np.int64), *self.lengths])
+        kept = np.flatnonzero(lengths)  # a passage without terms is not indexed
+        article, para, start, end = (np.frombuffer(c, dtype=np.int32)[kept] if c else np.zeros(0, np.int32)
+                                     for c in self.places)
+        return Tokens(list(self.term_ids), article, para, start, end, lengths[kept],
+                      np.concatenate([np.zeros(0, np.int32), *self.flat]), self.titles)
 
 
 def merge_tokens(parts: Sequence[Tokens], positions: Sequence[np.ndarray], n_articles: int) -> Tokens:

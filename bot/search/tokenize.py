@@ -119,10 +119,11 @@ class TermTable:
     @staticmethod
     def names(first: np.ndarray, second: np.ndarray) -> list[str]:
         """The tokens that keys stand for: their bytes, less the zero padding."""
-        rows = np.zeros((first.size, 17), np.uint8)  # a zero after every token
+        rows = np.zeros((first.size, 17), np.uint8)  # a zero after every token, at least
         rows[:, :8] = (first & ~TAG).astype("<u8").view(np.uint8).reshape(-1, 8)
         rows[:, 8:16] = second.astype("<u8").view(np.uint8).reshape(-1, 8)
-        return [t for t in rows.tobytes().decode("ascii").split("\0") if t]
+        rows[rows == 0] = 32  # (a token holds no space: the rows split apart at their padding)
+        return rows.tobytes().decode("ascii").split()
 
     def _grow(self) -> None:
         occupied = np.flatnonzero(self.first)
