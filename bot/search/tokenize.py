@@ -54,7 +54,7 @@ class TermTable:
     GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the product's top bits
     OTHER = np.uint64(0xC2B2AE3D27D4EB4F)
 
-    def __init__(self, term_ids: dict[str, int], bits: int = 16) -> None:
+    def __init__(self, term_ids: dict[str, int], bits: int = 12) -> None:
         self.term_ids = term_ids
         self.used = 0
         self._empty(bits)
