@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Pieces that the byte rules must get right: numbers with marks, letters against digits,
 # apostrophes at edges, symbols, "per cent", newlines and controls, the punctuation taken as
 # ASCII, and characters that are not, some of them with an ASCII low byte in UTF-16
-# (š is U+0161, ħ U+0127, Ċ U+010A, İ U+0130, ․ U+2024, ‥ U+2025, ' U+FF07).
+# (š is U+0161, ħ U+0127, Ċ U+010A, İ U+0130, ․ U+2024, ‥ U+2025, ＇ U+FF07).
 PIECES = ["per cent", "per", "cent", "Per Cent", "percent", "'s", "s'", "'", "''", "o'neil's", "don't", "'quoted'",
           "g7", "F16", "3rd", "1990s", "1.2.3", "1..2", "1.,2", ".5", "5.", "2,5", "1,000,000", "10%", "$3.5bn",
           "%$", "\n", "\r", "\t", "\x00", "\x07", "\x7f", "\x1f", " ", "  ", ".", ",", "-", "a", "Z", "s", "xyz",
@@ -114,6 +114,16 @@ def test_long_paragraphs_empty_articles_and_none() -> None:
     assert_same_tokens(tokenize_articles(articles), reference_tokens(articles))
     empty = tokenize_articles([])
     assert (empty.vocab, empty.titles, empty.terms.size, empty.lengths.size) == ([], [], 0, 0)
+
+
+def test_huge_passages_and_tokens() -> None:
+    """A passage larger than a run (no sentence end to split it at), and a token of 200,000 letters."""
+    words = " ".join(f"Tariff{i % 977} per cent’s G7 1.2.{i}" for i in range(60_000))
+    assert len(words) > 2 * build.RUN_CHARS
+    articles = articles_of([["x" * 200_000 + " tail", words, "short one."], ["y" * 200_000]])
+    new = tokenize_articles(articles)
+    assert "x" * 200_000 in new.vocab and new.lengths.max() > 200_000
+    assert_same_tokens(new, reference_tokens(articles))
 
 
 def test_a_large_vocabulary_grows_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
