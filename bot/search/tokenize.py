@@ -1,15 +1,13 @@
 """Tokenising a run of passages at once, with numpy: the index build's hot path.
 
-The result is exactly `bot.search.build.passage_terms` of each passage (tests hold them
-equal), without one `re` match and one string per token. The passages are joined by "\\n"
-and what `passage_terms` does to one passage (controls out, lower case, apostrophes,
-`%` and `$` as words) is done to the run once: no step looks past a newline, so each
-passage comes out as it would alone. Tokens are then runs of letters or of digits (a "."
-or "," between digits included, as `\\d+(?:[.,]\\d+)*` says), found by classing bytes; a
-token's bytes themselves (up to 16) are its key in `TermTable`, so equal keys are equal
-tokens and there are no hash collisions to guard against. A passage holding a character
-the bytes cannot stand for (non-ASCII other than common punctuation, or a newline) gets
-its terms from `passage_terms`, in the same vocabulary.
+Exactly `bot.search.build.passage_terms` of each passage (tests hold them equal), without
+one `re` match and one string per token. The passages are joined by "\\n" and what
+`passage_terms` does to one passage (controls out, lower case, apostrophes, `%` and `$` as
+words) is done to the run once: no step looks past a newline. Tokens are runs of letters or
+of digits (with a "." or "," between digits, as `\\d+(?:[.,]\\d+)*` says), found by classing
+bytes; a token's own bytes (up to 16) are its key in `TermTable`, so there are no hash
+collisions to guard against. A passage with a character the bytes cannot stand for
+(non-ASCII other than common punctuation, or a newline) goes through `passage_terms`.
 """
 
 from __future__ import annotations
@@ -28,9 +26,8 @@ TAG = np.uint64(1 << 63)  # set in the first key of a token over 8 bytes (ASCII 
 # Non-ASCII punctuation that `normalize_text` leaves as one ASCII character (quotes) or as
 # a non-letter (dashes, bullet): it is taken as that character, or as a space. Any other
 # non-ASCII character sends its passage to the Python path.
-PUNCTUATION = {"\u00a0": " ", "\u2010": " ", "\u2011": " ", "\u2012": " ", "\u2013": " ", "\u2014": " ",
-               "\u2015": " ", "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"',
-               "\u201d": '"', "\u201e": '"', "\u2022": " ", "\u2032": "'"}
+PUNCTUATION = {**dict.fromkeys("\u00a0\u2010\u2011\u2012\u2013\u2014\u2015\u2022", " "),
+               **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"), **dict.fromkeys("\u201c\u201d\u201e", '"')}
 _WIDE = np.full(1 << 16, 0xFF, np.uint8)  # UTF-16 code unit -> its byte here (0xFF: none)
 for _char, _ascii in PUNCTUATION.items():
     _WIDE[ord(_char)] = ord(_ascii)
@@ -46,10 +43,8 @@ _PER, _CENT, _PERCENT = (int.from_bytes(w, "little") for w in (b"per", b"cent", 
 
 class TermTable:
     """Term ids of token keys (a token's bytes as two integers): an open-addressing hash table
-    that many keys are looked up in, and added to, at once.
-
-    A key new to the table gets its id from `term_ids` (a defaultdict handing out the next
-    id), which the Python path uses too, so both give a term the same id."""
+    that many keys are looked up in, and added to, at once. A new key gets its id from
+    `term_ids` (a defaultdict handing out the next id), which the Python path uses too."""
 
     GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the product's top bits
     OTHER = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -59,7 +54,7 @@ class TermTable:
         self.used = 0
         self._empty(bits)
 
-    def _empty(self, bits: int) -> None:
+    def _empty(self, bits: int) -> None:  # a table of 2**bits free slots
         self.bits = bits
         self.first = np.zeros(1 << bits, np.uint64)  # 0: a free slot (a token's first byte is never 0)
         self.second = np.zeros(1 << bits, np.uint64)
@@ -70,7 +65,7 @@ class TermTable:
         after slot (most are common words, found in their first); those that meet a free
         slot are not in the table and are added."""
         shift = np.uint64(64 - self.bits)
-        slot = (first * self.GOLDEN) >> shift
+        slot = (first * self.GOLDEN) >> shift  # as `_home` gives, for keys without a second part
         longer = np.flatnonzero(first >= TAG)
         slot[longer] ^= (second[longer] * self.OTHER) >> shift
         slot = slot.view(np.int64)
@@ -125,6 +120,10 @@ class TermTable:
         rows[rows == 0] = 32  # (a token holds no space: the rows split apart at their padding)
         return rows.tobytes().decode("ascii").split()
 
+    def _home(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        shift = np.uint64(64 - self.bits)
+        return (((first * self.GOLDEN) >> shift) ^ ((second * self.OTHER) >> shift)).view(np.int64)
+
     def _grow(self) -> None:
         occupied = np.flatnonzero(self.first)
         first, second, ids = self.first[occupied], self.second[occupied], self.id[occupied]
@@ -133,13 +132,11 @@ class TermTable:
         self.id[slots] = ids
 
     def _place(self, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each key's slot, new keys put in free ones; also the slots filled and, for each,
-        which key filled it. Keys probe slot after slot from their hash until they meet
-        themselves or a free slot; of keys meeting the same free slot, one takes it (the
-        others look at it again next round: the same key is then found there)."""
+        """Each key's slot, new keys put in free ones; also the slots filled and which key filled
+        each. Keys probe slot after slot until they meet themselves or a free slot; of keys
+        meeting one free slot, one takes it (the others look again: the same key is found)."""
         mask = (1 << self.bits) - 1
-        shift = np.uint64(64 - self.bits)  # (as in `ids`)
-        slot = (((first * self.GOLDEN) >> shift) ^ ((second * self.OTHER) >> shift)).astype(np.int64)
+        slot = self._home(first, second)
         where = np.empty(first.size, np.int64)
         todo = np.arange(first.size)
         filled, by = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
@@ -218,8 +215,7 @@ def tokenize_run(texts: list[str], table: TermTable,
         slow[[i for i, t in enumerate(texts) if "\n" in t]] = True
         joined = "\n".join("" if s else t for s, t in zip(slow.tolist(), texts))
     data = normal_bytes(joined)
-    text = np.zeros(len(data) + LONG, np.uint8)
-    text[: len(data)] = np.frombuffer(data, np.uint8)
+    text = np.frombuffer(data + bytes(LONG), np.uint8)
     body = text[: len(data)]
     breaks = np.flatnonzero(body == 10)
     slow[np.searchsorted(breaks, np.flatnonzero(body >= 0x80))] = True
@@ -241,18 +237,12 @@ def tokenize_run(texts: list[str], table: TermTable,
     ids = np.empty(kept.size, np.int32)
     short = kept[~is_long]
     ids[~is_long] = table.ids(first[short], second[short])
-    if is_long.any():
-        long = kept[is_long]
-        at, to = starts[long].tolist(), ends[long].tolist()
-        ids[is_long] = [table.term_ids[data[s:e].decode("ascii")] for s, e in zip(at, to)]
-    if not slow.any():
-        return counts, ids
-    # Passages the bytes could not stand for, through `slow_terms`, in their places.
-    pieces, done = [], 0
-    ends_at = np.cumsum(counts)
-    for i in np.flatnonzero(slow).tolist():
+    long = kept[is_long]
+    ids[is_long] = [table.term_ids[data[s:e].decode()] for s, e in zip(starts[long].tolist(), ends[long].tolist())]
+    pieces, done, ends_at = [], 0, np.cumsum(counts).tolist()
+    for i in np.flatnonzero(slow).tolist():  # passages the bytes cannot stand for, in their places
         pieces.append(ids[done : ends_at[i]])
-        done = int(ends_at[i])
+        done = ends_at[i]
         terms = slow_terms(texts[i])
         pieces.append(np.fromiter(map(table.term_ids.__getitem__, terms), np.int32, len(terms)))
         counts[i] = len(terms)
