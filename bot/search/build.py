@@ -82,7 +82,7 @@ def split_passages(paragraph: str) -> list[tuple[int, int]]:
 class Tokens:
     """The passages of a run of articles as term ids over a vocabulary of their own."""
 
-    vocab: list[str]  # term id -> term, in first-seen order
+    vocab: list[str]  # term id -> term, in no particular order (`assemble_index` sorts it)
     article: np.ndarray  # int32 per passage: its article's position in the run
     para: np.ndarray  # int32 per passage
     start: np.ndarray  # int32 per passage: character range in the paragraph
