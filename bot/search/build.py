@@ -12,7 +12,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import count
+from itertools import count, repeat
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from bot.common.progress import Progress
 from bot.corpus import Article, Corpus
 from bot.corpus.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
 from bot.search.index import SearchIndex, _first_key, flat_ranges, letter_mask, sorted_unique
+from bot.search.tokenize import RUN_CHARS, TermTable, tokenize_run
 
 K1 = 1.2
 B = 0.75
@@ -81,7 +82,7 @@ def split_passages(paragraph: str) -> list[tuple[int, int]]:
 class Tokens:
     """The passages of a run of articles as term ids over a vocabulary of their own."""
 
-    vocab: list[str]  # term id -> term, in first-seen order
+    vocab: list[str]  # term id -> term, in no particular order (`assemble_index` sorts it)
     article: np.ndarray  # int32 per passage: its article's position in the run
     para: np.ndarray  # int32 per passage
     start: np.ndarray  # int32 per passage: character range in the paragraph
@@ -105,33 +106,79 @@ class Tokens:
 
 def tokenize_articles(articles: Sequence[Article], progress: Progress | None = None) -> Tokens:
     """Tokenise every passage once; `progress(done, total)` hears every 1,000 articles."""
-    p_article, p_para, p_start, p_end, lengths = (array("i") for _ in range(5))
-    term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
-    flat = array("i")  # every passage's term ids, in order; C ints, not Python objects
-    titles: list[str] = []
+    runs = _Runs()
     for a_index, article in enumerate(articles):
-        titles.append(" ".join(passage_terms(article.title)))
-        for para_index, paragraph in enumerate(article.paragraphs):
-            for start, end in split_passages(paragraph):
-                tokens = passage_terms(paragraph[start:end])
-                if not tokens:
-                    continue
-                p_article.append(a_index)
-                p_para.append(para_index)
-                p_start.append(start)
-                p_end.append(end)
-                lengths.append(len(tokens))
-                flat.extend([term_ids[t] for t in tokens])
+        paragraphs = article.paragraphs
+        chars = list(map(len, paragraphs))
+        if max(chars) <= MAX_PASSAGE_CHARS and sum(chars) < RUN_CHARS:  # as nearly always
+            runs.add_paragraphs(a_index, paragraphs, chars)
+        else:
+            for para_index, paragraph in enumerate(paragraphs):
+                for start, end in split_passages(paragraph):
+                    runs.add(a_index, para_index, start, end, paragraph[start:end])
+        runs.titles.append(article.title)
+        if runs.size >= RUN_CHARS:
+            runs.flush()
         if progress and (a_index + 1) % 1000 == 0:
             progress(a_index + 1, len(articles))
+    runs.flush()
     if progress:
         progress(len(articles), len(articles))
+    return runs.tokens()
 
-    def ints(values: array[int]) -> np.ndarray:
-        return np.frombuffer(values, dtype=np.int32).copy() if values else np.zeros(0, np.int32)
 
-    return Tokens(list(term_ids), ints(p_article), ints(p_para), ints(p_start), ints(p_end),
-                  ints(lengths).astype(np.int64), ints(flat), titles)
+class _Runs:
+    """Passages (and titles) gathered into runs of about RUN_CHARS characters, each tokenised
+    at once (`bot.search.tokenize`); titles in a vocabulary of their own (they add no terms)."""
+
+    def __init__(self) -> None:
+        self.places = [array("i") for _ in range(4)]  # every passage's article, paragraph, start, end
+        self.term_ids: dict[str, int] = defaultdict(count().__next__)  # a new term gets the next id, in C
+        self.table, self.title_table = TermTable(self.term_ids), TermTable(defaultdict(count().__next__))
+        self.lengths: list[np.ndarray] = []
+        self.flat: list[np.ndarray] = []
+        self.texts: list[str] = []
+        self.size = 0
+        self.titles: list[str] = []  # as they come, then (once flushed) their terms
+        self.titles_done = 0
+
+    def add_paragraphs(self, a_index: int, paragraphs: Sequence[str], chars: list[int]) -> None:
+        """Each paragraph as one passage."""
+        article, para, start, end = self.places
+        article.extend(repeat(a_index, len(chars)))
+        para.extend(range(len(chars)))
+        start.frombytes(bytes(4 * len(chars)))
+        end.extend(chars)
+        self.texts.extend(paragraphs)
+        self.size += sum(chars)
+
+    def add(self, a_index: int, para_index: int, start: int, end: int, text: str) -> None:
+        for column, value in zip(self.places, (a_index, para_index, start, end)):
+            column.append(value)
+        self.texts.append(text)
+        self.size += len(text)
+        if self.size >= RUN_CHARS:  # (a long article need not be tokenised in one run)
+            self.flush()
+
+    def flush(self) -> None:
+        counts, ids = tokenize_run(self.texts, self.table, passage_terms)
+        self.lengths.append(counts)
+        self.flat.append(ids)
+        self.texts, self.size = [], 0
+        counts, ids = tokenize_run(self.titles[self.titles_done :], self.title_table, passage_terms)
+        vocab = list(self.title_table.term_ids)
+        words = [vocab[i] for i in ids.tolist()]
+        ends = np.cumsum(counts).tolist()
+        self.titles[self.titles_done :] = [" ".join(words[a:b]) for a, b in zip([0, *ends], ends)]
+        self.titles_done = len(self.titles)
+
+    def tokens(self) -> Tokens:
+        lengths = np.concatenate([np.zeros(0, np.int64), *self.lengths])
+        kept = np.flatnonzero(lengths)  # a passage without terms is not indexed
+        article, para, start, end = (np.frombuffer(c, dtype=np.int32)[kept] if c else np.zeros(0, np.int32)
+                                     for c in self.places)
+        return Tokens(list(self.term_ids), article, para, start, end, lengths[kept],
+                      np.concatenate([np.zeros(0, np.int32), *self.flat]), self.titles)
 
 
 def merge_tokens(parts: Sequence[Tokens], positions: Sequence[np.ndarray], n_articles: int) -> Tokens:
