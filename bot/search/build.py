@@ -23,7 +23,7 @@ from bot.corpus.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_senten
 from bot.search.assemble import THREADS, lay_out
 from bot.search.index import SearchIndex
 from bot.search.runs import merged_terms, merged_vocab
-from bot.search.vocab import letter_masks, title_ids, vocab_buckets
+from bot.search.vocab import Lookup, letter_masks, title_ids, vocab_buckets
 
 MAX_PASSAGE_CHARS = 700
 PAIR_CHUNK = 8_000_000  # tokens of one range of terms (`bot.search.assemble`), sorted at once
@@ -187,19 +187,15 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens, background: Ba
     terms, tokens.terms = tokens.terms, np.zeros(0, np.int32)
     ordered = sorted(tokens.vocab)  # (linear when already sorted, as `merge_tokens` leaves it)
     if ordered == tokens.vocab:
-        vocab = tokens.vocab
-        term_ids = dict(zip(vocab, range(n_terms)))
-        term_arr = np.asarray(terms, dtype=np.int32)
+        vocab, term_arr = tokens.vocab, np.asarray(terms, dtype=np.int32)
     else:  # renumber terms so ids follow sorted vocabulary order (prefix ranges become id ranges)
-        vocab = "\n".join(ordered).split("\n") if n_terms else []  # fresh strings, side by side in memory
-        term_ids = dict(zip(vocab, range(n_terms)))
-        term_arr = np.fromiter(map(term_ids.__getitem__, tokens.vocab), np.int32, n_terms)[terms]
+        vocab, renumbered = merged_vocab([tokens.vocab])  # fresh strings, side by side in memory
+        term_arr = renumbered[0][terms]
     del terms, ordered
     laid = lay_out(term_arr, tokens.lengths, n_terms, tokens.article, len(articles), background=background,
                    vocab=vocab, dense_at=max(2, n_passages // DENSE_SHARE), chunk=PAIR_CHUNK,
                    threads=THREADS if threads is None else threads)
-    title_tokens, title_offsets = title_ids(tokens.titles, term_ids)
-    del term_ids
+    title_tokens, title_offsets = title_ids(tokens.titles, Lookup(vocab))
     return SearchIndex(
         articles=articles,
         passage_article=tokens.article,

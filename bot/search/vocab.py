@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 from itertools import chain, repeat
+from operator import eq
 
 import numpy as np
 
@@ -72,12 +73,42 @@ def vocab_buckets(vocab: list[str], masks: np.ndarray) -> dict[tuple[str, int], 
     return out
 
 
-def title_ids(titles: list[str], term_ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+class Lookup:
+    """Term ids of many words at once, by their (cached) string hashes in numpy: a dict of
+    ~500k terms costs 0.25 s to build and ~1 us a lookup, its entries scattered in memory."""
+
+    def __init__(self, vocab: list[str]) -> None:
+        self.vocab = vocab
+        hashes = np.fromiter(map(hash, vocab), np.int64, len(vocab))
+        self.order = np.argsort(hashes)
+        self.hashes = hashes[self.order]
+        shared = bool((self.hashes[1:] == self.hashes[:-1]).any())  # two terms, one hash: use a dict
+        self.table = dict(zip(vocab, range(len(vocab)))) if shared else None
+
+    def ids(self, words: list[str]) -> np.ndarray:
+        """Each word's id (int64), -1 where it is not a term."""
+        if self.table is not None:
+            return np.fromiter(map(self.table.get, words, repeat(-1)), np.int64, len(words))
+        if not self.vocab:
+            return np.full(len(words), -1, dtype=np.int64)
+        hashes = np.fromiter(map(hash, words), np.int64, len(words))
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.vocab) - 1)
+        found = self.hashes[at] == hashes
+        ids = np.where(found, self.order[at], -1)
+        if found.any():  # a word that is no term may share a term's hash
+            hit = np.flatnonzero(found)
+            typed, term = [words[i] for i in hit.tolist()], [self.vocab[i] for i in ids[hit].tolist()]
+            same = np.fromiter(map(eq, typed, term), bool, hit.size)
+            ids[hit[~same]] = -1
+        return ids
+
+
+def title_ids(titles: list[str], lookup: Lookup) -> tuple[np.ndarray, np.ndarray]:
     """Each article's distinct title terms that are in the vocabulary, as sorted ids (CSR)."""
     words = [title.split() for title in titles]
-    flat = list(chain.from_iterable(words))
-    ids = np.fromiter(map(term_ids.get, flat, repeat(-1)), np.int64, len(flat))
+    ids = lookup.ids(list(chain.from_iterable(words)))
     owner = np.repeat(np.arange(len(titles), dtype=np.int64), np.fromiter(map(len, words), np.int64, len(words)))
-    pairs = sorted_unique(owner[ids >= 0] * max(len(term_ids), 1) + ids[ids >= 0])
-    counts = np.bincount(pairs // max(len(term_ids), 1), minlength=len(titles))
-    return (pairs % max(len(term_ids), 1)).astype(np.int32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    width = max(len(lookup.vocab), 1)
+    pairs = sorted_unique(owner[ids >= 0] * width + ids[ids >= 0])
+    counts = np.bincount(pairs // width, minlength=len(titles))
+    return (pairs % width).astype(np.int32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
