@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.search import assemble
-from bot.search.assemble import CHUNK_TERMS, term_counts, term_ranges
+from bot.search.assemble import CHUNK_TERMS, spread, term_counts, term_ranges
 from bot.search.index import _first_key, letter_mask
 from bot.search.runs import PREFIX, sorted_distinct
 from bot.search.vocab import Lookup, letter_masks, vocab_buckets
@@ -94,3 +94,10 @@ def test_term_counts_are_bincount() -> None:
     terms = np.random.default_rng(5).integers(0, 1000, 100_003).astype(np.int32)
     assert np.array_equal(term_counts(terms, 1200, step=4096), np.bincount(terms, minlength=1200))
     assert term_counts(np.zeros(0, np.int32), 3).tolist() == [0, 0, 0]
+
+
+@given(st.lists(st.integers(0, 4), max_size=40))
+def test_spread_is_repeat(counts: list[int]) -> None:
+    array = np.asarray(counts, dtype=np.int64)
+    got = spread(array, int(array.sum()))
+    assert got.dtype == np.int32 and got.tolist() == np.repeat(np.arange(len(counts)), array).tolist()
