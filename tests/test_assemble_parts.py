@@ -13,7 +13,7 @@ from bot.search import assemble
 from bot.search.assemble import CHUNK_TERMS, spread, term_counts, term_ranges
 from bot.search.index import _first_key, letter_mask
 from bot.search.runs import PREFIX, sorted_distinct
-from bot.search.vocab import Lookup, letter_masks, vocab_buckets
+from bot.search.vocab import Lookup, letter_masks, title_words, vocab_buckets
 
 ODD = list("abz09'.") + ["é", "ß", "²", "中", "👩", "\u0301", "\ud800", "\udfff", "\ue000", "\x00", "\x01", "\U0010ffff"]
 # Words alike in their first PREFIX bytes and longer, or padded with NULs, which the bytes must not confuse.
@@ -101,3 +101,15 @@ def test_spread_is_repeat(counts: list[int]) -> None:
     array = np.asarray(counts, dtype=np.int64)
     got = spread(array, int(array.sum()))
     assert got.dtype == np.int32 and got.tolist() == np.repeat(np.arange(len(counts)), array).tolist()
+
+
+@given(st.lists(st.text(st.sampled_from(["a", "é", " ", "\t", "\u00a0", "\x1f", "\u2028", "\n", "中"]),
+                        max_size=8), max_size=12))
+def test_title_words_are_each_titles_split(titles: list[str]) -> None:
+    words, counts = title_words(titles)
+    assert words == [w for t in titles for w in t.split()]
+    assert counts.dtype == np.int64 and counts.tolist() == [len(t.split()) for t in titles]
+
+
+def test_title_words_of_plain_titles() -> None:
+    assert title_words(["tariffs rise", "", "china"])[1].tolist() == [2, 0, 1]

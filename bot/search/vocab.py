@@ -4,6 +4,7 @@ with numpy where a loop over ~500k terms (100k articles) would take most of a se
 from __future__ import annotations
 
 import bisect
+import re
 from itertools import chain, repeat
 from operator import eq
 
@@ -105,10 +106,27 @@ class Lookup:
 
 def title_ids(titles: list[str], lookup: Lookup) -> tuple[np.ndarray, np.ndarray]:
     """Each article's distinct title terms that are in the vocabulary, as sorted ids (CSR)."""
-    words = [title.split() for title in titles]
-    ids = lookup.ids(list(chain.from_iterable(words)))
-    owner = np.repeat(np.arange(len(titles), dtype=np.int64), np.fromiter(map(len, words), np.int64, len(words)))
+    words, counts = title_words(titles)
+    ids = lookup.ids(words)
+    owner = np.repeat(np.arange(len(titles), dtype=np.int64), counts)
     width = max(len(lookup.vocab), 1)
     pairs = sorted_unique(owner[ids >= 0] * width + ids[ids >= 0])
     counts = np.bincount(pairs // width, minlength=len(titles))
     return (pairs % width).astype(np.int32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+_IRREGULAR = re.compile(r"[^\S \n]|  | \n|\n |\A | \Z")  # any whitespace but one space between words
+
+
+def title_words(titles: list[str]) -> tuple[list[str], np.ndarray]:
+    """Every title's `str.split()`, end to end, and how many words each has: split at once (the
+    titles are terms joined by single spaces) instead of 100k calls that take 0.4 s."""
+    joined = "\n".join(titles)
+    if joined.count("\n") == max(len(titles) - 1, 0) and not _IRREGULAR.search(joined):
+        words = joined.split()
+        counts = np.fromiter(map(str.count, titles, repeat(" ")), np.int64, len(titles))
+        counts += np.fromiter(map(bool, titles), bool, len(titles))
+        if int(counts.sum()) == len(words):
+            return words, counts
+    split = [title.split() for title in titles]
+    return list(chain.from_iterable(split)), np.fromiter(map(len, split), np.int64, len(split))
