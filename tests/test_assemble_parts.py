@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.search import assemble
-from bot.search.assemble import CHUNK_TERMS, spread, term_counts, term_ranges
+from bot.search.assemble import CHUNK_TERMS, term_ranges
 from bot.search.index import _first_key, letter_mask
 from bot.search.runs import PREFIX, sorted_distinct
+from bot.search.stream import TokenPassages, spread, term_counts
 from bot.search.vocab import Lookup, letter_masks, title_words, vocab_buckets
 
 ODD = list("abz09'.") + ["é", "ß", "²", "中", "👩", "\u0301", "\ud800", "\udfff", "\ue000", "\x00", "\x01", "\U0010ffff"]
@@ -113,3 +114,18 @@ def test_title_words_are_each_titles_split(titles: list[str]) -> None:
 
 def test_title_words_of_plain_titles() -> None:
     assert title_words(["tariffs rise", "", "china"])[1].tolist() == [2, 0, 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0, 1, 2, 3, 63, 64, 65, 130]), max_size=40), st.data())
+def test_token_passages_are_repeat(lengths: list[int], data: st.DataObject) -> None:
+    array = np.asarray(lengths, dtype=np.int64)
+    total = int(array.sum())
+    want = np.repeat(np.arange(len(lengths), dtype=np.int32), array)
+    at = np.asarray(sorted(data.draw(st.sets(st.integers(0, max(total - 1, 0)), max_size=50))) if total else [],
+                    dtype=np.int64)
+    with mock.patch("bot.search.stream.STEP", data.draw(st.sampled_from([1, 7, 1 << 20]))):
+        passages = TokenPassages(array, total)
+        got = passages.of(at)
+    assert got.dtype == np.int32 and got.tolist() == want[at].tolist()
+    assert passages.every().tolist() == want.tolist()

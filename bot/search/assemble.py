@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.search.stream import TokenPassages, term_counts
+
 if TYPE_CHECKING:
     from bot.search.build import Background
 
@@ -57,7 +59,7 @@ class _Stream:
     """What every range reads."""
 
     terms: np.ndarray  # int32 per token
-    passage_of: np.ndarray  # int32 per token
+    passages: TokenPassages  # which passage each token is in
     range_of: np.ndarray | None  # per token, which range its term is in (None: one range)
     norm: np.ndarray  # float32 per passage: BM25 length normalisation
     collection: int  # passages, for idf
@@ -65,29 +67,6 @@ class _Stream:
     dense_at: int  # a term in at least this many passages is dense
     odd_term: int  # see `_highest`; -1 for none
     counts: np.ndarray  # int64 per term: its tokens
-
-
-def term_counts(terms: np.ndarray, n_terms: int, step: int = 1 << 20) -> np.ndarray:
-    """Tokens of each term. np.bincount copies its input to 64-bit integers: a slice at a time,
-    that is 8 MB, not 400 MB, and faster (the copy's pages are not faulted in afresh)."""
-    counts = np.zeros(n_terms, dtype=np.int64)
-    for lo in range(0, terms.size, step):
-        counts += np.bincount(terms[lo : lo + step], minlength=n_terms)
-    return counts
-
-
-def spread(counts: np.ndarray, total: int) -> np.ndarray:
-    """np.repeat(np.arange(counts.size), counts) as int32 (`total`: counts.sum()) without holding
-    the GIL, as np.repeat does (0.3 s for a token's passage, 50M tokens): a mark where each run
-    starts, summed up. Then other threads can work meanwhile."""
-    out = np.zeros(total, dtype=np.int32)
-    starts = np.cumsum(counts[:-1])
-    starts = starts[starts < total]
-    if (counts[1:-1] > 0).all():  # (passages are never empty)
-        out[starts] = 1
-    else:  # empty runs start where the next one does
-        np.add.at(out, starts, 1)
-    return np.cumsum(out, out=out)
 
 
 def term_ranges(counts: np.ndarray, chunk: int) -> list[tuple[int, int]]:
@@ -115,35 +94,48 @@ def lay_out(terms: np.ndarray, lengths: np.ndarray, n_terms: int, passage_articl
             background.passages + n_passages, 1)
         collection, extra_df = background.passages + n_passages, np.asarray(background.df(vocab or []))
     norm = (K1 * (1.0 - B + B * doc_len / avg_len)).astype(np.float32)  # per passage
-    counts = term_counts(terms, n_terms)
-    ranges = term_ranges(counts, chunk)
-    filled = np.flatnonzero(counts)
-    # The term of the last postings, if terms without any follow it (see `_highest`).
-    odd_term = int(filled[-1]) if filled.size and filled[-1] < n_terms - 1 else -1
-    with ThreadPoolExecutor(max(1, min(threads, len(ranges)))) as pool:
-        passage_job = pool.submit(spread, lengths, int(terms.size))  # the passage of each token
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        shares = np.linspace(0, terms.size, max(1, threads) + 1).astype(np.int64).tolist()  # of the tokens
+        parts = list(zip(shares[:-1], shares[1:]))
+        counts = sum(pool.map(lambda p: term_counts(terms[p[0] : p[1]], n_terms), parts), np.zeros(n_terms, np.int64))
+        # (np.bincount and np.take release the GIL: each thread does its share of the tokens)
+        ranges = term_ranges(counts, chunk)
+        filled = np.flatnonzero(counts)
+        # The term of the last postings, if terms without any follow it (see `_highest`).
+        odd_term = int(filled[-1]) if filled.size and filled[-1] < n_terms - 1 else -1
         range_of = None
         if len(ranges) > 1:
             table = np.repeat(np.arange(len(ranges), dtype=np.min_scalar_type(len(ranges) - 1)),
                               [hi - lo for lo, hi in ranges])
-            range_of = table[terms]
-        stream = _Stream(terms, passage_job.result(), range_of, norm, collection, extra_df, dense_at, odd_term,
-                         counts)
+            range_of = _gathered(pool, table, terms, parts)
+        stream = _Stream(terms, TokenPassages(lengths, int(terms.size)), range_of, norm, collection, extra_df,
+                         dense_at, odd_term, counts)
         done = list(pool.map(_finish, repeat(stream), range(len(ranges)), [lo for lo, _ in ranges],
                              [hi for _, hi in ranges]))
-    del stream, range_of, passage_job  # 250 MB at 100k articles: gone before the postings are joined
+    del stream, range_of  # gone before the postings are joined
     return _laid(done, n_terms, passage_article, n_articles)
+
+
+def _gathered(pool: ThreadPoolExecutor, table: np.ndarray, terms: np.ndarray, parts: list[tuple[int, int]]) -> np.ndarray:
+    """table[terms], a part of the tokens in each thread."""
+    out = np.empty(terms.size, dtype=table.dtype)
+
+    def take(part: tuple[int, int]) -> None:
+        np.take(table, terms[part[0] : part[1]], out=out[part[0] : part[1]], mode="clip")  # (clip: no copy)
+
+    list(pool.map(take, parts))
+    return out
 
 
 def _finish(s: _Stream, r: int, lo: int, hi: int) -> _Range:
     """One range's postings, counts, impacts and levels."""
     if s.range_of is None:
-        local, passage_of = s.terms.astype(np.uint16), s.passage_of
+        local, passage_of = s.terms.astype(np.uint16), s.passages.every()
     else:
         at = np.flatnonzero(s.range_of == r)
         picked = s.terms[at]
         picked -= lo
-        local, passage_of = picked.astype(np.uint16), s.passage_of[at]
+        local, passage_of = picked.astype(np.uint16), s.passages.of(at)
         del at, picked
     by_term = np.argsort(local, kind="stable")  # radix sort; passages stay ascending within a term
     passage_sorted = passage_of[by_term]
