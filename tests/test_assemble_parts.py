@@ -3,14 +3,17 @@ as bytes, letter masks, typo buckets, hash lookups (collisions forced), ranges o
 
 from __future__ import annotations
 
+import threading
+import time
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.search import assemble
-from bot.search.assemble import CHUNK_TERMS, term_ranges
+from bot.search.assemble import CHUNK_TERMS, shared, term_ranges
 from bot.search.index import _first_key, letter_mask
 from bot.search.runs import PREFIX, sorted_distinct
 from bot.search.stream import TokenPassages, spread, term_counts
@@ -129,3 +132,25 @@ def test_token_passages_are_repeat(lengths: list[int], data: st.DataObject) -> N
         got = passages.of(at)
     assert got.dtype == np.int32 and got.tolist() == want[at].tolist()
     assert passages.every().tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_shared_work_comes_back_in_order_and_raises(threads: int) -> None:
+    seen: set[int] = set()
+
+    def work(item: int) -> int:
+        seen.add(threading.get_ident())
+        time.sleep(0.002)
+        return item * item
+
+    assert shared(work, list(range(20)), threads) == [i * i for i in range(20)]
+    assert shared(work, [], threads) == []
+    assert threading.get_ident() in seen  # the calling thread takes its share
+
+    def broken(item: int) -> int:
+        if item == 5:
+            raise ValueError("five")
+        return item
+
+    with pytest.raises(ValueError, match="five"):
+        shared(broken, list(range(10)), threads)

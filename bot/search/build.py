@@ -20,7 +20,7 @@ import numpy as np
 from bot.common.progress import Progress
 from bot.corpus import Article, Corpus
 from bot.corpus.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
-from bot.search.assemble import THREADS, lay_out
+from bot.search.assemble import THREADS, lay_out, release_freed
 from bot.search.index import SearchIndex
 from bot.search.runs import merged_terms, merged_vocab
 from bot.search.vocab import Lookup, letter_masks, title_ids, vocab_buckets
@@ -196,7 +196,7 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens, background: Ba
                    vocab=vocab, dense_at=max(2, n_passages // DENSE_SHARE), chunk=PAIR_CHUNK,
                    threads=THREADS if threads is None else threads)
     title_tokens, title_offsets = title_ids(tokens.titles, Lookup(vocab))
-    return SearchIndex(
+    index = SearchIndex(
         articles=articles,
         passage_article=tokens.article,
         passage_para=tokens.para,
@@ -218,3 +218,5 @@ def assemble_index(articles: tuple[Article, ...], tokens: Tokens, background: Ba
         article_published=np.asarray([a.published.toordinal() for a in articles], dtype=np.int32),
         buckets=vocab_buckets(vocab, letter_masks(vocab)),
     )
+    release_freed()  # what the build's threads freed, most of all
+    return index
