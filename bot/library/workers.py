@@ -161,7 +161,7 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
     tokens = merge_tokens(parts, [np.array(p, dtype=np.int64) for p in positions], len(corpus.articles))
     del chunks, parts, kept  # the runs' own tokens and vocabularies (~300 MB at 100k): merged, not needed
     merged = time.perf_counter()
-    index = assemble_index(corpus.articles, tokens)
+    index = assemble_index(corpus.articles, tokens, threads=1 if background else None)  # (answers come first)
     log.info("%d files loaded and tokenised in %.1fs by %d processes, merged in %.1fs, indexed in %.1fs",
              len(paths), loaded - started, workers, merged - loaded, time.perf_counter() - merged)
     return corpus, index
