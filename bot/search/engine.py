@@ -21,7 +21,7 @@ from bot.search.expand import Expansion, expand_term, is_rare, suggest
 from bot.search.index import SearchIndex
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.rerank import rerank
-from bot.search.scoring import NOTHING, Candidates, probe, scan
+from bot.search.scoring import NOTHING, Candidates, candidates
 from bot.search.snippet import make_snippet
 
 DEFAULT_LIMIT = 5
@@ -153,7 +153,7 @@ class SearchEngine:
         want = _rerank_size(query, needed)
         if idx.passage_count == 0 or not any(groups):
             return NOTHING
-        return probe(idx, groups, mask, needed, want) or scan(idx, groups, mask, want)
+        return candidates(idx, groups, mask, needed, want, filtered=bool(query.phrases))
 
     def _finish(self, response: SearchResponse, query: ParsedQuery,
                 layers: list[tuple[SearchEngine, dict[str, list[Expansion]], Candidates]], offset: int,
