@@ -39,17 +39,21 @@ def _scored(idx: SearchIndex, options: list[Expansion], factors: list[np.float32
 
 
 def _matched(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray | None) -> np.ndarray:
-    """How many query terms each passage holds (tariff and tariffs count as one), 0 outside `mask`."""
-    matched = np.zeros(idx.passage_count, dtype=np.uint8)
+    """How many query terms each passage holds (tariff and tariffs count as one), 0 outside `mask`.
+    (Each pass over every passage counts at 1.5M passages: none is made that can be saved.)"""
+    matched: np.ndarray | None = None
     for options in groups:
-        has = np.zeros(idx.passage_count, dtype=bool)
+        has: np.ndarray | None = None
+        for row in [idx.dense_row[o.term_id] for o in options if o.term_id in idx.dense_row]:
+            has = idx.dense[row] != 0 if has is None else np.logical_or(has, idx.dense[row] != 0, out=has)
+        if has is None:
+            has = np.zeros(idx.passage_count, dtype=bool)
         for option in options:
-            row = idx.dense_row.get(option.term_id)
-            if row is not None:
-                has |= idx.dense[row] != 0
-            else:
+            if option.term_id not in idx.dense_row:
                 has[postings_at(idx, option.term_id)[0]] = True
-        matched += has.view(np.uint8)  # (adding bools casts them one by one: twice as slow)
+        # (adding bools casts them one by one, twice as slow as adding their bytes)
+        matched = has.view(np.uint8) if matched is None else np.add(matched, has.view(np.uint8), out=matched)
+    assert matched is not None
     if mask is not None:
         matched *= mask.take(idx.passage_article)
     return matched
@@ -57,16 +61,21 @@ def _matched(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray |
 
 def _bound(idx: SearchIndex, options: list[Expansion], factors: list[np.float32], unit: float) -> np.ndarray:
     """Each passage's score rounded up to whole units, an upper bound in 16 bits."""
-    bound = np.zeros(idx.passage_count, dtype=np.uint16)
+    bound: np.ndarray | None = None
     term = np.empty(idx.passage_count, dtype=np.uint16)
-    for option, factor in zip(options, factors):
+    for option, factor in sorted(zip(options, factors), key=lambda of: of[0].term_id not in idx.dense_row):
         units = np.uint16(int(float(factor) / unit) + 1)
         row = idx.dense_row.get(option.term_id)
-        if row is not None:
-            bound += np.multiply(idx.dense[row], units, out=term)
-        else:
+        if row is None:
+            if bound is None:
+                bound = np.zeros(idx.passage_count, dtype=np.uint16)
             passages, levels = postings_at(idx, option.term_id)
             bound[passages] += levels * units  # (a term holds a passage once: no repeated index)
+        elif bound is None:
+            bound = np.multiply(idx.dense[row], units, dtype=np.uint16)
+        else:
+            bound += np.multiply(idx.dense[row], units, out=term)
+    assert bound is not None
     return bound
 
 
@@ -94,11 +103,11 @@ def best_keys(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray 
         if sample.size < rank:
             break
         threshold = int(sample[sample.size - rank])
-        reach = bound >= threshold
-        reach &= matched == tier
+        clear = np.flatnonzero(bound >= threshold)  # (few: the rest of the test is on them alone)
+        clear = clear[matched.take(clear) == tier]
         if tier < len(groups):
-            reach |= matched > tier
-        passages, key = _scored(idx, options, factors, matched, np.flatnonzero(reach))
+            clear = np.union1d(clear, np.flatnonzero(matched > tier))
+        passages, key = _scored(idx, options, factors, matched, clear)
         # A passage left out scores at most (threshold - 1) units: if `want` keys are above that, it is out of reach.
         if np.count_nonzero(key >= tier * TIER + (threshold - 1) * unit + rounding) >= want:
             return passages, key
