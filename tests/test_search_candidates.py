@@ -141,3 +141,20 @@ def test_best_keys_are_the_scans_on_any_terms_and_weights(index: SearchIndex, da
     old = scan(index, groups, mask, want)
     assert np.array_equal(np.sort(passages[at]), np.sort(old.passages))
     assert np.array_equal(key[np.argsort(passages[at])], old.key[np.argsort(old.passages)])
+
+
+def test_kept_expansions_are_the_ones_found(index: SearchIndex, words: list[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Expansions are kept per term; asking again, or after the store is emptied, gives the same."""
+    from bot.search import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "EXPANSIONS_KEPT", 7)
+    engine = SearchEngine(index)
+    queries = [f"{a} {b}" for a, b in zip(words[::3], words[1::3])]
+    first = [engine.search(q).model_dump(exclude={"took_ms"}) for q in queries]
+    assert len(engine._expanded) <= 7
+    again = [engine.search(q).model_dump(exclude={"took_ms"}) for q in queries]
+    fresh = [SearchEngine(index).search(q).model_dump(exclude={"took_ms"}) for q in queries]
+    assert first == again == fresh
+    engine._expand(words[0]).clear()  # a caller changing its list changes nothing kept
+    assert engine._expand(words[0]) == SearchEngine(index)._expand(words[0])
