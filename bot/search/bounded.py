@@ -106,7 +106,7 @@ def best_keys(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray 
         clear = np.flatnonzero(bound >= threshold)  # (few: the rest of the test is on them alone)
         clear = clear[matched.take(clear) == tier]
         if tier < len(groups):
-            clear = np.union1d(clear, np.flatnonzero(matched > tier))
+            clear = np.sort(np.concatenate([clear, np.flatnonzero(matched > tier)]), kind="stable")  # (disjoint)
         passages, key = _scored(idx, options, factors, matched, clear)
         # A passage left out scores at most (threshold - 1) units: if `want` keys are above that, it is out of reach.
         if np.count_nonzero(key >= tier * TIER + (threshold - 1) * unit + rounding) >= want:
