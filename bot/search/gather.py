@@ -1,16 +1,16 @@
-"""Scoring only the passages that hold the query's terms, from their postings: no array the
-size of the corpus is added to, only read or marked with byte-wide passes.
+"""Scoring only the passages that hold the query's terms, listed from their postings.
 
 Adding every term's impacts into a score per passage (the former scan) costs a dozen
-passes over 6 MB float arrays at 1.5M passages, whatever the query. Instead a base of
-passages is listed and each term's level looked up there:
+passes over 6 MB float arrays at 1.5M passages, whatever the query. Where the terms
+are sparse (below n/16 passages) their passages can be listed instead, and each term's
+level looked up there:
 
-- `every_term`: the passages holding every term. When enough articles are among them,
-  only they can reach a page (a passage holding fewer terms ranks a whole tier below).
-  The base is the rarest term's postings (tariff or tariffs: their union) or, when every
-  term is common (dense), the passages where all their dense columns are non-zero.
-- `any_term`: the passages holding any term, for when too few hold every one; exactly
-  what the scan scored (a passage holding no term has no key).
+- `every_term`: the passages holding every term, from the rarest term's postings
+  (tariff or tariffs: their union, merged by a stable sort). When enough articles are
+  among them, only they can reach a page (a passage holding fewer terms ranks a whole
+  tier below).
+- `any_term`: the passages holding any term, for when too few hold every one, if no
+  term is dense: exactly what the scan scored. (With a dense term, `bot.search.bounded`.)
 
 A term's levels at the base are a read of its dense column; or a binary search in its
 postings when the base is much smaller than they are; else its levels written into a

@@ -3,12 +3,14 @@
 A passage's key is `terms matched * TIER + score`, so a passage holding every query
 term outranks any holding fewer; the `want` best keys go on to the re-rank. They are
 found from the passages holding every term when enough articles hold every term, as
-they nearly always do, else from those holding any (`bot.search.gather`); either way
-they are the keys a scan of every passage would keep, ties cut alike (`keep_best`).
+they nearly always do (`bot.search.gather`); else from those holding any, listed when
+every term is sparse, or bounded by byte-wide passes when one is dense
+(`bot.search.bounded`). Either way they are the keys a scan of every passage kept,
+ties at the cut going to the lower passage (`keep_best`).
 
 The cost model that chose between a probe (the first way, then done with binary
-searches) and a scan of every passage now only decides which articles a total
-counts (`_counts_every_term`), so that totals are what they were.
+searches) and that scan now only decides which articles a total counts
+(`_counts_every_term`), and how levels are weighed, so that results are what they were.
 """
 
 from __future__ import annotations
