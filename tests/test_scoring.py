@@ -56,6 +56,7 @@ def sampling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     if request.param == "sampled thresholds":
         monkeypatch.setattr(bounded, "WHOLE_TIER", 0)
         monkeypatch.setattr(bounded, "STEP", 2)
+        monkeypatch.setattr(bounded, "WIDTH", 4)
         monkeypatch.setattr(bounded, "RANKS", ((1, 0), (2, 1), (16, 64)))  # thresholds close to the cut
     return str(request.param)
 

@@ -46,6 +46,7 @@ def sampling(request: pytest.FixtureRequest) -> Iterator[None]:
         if request.param == "sampled thresholds":
             patch.setattr(bounded, "WHOLE_TIER", 0)
             patch.setattr(bounded, "STEP", 2)
+            patch.setattr(bounded, "WIDTH", 4)
             patch.setattr(bounded, "RANKS", ((1, 0), (2, 1), (16, 64)))  # thresholds close to the cut
         yield
 
@@ -132,7 +133,8 @@ def test_best_keys_are_the_scans_on_any_terms_and_weights(index: SearchIndex, da
     mask = data.draw(st.sampled_from([None, np.arange(index.article_count) % 4 != 1]))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bounded, "WHOLE_TIER", 0)
-        patch.setattr(bounded, "STEP", data.draw(st.sampled_from([1, 2, 3, 7])))
+        patch.setattr(bounded, "STEP", data.draw(st.sampled_from([1, 2, 4, 8])))
+        patch.setattr(bounded, "WIDTH", data.draw(st.sampled_from([1, 4, 64])))
         patch.setattr(bounded, "RANKS", data.draw(st.sampled_from([((1, 0), (3, 2)), ((16, 64), (128, 512))])))
         passages, key = bounded.best_keys(index, groups, mask, want)
     from bot.search.scoring import top_keys
