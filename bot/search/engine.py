@@ -21,12 +21,13 @@ from bot.search.expand import Expansion, expand_term, is_rare, suggest
 from bot.search.index import SearchIndex
 from bot.search.query import ParsedQuery, parse_query
 from bot.search.rerank import rerank
-from bot.search.scoring import NOTHING, Candidates, probe, scan
+from bot.search.scoring import NOTHING, Candidates, candidates
 from bot.search.snippet import make_snippet
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
 RERANK = 120
+EXPANSIONS_KEPT = 4096  # query terms whose expansions an engine keeps
 
 
 class SearchHit(BaseModel):
@@ -76,6 +77,7 @@ class SearchEngine:
         self._publisher_of = np.asarray([number[a.publisher] for a in index.articles], dtype=np.int32)
         self.delta = SearchEngine(delta) if delta is not None else None
         self.hidden = hidden if hidden is not None and hidden.any() else None
+        self._expanded: dict[str, tuple[Expansion, ...]] = {}  # term -> its expansions (the index never changes)
 
     def _article_mask(self, query: ParsedQuery, notices: list[str]) -> np.ndarray | None:
         idx = self.index
@@ -138,7 +140,18 @@ class SearchEngine:
 
     def _expand(self, term: str) -> list[Expansion]:
         """The main index's expansions; a word only the delta holds, and not rarely, is taken as
-        typed (as a rebuild, which would hold it, takes it) without looking for corrections."""
+        typed (as a rebuild, which would hold it, takes it) without looking for corrections.
+        Kept per term: a typo's corrections take up to a millisecond or two to find, and the
+        same words come back (the next page of a search, a search refined)."""
+        found = self._expanded.get(term)
+        if found is None:
+            found = tuple(self._expansions_of(term))
+            if len(self._expanded) >= EXPANSIONS_KEPT:
+                self._expanded.clear()  # (one step, safe while another thread reads it)
+            self._expanded[term] = found
+        return list(found)
+
+    def _expansions_of(self, term: str) -> list[Expansion]:
         if self.delta is not None and self.index.term_id(term) is None:
             own = self.delta.index.term_id(term)
             if own is not None and not is_rare(self.index, int(self.delta.index.df[own])):
@@ -153,7 +166,7 @@ class SearchEngine:
         want = _rerank_size(query, needed)
         if idx.passage_count == 0 or not any(groups):
             return NOTHING
-        return probe(idx, groups, mask, needed, want) or scan(idx, groups, mask, want)
+        return candidates(idx, groups, mask, needed, want, filtered=bool(query.phrases))
 
     def _finish(self, response: SearchResponse, query: ParsedQuery,
                 layers: list[tuple[SearchEngine, dict[str, list[Expansion]], Candidates]], offset: int,

@@ -72,21 +72,6 @@ class SearchIndex:
         passages, levels = self.levels(term_id)
         return passages, levels * self.term_scale[term_id]
 
-    def impacts_at(self, term_id: int, passages: np.ndarray) -> np.ndarray:
-        """The term's impact in each of the (ascending) passages; 0 where it is absent."""
-        scale = self.term_scale[term_id]
-        row = self.dense_row.get(term_id)
-        if row is not None:
-            return self.dense[row][passages] * scale
-        lo, hi = self.offsets[term_id], self.offsets[term_id + 1]
-        out = np.zeros(passages.size, dtype=np.float32)
-        if hi > lo:
-            at = lo + np.searchsorted(self.post_passage[lo:hi], passages)
-            at = np.minimum(at, hi - 1)
-            hit = self.post_passage[at] == passages
-            out[hit] = self.post_level[at[hit]] * scale
-        return out
-
     def term_id(self, term: str) -> int | None:
         at = bisect.bisect_left(self.vocab, term)
         return at if at < len(self.vocab) and self.vocab[at] == term else None

@@ -1,14 +1,16 @@
 """Choosing the passages worth re-ranking: BM25 over expanded terms, tiered by terms matched.
 
 A passage's key is `terms matched * TIER + score`, so a passage holding every query
-term outranks any holding fewer. Two ways to find the best keys give the same answer
-at different costs, and a cost model picks one per query:
+term outranks any holding fewer; the `want` best keys go on to the re-rank. They are
+found from the passages holding every term when enough articles hold every term, as
+they nearly always do (`bot.search.gather`); else from those holding any, listed when
+every term is sparse, or bounded by byte-wide passes when one is dense
+(`bot.search.bounded`). Either way they are the keys a scan of every passage kept,
+ties at the cut going to the lower passage (`keep_best`).
 
-- probe: take the passages of the rarest term and look the other terms up there
-  (a dense column read, or a binary search in sparse postings). Exact when the
-  passages holding every term fill the page; otherwise it gives up.
-- scan: add every term's impacts into one score per passage (dense terms add whole
-  columns, sparse ones scatter their postings), then cut the best tiers.
+The cost model that chose between a probe (the first way, then done with binary
+searches) and that scan now only decides which articles a total counts
+(`_counts_every_term`), and how levels are weighed, so that results are what they were.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bot.search.bounded import best_keys
 from bot.search.expand import Expansion
-from bot.search.index import SearchIndex, sorted_unique
+from bot.search.gather import TIER as TIER
+from bot.search.gather import any_term, any_term_articles, every_term
+from bot.search.index import SearchIndex
 
-TIER = 1000.0  # score distance between "matches k terms" and "matches k+1 terms"
-# Rough cost, in nanoseconds per element on a 2-core machine, of the numpy operations each
-# way needs; only their ratios matter. Fitted to timings of both ways on the benchmark corpus.
+# The former cost model: rough nanoseconds per element of what a probe and a scan did.
 _GATHER_DENSE = 11.0  # probe: read a dense column at a passage, weigh and count it
 _SEARCH_SPARSE = 25.0  # probe: binary-search a sparse posting list for a passage, weigh and count it
 _MARK_DENSE = 1.2  # probe: list the passages of a dense rarest term, per passage in the corpus
@@ -34,17 +37,22 @@ _SCATTER = 8.0  # scan: add one sparse posting
 class Candidates(NamedTuple):
     key: np.ndarray  # float32: terms matched * TIER + score
     passages: np.ndarray  # the passages, in no particular order
-    total: int  # how many articles match (all terms, for a probe; any term, for a scan)
+    total: int  # how many articles match (see `_counts_every_term`: all terms, or any term)
 
 
 NOTHING = Candidates(np.zeros(0, np.float32), np.zeros(0, np.int64), 0)
 
 
 def keep_best(key: np.ndarray, passages: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `want` largest keys; of those tied at the cut, the first (passages come ascending:
+    the lower passages, which the re-rank also puts first among equals). So both ways of
+    finding candidates cut ties alike, and a cut does not depend on how numpy partitions."""
     if passages.size <= want:
         return key, passages
-    top = np.argpartition(-key, want - 1)[:want]
-    return key[top], passages[top]
+    cut = np.partition(key, key.size - want)[key.size - want]
+    above = np.flatnonzero(key > cut)
+    chosen = np.concatenate([above, np.flatnonzero(key == cut)[: want - above.size]])
+    return key[chosen], passages[chosen]
 
 
 def _postings_size(idx: SearchIndex, options: list[Expansion]) -> int:
@@ -64,79 +72,45 @@ def _scan_cost(idx: SearchIndex, groups: list[list[Expansion]]) -> float:
     return idx.passage_count * (_SCAN_PASSAGE + _SCAN_DENSE * dense) + _SCATTER * sparse
 
 
-def _passages_of(idx: SearchIndex, options: list[Expansion]) -> np.ndarray:
-    """Ascending passages holding any of the options (tariff or tariffs), each once."""
-    if not any(o.term_id in idx.dense_row for o in options):
-        return sorted_unique(np.concatenate([idx.levels(o.term_id)[0] for o in options]))
-    present = np.zeros(idx.passage_count, dtype=bool)
-    for option in options:
-        row = idx.dense_row.get(option.term_id)
-        if row is not None:
-            np.logical_or(present, idx.dense[row] > 0, out=present)
-        else:
-            present[idx.levels(option.term_id)[0]] = True
-    return np.flatnonzero(present)
-
-
-def probe(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray | None, needed: int,
-          want: int) -> Candidates | None:
-    """The best passages holding every term, found from the rarest term's passages.
-
-    None when probing would cost more than scanning, or when fewer than `needed`
-    articles hold every term (then lower tiers matter and only a scan sees them).
-    """
+def _counts_every_term(idx: SearchIndex, groups: list[list[Expansion]]) -> bool:
+    """Whether a total counts the articles holding every term rather than any: the former
+    probe counted those, and ran where the cost model found it cheaper than a scan. Totals
+    stay as they were ("Articles 1-5 of N"), whichever way the candidates are now found."""
     if len(groups) < 2 or not all(groups):
-        return None
+        return False
     sizes = [_postings_size(idx, g) for g in groups]
     rarest = groups[int(np.argmin(sizes))]
-    if _probe_cost(idx, groups, rarest, min(sizes)) >= _scan_cost(idx, groups):
-        return None
-    base = _passages_of(idx, rarest)
-    scores = np.zeros(base.size, dtype=np.float32)
-    complete = np.ones(base.size, dtype=bool)
-    for options in groups:
-        has_term = np.zeros(base.size, dtype=bool)
-        for option in options:
-            impacts = idx.impacts_at(option.term_id, base)
-            scores += impacts * np.float32(option.weight)
-            has_term |= impacts > 0
-        complete &= has_term
-    passages, scores = base[complete], scores[complete]
-    if mask is not None:
-        keep = mask[idx.passage_article[passages]]
-        passages, scores = passages[keep], scores[keep]
-    owners = idx.passage_article[passages]  # ascending, as the passages are
-    articles = int(np.count_nonzero(np.diff(owners))) + 1 if owners.size else 0
-    if articles < needed:
-        return None
-    key, passages = keep_best(scores + np.float32(len(groups) * TIER), passages, want)
-    return Candidates(key, passages, articles)
+    return _probe_cost(idx, groups, rarest, min(sizes)) < _scan_cost(idx, groups)
 
 
-def scan(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray | None, want: int) -> Candidates:
-    """Score every passage holding any term; keep the `want` best keys, best tier first."""
-    n = idx.passage_count
-    scores = np.zeros(n, dtype=np.float32)
-    matched = np.zeros(n, dtype=np.uint8)  # how many query terms each passage holds
-    articles = np.zeros(idx.article_count, dtype=bool)  # which articles hold any
-    for options in groups:
-        if len(options) == 1:
-            _add(idx, options[0], scores, matched, articles)
-        elif options:
-            has_term = np.zeros(n, dtype=np.uint8)  # tariff and tariffs count as one term
-            for option in options:
-                _add(idx, option, scores, has_term, articles)
-            matched += has_term > 0
-    if mask is not None:
-        keep = mask[idx.passage_article]
-        matched *= keep
-        scores *= keep
-        articles &= mask
-    if n == 0 or not matched.any():
+def candidates(idx: SearchIndex, groups: list[list[Expansion]], mask: np.ndarray | None, needed: int, want: int,
+               filtered: bool = False) -> Candidates:
+    """The `want` best keys of passages holding any term, and how many articles match.
+
+    When `needed` articles hold every term, the passages holding fewer rank a tier below
+    and cannot reach the page, so only those holding every term are scored (listed from
+    the rarest term, unless it is common). Else, or when the re-rank filters candidates
+    (`filtered`: phrases) and those do not fill `want`, the best of every passage; except
+    where the probe ran, which never looked further. Terms that match nothing do not count."""
+    used = [g for g in groups if g]
+    if not used:
         return NOTHING
-    key = matched * np.float32(TIER) + scores  # 0 where nothing matched
-    key, passages = top_keys(key, want)
-    return Candidates(key, passages, int(np.count_nonzero(articles)))
+    probed = _counts_every_term(idx, groups)
+    found = every_term(idx, used, mask, as_probed=probed)
+    if found is not None and (len(used) == 1 or (found[2] >= needed and (probed or not filtered
+                                                                         or found[0].size >= want))):
+        passages, key, articles = found
+        if len(used) > 1 and not probed:
+            articles = any_term_articles(idx, used, mask)
+    elif (anywhere := any_term(idx, used, mask)) is not None:
+        passages, key, articles = anywhere
+    else:
+        passages, key = best_keys(idx, used, mask, want)
+        articles = any_term_articles(idx, used, mask)
+    if passages.size == 0:
+        return NOTHING
+    key, at = top_keys(key, want)
+    return Candidates(key, passages[at], articles)
 
 
 def top_keys(key: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
@@ -149,28 +123,13 @@ def top_keys(key: np.ndarray, want: int) -> tuple[np.ndarray, np.ndarray]:
     high and the plain way is taken; the result is the same either way.
     """
     step = 64
-    if key.size >= 64 * want:
+    rank = 2 * want // step + 8
+    if key.size >= step * max(want, rank):
         sample = np.sort(key[::step])  # (np.partition is slower here: most keys are 0)
-        threshold = sample[sample.size - (2 * want // step + 8)]
+        threshold = sample[sample.size - rank]
         if threshold > 0:
             found = np.flatnonzero(key >= threshold)
             if found.size >= want:
                 return keep_best(key[found], found, want)
     found = np.flatnonzero(key > 0)
     return keep_best(key[found], found, want)
-
-
-def _add(idx: SearchIndex, option: Expansion, scores: np.ndarray, counts: np.ndarray, articles: np.ndarray) -> None:
-    """Add one expanded term's impacts to `scores`, count it in `counts`, flag its articles."""
-    factor = idx.term_scale[option.term_id] * np.float32(option.weight)
-    row = idx.dense_row.get(option.term_id)
-    if row is not None:
-        column = idx.dense[row]
-        scores += column * factor
-        counts += column > 0
-        articles |= idx.dense_articles[row]
-    else:
-        passages, levels = idx.levels(option.term_id)
-        np.add.at(scores, passages, levels * factor)  # (ufunc.at is twice as fast as a[i] += x here)
-        np.add.at(counts, passages, np.uint8(1))
-        articles[idx.passage_article[passages]] = True
