@@ -56,7 +56,9 @@ def test_a_delta_ranks_as_a_full_rebuild(articles: list[Article]) -> None:
         assert top_a[:3] == top_b[:3], query  # the same best results in the same order
         assert len(set(top_a) & set(top_b)) >= min(8, len(top_b)), query  # and nearly the same page
         assert all(abs(x.score - y.score) < 0.1 for x, y in zip(a.results, b.results)), query  # BM25 as rebuilt
-        assert abs(a.total - b.total) <= 2, query
+        # A phrase's total counts the articles where the phrase was verified among the candidates
+        # each index examined (a cutoff that depends on how the passages are split into layers).
+        assert abs(a.total - b.total) <= (max(2, b.total // 20) if query.startswith('"') else 2), query
 
 
 def test_new_articles_are_found_and_replaced_or_removed_ones_are_not(articles: list[Article]) -> None:
