@@ -84,7 +84,7 @@ class TokenPassages:
 
 def release_freed() -> None:
     """Hand the C heap's free pages back to the system. glibc keeps much of what threads free
-    in their own arenas: 50 MB after a build at 10k articles, 250 MB at 100k."""
+    in their own arenas: up to 250 MB after a build at 100k articles."""
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (AttributeError, OSError):  # not glibc
