@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.search import assemble
-from bot.search.assemble import CHUNK_TERMS, shared, term_ranges
+from bot.search.assemble import CHUNK_TERMS, term_ranges
 from bot.search.index import _first_key, letter_mask
 from bot.search.runs import PREFIX, sorted_distinct
-from bot.search.stream import TokenPassages, spread, term_counts
+from bot.search.stream import TokenPassages, shared, spread, term_counts
 from bot.search.vocab import Lookup, letter_masks, title_words, vocab_buckets
 
 ODD = list("abz09'.") + ["é", "ß", "²", "中", "👩", "\u0301", "\ud800", "\udfff", "\ue000", "\x00", "\x01", "\U0010ffff"]

@@ -10,19 +10,14 @@ so ranges run in `THREADS` threads; the largest temporaries are those of the ran
 
 from __future__ import annotations
 
-import ctypes
 import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.search.stream import TokenPassages, term_counts
+from bot.search.stream import TokenPassages, shared, term_counts
 
 if TYPE_CHECKING:
     from bot.search.build import Background
@@ -31,8 +26,6 @@ K1 = 1.2
 B = 0.75
 CHUNK_TERMS = 65536  # terms in one range at most: their ids, less the first, fit the 16 bits radix-sorted
 THREADS = min(2, os.cpu_count() or 1)
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass
@@ -122,45 +115,6 @@ def lay_out(terms: np.ndarray, lengths: np.ndarray, n_terms: int, passage_articl
     return _laid(done, n_terms, passage_article, n_articles)
 
 
-def release_freed() -> None:
-    """Hand the C heap's free pages back to the system. glibc keeps much of what threads free
-    in their own arenas: 50 MB after a build at 10k articles, 250 MB at 100k."""
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (AttributeError, OSError):  # not glibc
-        pass
-
-
-def shared(work: Callable[[T], R], items: list[T], threads: int) -> list[R]:
-    """[work(item) for item in items], by this thread and `threads` - 1 others, each taking the
-    next item when done with one. (This thread works too: every thread's C heap arena keeps
-    some of what it freed, so fewer threads leave less behind.)"""
-    results: list[R | None] = [None] * len(items)
-    queue = iter(range(len(items)))
-    lock = threading.Lock()
-    failed = threading.Event()
-
-    def loop() -> None:
-        while not failed.is_set():
-            with lock:
-                at = next(queue, None)
-            if at is None:
-                return
-            try:
-                results[at] = work(items[at])
-            except BaseException:
-                failed.set()
-                raise
-
-    helpers = min(threads, len(items)) - 1
-    with ThreadPoolExecutor(helpers) if helpers > 0 else nullcontext() as pool:
-        futures = [pool.submit(loop) for _ in range(helpers)] if pool else []
-        loop()
-        for future in futures:
-            future.result()
-    return cast(list[R], results)
-
-
 def _take(table: np.ndarray, terms: np.ndarray, out: np.ndarray, part: tuple[int, int]) -> None:
     np.take(table, terms[part[0] : part[1]], out=out[part[0] : part[1]], mode="clip")  # (clip: no copy)
 
@@ -177,9 +131,9 @@ def _finish(s: _Stream, job: tuple[int, int, int]) -> _Range:
         local, passage_of = picked.astype(np.uint16), s.passages.of(at)
         del at, picked
     by_term = np.argsort(local, kind="stable")  # radix sort; passages stay ascending within a term
+    del local
     passage_sorted = passage_of[by_term]
     del by_term, passage_of
-    del local
     counts = s.counts[lo:hi]
     token_offsets = np.zeros(hi - lo + 1, dtype=np.int64)
     np.cumsum(counts, out=token_offsets[1:])

@@ -20,9 +20,10 @@ import numpy as np
 from bot.common.progress import Progress
 from bot.corpus import Article, Corpus
 from bot.corpus.text import SYMBOL_TERMS, TOKEN_RE, normalize_text, split_sentences
-from bot.search.assemble import THREADS, lay_out, release_freed
+from bot.search.assemble import THREADS, lay_out
 from bot.search.index import SearchIndex
 from bot.search.runs import merged_terms, merged_vocab
+from bot.search.stream import release_freed
 from bot.search.tokenize import RUN_CHARS, TermTable, tokenize_run
 from bot.search.vocab import Lookup, letter_masks, title_ids, vocab_buckets
 
