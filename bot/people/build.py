@@ -20,14 +20,13 @@ import re
 import sys
 import zlib
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bot.corpus import Article, Corpus
-from bot.corpus.text import split_sentences
 from bot.people.directory import (
     PeopleDirectory,
     Person,
@@ -37,12 +36,13 @@ from bot.people.directory import (
     load_overrides,
     pick_aliases,
 )
-from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
+from bot.people.extract import SPEECH_VERBS, RoleMention, mentions_in, sentence_spans
 
 Stamp = Hashable  # which version of an article a result is for (the bot uses its file's size and mtime)
 
 _SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
 _CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")  # a run of capitalised words
+_CAPWORD_RE = re.compile(r"[A-Z][\w-]*")
 _WORD_RE = re.compile(r"\S+")
 MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are counted in every article
 BLOOM_BITS = 1024  # per article, two bits per capitalised word: ~1% false "may hold" at 40 words
@@ -78,25 +78,13 @@ def _bloom(words: Iterable[str]) -> bytes:
     return mask.to_bytes(BLOOM_BITS // 8, "little")
 
 
-def _sentence_spans(paragraph: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for sentence in split_sentences(paragraph):
-        start = paragraph.find(sentence, cursor)
-        spans.append((start, start + len(sentence)))
-        cursor = start + len(sentence)
-    return spans
-
-
-def _named_in(paragraph: str, phrases: dict[str, str], first_words: set[str],
-              capitals: set[str]) -> list[tuple[int, str]]:
+def _phrases_in(paragraph: str, phrases: dict[str, str], first_words: Set[str]) -> list[tuple[int, str]]:
     """(offset, phrase) for each capitalised word starting a known phrase, the longest (of up to
-    three words, in one run of capitalised words) winning; every capitalised word goes to `capitals`.
-    A run none of whose words starts a phrase is passed over in C: most start none."""
+    three words, in one run of capitalised words) winning. A run none of whose words starts a
+    phrase is passed over in C: most start none."""
     found: list[tuple[int, str]] = []
     for run in _CAPRUN_RE.finditer(paragraph):
         words = run.group().split()
-        capitals.update(words)
         if first_words.isdisjoint(words):
             continue
         starts: list[int] = []  # of the run's words, found once a phrase is
@@ -113,18 +101,64 @@ def _named_in(paragraph: str, phrases: dict[str, str], first_words: set[str],
     return found
 
 
-def _scan(article: Article, phrases: dict[str, str], first_words: set[str]) -> tuple[
+@dataclass(frozen=True, slots=True)
+class _PhraseIndex:
+    """A reading's phrases by first word: the words that are a phrase alone (`singles`), and the
+    second words of each first word's longer phrases (`seconds`). A paragraph can hold a phrase
+    only if its capitalised words include a single, or a first word and one of its seconds."""
+
+    phrases: dict[str, str]
+    first_words: frozenset[str]
+    singles: frozenset[str]
+    seconds: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, phrases: dict[str, str]) -> _PhraseIndex:
+        seconds: dict[str, set[str]] = defaultdict(set)
+        singles = set()
+        for phrase in phrases:
+            words = phrase.split(" ")
+            if len(words) == 1:
+                singles.add(phrase)
+            else:
+                seconds[words[0]].add(words[1])
+        return cls(phrases, frozenset(singles | seconds.keys()), frozenset(singles),
+                   {w: frozenset(s) for w, s in seconds.items()})
+
+    def starting_here(self, capitals: set[str]) -> set[str]:
+        """The first words among these capitalised words that may start a phrase beside them."""
+        return {w for w in capitals.intersection(self.first_words)
+                if w in self.singles or not self.seconds[w].isdisjoint(capitals)}
+
+
+_LAST_INDEX: list[_PhraseIndex] = []  # of the last reading: helpers read many runs of articles with one
+
+
+def _phrase_index(phrases: dict[str, str]) -> _PhraseIndex:
+    """The index of these phrases, made once per reading (by identity: `PeopleCache` makes a new
+    dict whenever its phrases change, never changing one in place)."""
+    if not _LAST_INDEX or _LAST_INDEX[0].phrases is not phrases:
+        _LAST_INDEX[:] = [_PhraseIndex.of(phrases)]
+    return _LAST_INDEX[0]
+
+
+def _scan(article: Article, index: _PhraseIndex) -> tuple[
         tuple[tuple[str, int], ...], tuple[bytes, ...], tuple[bool, ...], bytes]:
-    """The second pass over one article: where each phrase is, and its capitalised words."""
+    """The second pass over one article: where each phrase is, and its capitalised words.
+    A paragraph's capitalised words are found in C; only a paragraph whose words may hold a
+    phrase (`starting_here`) is searched run by run, and split into sentences."""
     hits: list[tuple[str, int]] = []
     sentences: list[bytes] = []
     speaking: list[bool] = []
     capitals: set[str] = set()
     for paragraph in article.paragraphs:
-        found = _named_in(paragraph, phrases, first_words, capitals)
+        words = set(_CAPWORD_RE.findall(paragraph))  # the words of its `_CAPRUN_RE` runs
+        capitals |= words
+        starting = index.starting_here(words)
+        found = _phrases_in(paragraph, index.phrases, starting) if starting else None
         if not found:
             continue
-        spans = _sentence_spans(paragraph)
+        spans = sentence_spans(paragraph)
         numbered: dict[int, int] = {}  # sentence in the paragraph -> in `sentences`
         for offset, phrase in found:
             k = next((k for k, (a, b) in enumerate(spans) if a <= offset < b), len(spans) - 1)
@@ -138,8 +172,8 @@ def _scan(article: Article, phrases: dict[str, str], first_words: set[str]) -> t
 
 
 def _first_pass(article: Article) -> tuple[tuple[str, RoleMention | None], ...]:
-    return tuple((m.name, m.role) for paragraph in article.paragraphs for m in find_mentions(paragraph)
-                 if m.role or m.speaks)
+    return tuple((name, role) for paragraph in article.paragraphs for name, _, role, speaks in mentions_in(paragraph)
+                 if role or speaks)
 
 
 class _Mentions:
@@ -310,12 +344,12 @@ class Needed:
 def read_articles(articles: Iterable[tuple[Article, Stamp]], reading: Reading) -> list[tuple[str, _Entry, int]]:
     """Both passes over articles, for `PeopleCache.store`; in any process."""
     phrases = reading.phrases
-    first_words = {p.split(" ", 1)[0] for p in phrases}
+    index = _phrase_index(phrases) if phrases else None
     out = []
     for article, stamp in articles:
         mentions = _first_pass(article) if article.id in reading.first else None
-        if phrases:
-            hits, sentences, speaking, capitals = _scan(article, phrases, first_words)
+        if index is not None:
+            hits, sentences, speaking, capitals = _scan(article, index)
         else:  # the first build: nothing to find yet, and every article is read again once there is
             hits, sentences, speaking, capitals = (), (), (), b""
         out.append((article.id, _Entry(stamp, article.title, article.url, article.published, mentions, capitals,

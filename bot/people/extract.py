@@ -13,7 +13,9 @@ places, buildings, organisations and publications never form a name.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.corpus.text import split_sentences
@@ -60,6 +62,8 @@ NOT_NAME_WORDS = {
     "minister", "president", "premier", "representative", "chairman", "lumpur", "kuala", "lancaster",
     "wall", "financial", "white", "natural", "gas", "crypto", "bitcoin", "ethereum", "emerging", "academy",
 }
+_TITLE_CAPITALS_OUT = NOT_NAME_WORDS - ROLE_WORDS  # capitalised words that end a title read backwards
+_SWALLOWED = ROLE_WORDS | NOT_NAME_WORDS  # words a capitalised run may start with that are not the name's
 SPEECH_VERBS = (
     "said", "says", "told", "stated", "added", "noted", "warned", "revealed", "explained", "emphasized",
     "emphasised", "announced", "argued", "wrote", "insisted", "confirmed", "stressed", "indicated",
@@ -89,9 +93,14 @@ class NameMention:
     speaks: bool
 
 
+_CLAUSE_BREAK_RE = re.compile(r"[,;:.!?\"“”—–]|\s-\s")
+_SENTENCE_BREAK_RE = re.compile(r"[;:.!?\"“”—–]")
+_ORGANIZATION_RE = re.compile(r".*\b(?:at|of|for)\s+(?:the\s+)?([A-Z].*)$")
+
+
 def _words_before(text: str) -> list[str]:
     """The words just before a name, within its clause (stops at punctuation and quotes)."""
-    clause = re.split(r"[,;:.!?\"“”—–]|\s-\s", text)[-1]
+    clause = _CLAUSE_BREAK_RE.split(text)[-1]
     return _WORD_RE.findall(clause)
 
 
@@ -110,7 +119,7 @@ def _title_before(prefix: str) -> RoleMention | None:
     for word in reversed(words):
         bare = word.strip("()").lower().rstrip("’'s").rstrip("'")
         is_abbrev = word.startswith("(") and word.endswith(")")
-        if bare in ROLE_WORDS or is_abbrev or (word[:1].isupper() and bare not in NOT_NAME_WORDS - ROLE_WORDS):
+        if bare in ROLE_WORDS or is_abbrev or (word[:1].isupper() and bare not in _TITLE_CAPITALS_OUT):
             taken.append(word)
             continue
         break
@@ -146,7 +155,7 @@ def _appositive_after(suffix: str) -> RoleMention | None:
     if head_at is None or head_at > 4:
         return None
     organization = None
-    org_match = re.search(r".*\b(?:at|of|for)\s+(?:the\s+)?([A-Z].*)$", phrase)
+    org_match = _ORGANIZATION_RE.search(phrase)
     if org_match and org_match.group(1)[:1].isupper():
         organization = org_match.group(1)
     formal = words[head_at][:1].isupper()
@@ -156,7 +165,7 @@ def _appositive_after(suffix: str) -> RoleMention | None:
 def _appositive_before(prefix: str) -> RoleMention | None:
     if not prefix.rstrip().endswith(","):
         return None
-    clause = re.split(r"[;:.!?\"“”—–]", prefix.rstrip()[:-1])[-1]
+    clause = _SENTENCE_BREAK_RE.split(prefix.rstrip()[:-1])[-1]
     clause = clause.split(",")[-1].strip()
     words = clause.split()
     if not 1 <= len(words) <= 6 or words[-1].lower() not in ROLE_HEADS:
@@ -164,31 +173,56 @@ def _appositive_before(prefix: str) -> RoleMention | None:
     return RoleMention(role=clause, organization=None, country=_country(words), formal=False, alias=None)
 
 
-def _valid_name(name: str) -> bool:
-    words = name.split()
-    return all(w.lower().strip("'") not in NOT_NAME_WORDS and w.lower() not in ROLE_WORDS for w in words)
+def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+    """Where each of `split_sentences(paragraph)` stands in the paragraph."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in split_sentences(paragraph):
+        start = paragraph.find(sentence, cursor)
+        spans.append((start, start + len(sentence)))
+        cursor = start + len(sentence)
+    return spans
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _name_in_run(run: str) -> str | None:
+    """The full name a capitalised run holds once the role words it swallowed are dropped
+    ("Commerce Secretary Howard Lutnick"), or None. Cached: a corpus repeats its runs."""
+    words = run.split()
+    while words and words[0].lower() in _SWALLOWED:
+        words.pop(0)
+    if not 2 <= len(words) <= 3:
+        return None
+    lowered = [w.lower() for w in words]
+    if not ROLE_WORDS.isdisjoint(lowered) or not NOT_NAME_WORDS.isdisjoint([w.strip("'") for w in lowered]):
+        return None
+    return " ".join(words)
+
+
+def mentions_in(paragraph: str) -> Iterator[tuple[str, tuple[int, int], RoleMention | None, bool]]:
+    """(name, span of its sentence, role, speaks) for each candidate full name in a paragraph.
+
+    Names are matched in the whole paragraph, not sentence by sentence: a name cannot cross a
+    sentence break (it holds no `.!?`), and a sentence's edges are spaces in the paragraph, which
+    the pattern's look-arounds treat as they treat the text's ends. So sentences are split only
+    for a paragraph holding a name (a third of news paragraphs hold none)."""
+    spans: list[tuple[int, int]] | None = None
+    for match in _NAME_RE.finditer(paragraph):
+        name = _name_in_run(match.group(1))
+        if name is None:
+            continue
+        if spans is None:
+            spans = sentence_spans(paragraph)
+        at = match.start()
+        a, b = next(s for s in spans if s[0] <= at < s[1])
+        end = match.end()
+        start = end - len(name)  # as the sentence-by-sentence pass did, even where spaces were collapsed
+        prefix, suffix = paragraph[a:start], paragraph[end:b]
+        role = _title_before(prefix) or _appositive_after(suffix) or _appositive_before(prefix)
+        yield name, (a, b), role, bool(_SPEAKS_RE.match(suffix))
 
 
 def find_mentions(paragraph: str) -> list[NameMention]:
     """Every candidate full name in a paragraph, with the role or speech evidence beside it."""
-    mentions: list[NameMention] = []
-    if not _NAME_RE.search(paragraph):  # a third of news paragraphs: no sentence splitting needed
-        return mentions
-    for sentence in split_sentences(paragraph):
-        for match in _NAME_RE.finditer(sentence):
-            name = match.group(1)
-            words = name.split()
-            # Drop role words that the capitalised run swallowed: "Commerce Secretary Howard Lutnick".
-            while words and (words[0].lower() in ROLE_WORDS or words[0].lower() in NOT_NAME_WORDS):
-                words.pop(0)
-            if not 2 <= len(words) <= 3:
-                continue
-            name = " ".join(words)
-            if not _valid_name(name):
-                continue
-            start = match.end() - len(name)
-            prefix, suffix = sentence[:start], sentence[match.end():]
-            role = _title_before(prefix) or _appositive_after(suffix) or _appositive_before(prefix)
-            speaks = bool(_SPEAKS_RE.match(suffix))
-            mentions.append(NameMention(name=name, sentence=sentence, role=role, speaks=speaks))
-    return mentions
+    return [NameMention(name=name, sentence=paragraph[a:b], role=role, speaks=speaks)
+            for name, (a, b), role, speaks in mentions_in(paragraph)]
