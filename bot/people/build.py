@@ -16,11 +16,8 @@ keeps the cache between builds.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import sys
-import zlib
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence, Set
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,16 +33,12 @@ from bot.people.directory import (
     load_overrides,
     pick_aliases,
 )
-from bot.people.extract import SPEECH_VERBS, RoleMention, mentions_in, sentence_spans
+from bot.people.extract import RoleMention, article_mentions
+from bot.people.scan import BLOOM_BITS, bloom, phrase_index, scan
 
 Stamp = Hashable  # which version of an article a result is for (the bot uses its file's size and mtime)
 
-_SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
-_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")  # a run of capitalised words
-_CAPWORD_RE = re.compile(r"[A-Z][\w-]*")
-_WORD_RE = re.compile(r"\S+")
 MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are counted in every article
-BLOOM_BITS = 1024  # per article, two bits per capitalised word: ~1% false "may hold" at 40 words
 # More new phrases than this (a first build): read every article again rather than test each filter
 # (a test costs ~2 ms per phrase at 100k articles; reading them all again, ~10 s).
 RESCAN_ALL_PHRASES = 2000
@@ -68,112 +61,8 @@ class _Entry:
     speaking: tuple[bool, ...]  # per sentence: has a quote or speech verb
 
 
-def _bloom(words: Iterable[str]) -> bytes:
-    """Two bits per word, from CRC-32, not `hash`: a filter made in a helper process is tested in
-    the worker, and `hash` differs between processes."""
-    mask = 0
-    for word in words:
-        h = zlib.crc32(word.encode())
-        mask |= (1 << (h % BLOOM_BITS)) | (1 << ((h >> 16) % BLOOM_BITS))
-    return mask.to_bytes(BLOOM_BITS // 8, "little")
-
-
-def _phrases_in(paragraph: str, phrases: dict[str, str], first_words: Set[str]) -> list[tuple[int, str]]:
-    """(offset, phrase) for each capitalised word starting a known phrase, the longest (of up to
-    three words, in one run of capitalised words) winning. A run none of whose words starts a
-    phrase is passed over in C: most start none."""
-    found: list[tuple[int, str]] = []
-    for run in _CAPRUN_RE.finditer(paragraph):
-        words = run.group().split()
-        if first_words.isdisjoint(words):
-            continue
-        starts: list[int] = []  # of the run's words, found once a phrase is
-        for i, word in enumerate(words):
-            if word not in first_words:
-                continue
-            for n in (3, 2, 1):
-                phrase = " ".join(words[i:i + n]) if i + n <= len(words) else None
-                if phrase is not None and phrase in phrases:
-                    if not starts:
-                        starts = [run.start() + m.start() for m in _WORD_RE.finditer(run.group())]
-                    found.append((starts[i], sys.intern(phrase)))  # one copy however many articles hold it
-                    break
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class _PhraseIndex:
-    """A reading's phrases by first word: the words that are a phrase alone (`singles`), and the
-    second words of each first word's longer phrases (`seconds`). A paragraph can hold a phrase
-    only if its capitalised words include a single, or a first word and one of its seconds."""
-
-    phrases: dict[str, str]
-    first_words: frozenset[str]
-    singles: frozenset[str]
-    seconds: dict[str, frozenset[str]]
-
-    @classmethod
-    def of(cls, phrases: dict[str, str]) -> _PhraseIndex:
-        seconds: dict[str, set[str]] = defaultdict(set)
-        singles = set()
-        for phrase in phrases:
-            words = phrase.split(" ")
-            if len(words) == 1:
-                singles.add(phrase)
-            else:
-                seconds[words[0]].add(words[1])
-        return cls(phrases, frozenset(singles | seconds.keys()), frozenset(singles),
-                   {w: frozenset(s) for w, s in seconds.items()})
-
-    def starting_here(self, capitals: set[str]) -> set[str]:
-        """The first words among these capitalised words that may start a phrase beside them."""
-        return {w for w in capitals.intersection(self.first_words)
-                if w in self.singles or not self.seconds[w].isdisjoint(capitals)}
-
-
-_LAST_INDEX: list[_PhraseIndex] = []  # of the last reading: helpers read many runs of articles with one
-
-
-def _phrase_index(phrases: dict[str, str]) -> _PhraseIndex:
-    """The index of these phrases, made once per reading (by identity: `PeopleCache` makes a new
-    dict whenever its phrases change, never changing one in place)."""
-    if not _LAST_INDEX or _LAST_INDEX[0].phrases is not phrases:
-        _LAST_INDEX[:] = [_PhraseIndex.of(phrases)]
-    return _LAST_INDEX[0]
-
-
-def _scan(article: Article, index: _PhraseIndex) -> tuple[
-        tuple[tuple[str, int], ...], tuple[bytes, ...], tuple[bool, ...], bytes]:
-    """The second pass over one article: where each phrase is, and its capitalised words.
-    A paragraph's capitalised words are found in C; only a paragraph whose words may hold a
-    phrase (`starting_here`) is searched run by run, and split into sentences."""
-    hits: list[tuple[str, int]] = []
-    sentences: list[bytes] = []
-    speaking: list[bool] = []
-    capitals: set[str] = set()
-    for paragraph in article.paragraphs:
-        words = set(_CAPWORD_RE.findall(paragraph))  # the words of its `_CAPRUN_RE` runs
-        capitals |= words
-        starting = index.starting_here(words)
-        found = _phrases_in(paragraph, index.phrases, starting) if starting else None
-        if not found:
-            continue
-        spans = sentence_spans(paragraph)
-        numbered: dict[int, int] = {}  # sentence in the paragraph -> in `sentences`
-        for offset, phrase in found:
-            k = next((k for k, (a, b) in enumerate(spans) if a <= offset < b), len(spans) - 1)
-            if k not in numbered:
-                numbered[k] = len(sentences)
-                a, b = spans[k]
-                sentences.append(paragraph[a:b].encode())
-                speaking.append(bool(_SPEECH_RE.search(paragraph, a, b)))
-            hits.append((phrase, numbered[k]))
-    return tuple(hits), tuple(sentences), tuple(speaking), _bloom(capitals)
-
-
 def _first_pass(article: Article) -> tuple[tuple[str, RoleMention | None], ...]:
-    return tuple((name, role) for paragraph in article.paragraphs for name, _, role, speaks in mentions_in(paragraph)
-                 if role or speaks)
+    return article_mentions(article.paragraphs)
 
 
 class _Mentions:
@@ -309,7 +198,7 @@ class PeopleCache:
             filters = np.frombuffer(b"".join(self._entries[i].capitals or full for i in ids), dtype=np.uint64)
             filters = filters.reshape(len(ids), BLOOM_BITS // 64)
             for phrase in added:
-                need = np.frombuffer(_bloom(phrase.split()), dtype=np.uint64)
+                need = np.frombuffer(bloom(phrase.split()), dtype=np.uint64)
                 reread.update(np.flatnonzero(np.all((filters & need) == need, axis=1)).tolist())
         return [ids[n] for n in sorted(reread)]
 
@@ -344,12 +233,12 @@ class Needed:
 def read_articles(articles: Iterable[tuple[Article, Stamp]], reading: Reading) -> list[tuple[str, _Entry, int]]:
     """Both passes over articles, for `PeopleCache.store`; in any process."""
     phrases = reading.phrases
-    index = _phrase_index(phrases) if phrases else None
+    index = phrase_index(phrases) if phrases else None
     out = []
     for article, stamp in articles:
         mentions = _first_pass(article) if article.id in reading.first else None
         if index is not None:
-            hits, sentences, speaking, capitals = _scan(article, index)
+            hits, sentences, speaking, capitals = scan(article, index)
         else:  # the first build: nothing to find yet, and every article is read again once there is
             hits, sentences, speaking, capitals = (), (), (), b""
         out.append((article.id, _Entry(stamp, article.title, article.url, article.published, mentions, capitals,

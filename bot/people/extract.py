@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.corpus.text import split_sentences
+from bot.people.joined import Joined
 
 ROLE_HEADS = {
     "secretary", "minister", "president", "premier", "representative", "chairman", "chairwoman", "chair",
@@ -68,12 +68,14 @@ SPEECH_VERBS = (
     "said", "says", "told", "stated", "added", "noted", "warned", "revealed", "explained", "emphasized",
     "emphasised", "announced", "argued", "wrote", "insisted", "confirmed", "stressed", "indicated",
 )
-_NAME_WORD = r"(?:[A-Z][a-z]+(?:-[a-z]+)?|[A-Z][a-z]*[A-Z][a-z]+|[A-Z]')"
+# Possessive runs of letters (`[a-z]++`): giving letters back could only leave a letter before a space
+# or the end, where the pattern needs neither, so `re` need not try.
+_NAME_WORD = r"(?:[A-Z][a-z]++(?:-[a-z]++)?|[A-Z][a-z]*+[A-Z][a-z]++|[A-Z]')"
 # The first word's capital comes first in the pattern (then "no word character before it"), so
 # that `re` skips ahead to capitals instead of trying the look-behind at every position: 2x faster.
-_NAME_RE = re.compile(rf"([A-Z](?<![\w-].)(?:[a-z]+(?:-[a-z]+)?|[a-z]*[A-Z][a-z]+|')(?:\s+{_NAME_WORD})+)(?![\w-])")
+_NAME_RE = re.compile(rf"([A-Z](?<![\w-].)(?:[a-z]++(?:-[a-z]++)?|[a-z]*+[A-Z][a-z]++|')(?:\s++{_NAME_WORD})+)(?![\w-])")
 _WORD_RE = re.compile(r"[\w.'’()-]+")
-_SPEAKS_RE = re.compile(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b")
+_SPEAKS_RE = re.compile(rf",?\s*(?:{'|'.join(SPEECH_VERBS)})\b")  # matched where a name ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +96,21 @@ class NameMention:
 
 
 _CLAUSE_BREAK_RE = re.compile(r"[,;:.!?\"“”—–]|\s-\s")
+_LAST_BREAK_RE = re.compile(r".*[,;:.!?\"“”—–]", re.DOTALL)  # up to the last one-character clause break
 _SENTENCE_BREAK_RE = re.compile(r"[;:.!?\"“”—–]")
 _ORGANIZATION_RE = re.compile(r".*\b(?:at|of|for)\s+(?:the\s+)?([A-Z].*)$")
 
 
-def _words_before(text: str) -> list[str]:
-    """The words just before a name, within its clause (stops at punctuation and quotes)."""
-    clause = _CLAUSE_BREAK_RE.split(text)[-1]
-    return _WORD_RE.findall(clause)
+def _clause(text: str, start: int, end: int) -> tuple[str, bool]:
+    """The clause of `text[start:end]` that ends there (what follows its last punctuation, quote or
+    spaced dash), and whether that punctuation is a comma with only spaces after it. As the last piece
+    of splitting at every break, without splitting the rest: after a one-character break, splitting
+    starts afresh (a spaced dash holds none), so only the text after the last one is split."""
+    last = _LAST_BREAK_RE.match(text, start, end)
+    cut = last.end() if last else start
+    tail = text[cut:end]
+    comma = last is not None and text[cut - 1] == "," and (not tail or tail.isspace())
+    return (_CLAUSE_BREAK_RE.split(tail)[-1] if "-" in tail else tail), comma
 
 
 _DEMONYM_RE = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(DEMONYMS, key=len, reverse=True))
@@ -113,17 +122,27 @@ def _country(words: list[str]) -> str | None:
     return DEMONYMS[match.group(1)] if match else None
 
 
-def _title_before(prefix: str) -> RoleMention | None:
-    words = _words_before(prefix)
-    taken: list[str] = []
-    for word in reversed(words):
-        bare = word.strip("()").lower().rstrip("’'s").rstrip("'")
-        is_abbrev = word.startswith("(") and word.endswith(")")
-        if bare in ROLE_WORDS or is_abbrev or (word[:1].isupper() and bare not in _TITLE_CAPITALS_OUT):
-            taken.append(word)
-            continue
-        break
-    taken.reverse()
+@functools.lru_cache(maxsize=1 << 16)
+def _in_title(word: str) -> bool:
+    """Whether a word read backwards from a name still belongs to its title."""
+    bare = word.strip("()").lower().rstrip("’'s").rstrip("'")
+    is_abbrev = word.startswith("(") and word.endswith(")")
+    return bare in ROLE_WORDS or is_abbrev or (word[:1].isupper() and bare not in _TITLE_CAPITALS_OUT)
+
+
+def _title_before(clause: str) -> RoleMention | None:
+    """A title read backwards from the end of the clause before a name."""
+    words = _WORD_RE.findall(clause)
+    start = len(words)
+    while start and _in_title(words[start - 1]):
+        start -= 1
+    return _title(tuple(words[start:])) if start < len(words) else None
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _title(taken_words: tuple[str, ...]) -> RoleMention | None:
+    """The title these words make, if they make one (the same words recur: a role is made once)."""
+    taken = list(taken_words)
     while taken and taken[0].lower() in {"the", "of", "for", "and", "new", "top"}:
         taken.pop(0)
     # The title must end in a role word, possibly followed by an abbreviation: "Representative (USTR)".
@@ -173,17 +192,6 @@ def _appositive_before(prefix: str) -> RoleMention | None:
     return RoleMention(role=clause, organization=None, country=_country(words), formal=False, alias=None)
 
 
-def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
-    """Where each of `split_sentences(paragraph)` stands in the paragraph."""
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for sentence in split_sentences(paragraph):
-        start = paragraph.find(sentence, cursor)
-        spans.append((start, start + len(sentence)))
-        cursor = start + len(sentence)
-    return spans
-
-
 @functools.lru_cache(maxsize=1 << 15)
 def _name_in_run(run: str) -> str | None:
     """The full name a capitalised run holds once the role words it swallowed are dropped
@@ -199,30 +207,38 @@ def _name_in_run(run: str) -> str | None:
     return " ".join(words)
 
 
-def mentions_in(paragraph: str) -> Iterator[tuple[str, tuple[int, int], RoleMention | None, bool]]:
-    """(name, span of its sentence, role, speaks) for each candidate full name in a paragraph.
+def _mentions(joined: Joined) -> Iterator[tuple[str, int, RoleMention | None, bool]]:
+    """(name, offset, role, speaks) for each candidate full name in the paragraphs.
 
-    Names are matched in the whole paragraph, not sentence by sentence: a name cannot cross a
-    sentence break (it holds no `.!?`), and a sentence's edges are spaces in the paragraph, which
-    the pattern's look-arounds treat as they treat the text's ends. So sentences are split only
-    for a paragraph holding a name (a third of news paragraphs hold none)."""
-    spans: list[tuple[int, int]] | None = None
-    for match in _NAME_RE.finditer(paragraph):
+    Names are matched in the whole text, not sentence by sentence: a name cannot cross a sentence
+    break (it holds no `.!?`) or `SEPARATOR`, and both are to the pattern's look-arounds what a
+    text's ends are. A paragraph is split into sentences only when a name there may have an
+    appositive, which must not reach into another sentence. A title is read within the paragraph:
+    before a sentence stand its predecessor's end mark, then only closing quotes or brackets, which
+    end a title read backwards, as the sentence's start does. Speech verbs follow the name directly."""
+    text = joined.text
+    for match in _NAME_RE.finditer(text):
         name = _name_in_run(match.group(1))
         if name is None:
             continue
-        if spans is None:
-            spans = sentence_spans(paragraph)
-        at = match.start()
-        a, b = next(s for s in spans if s[0] <= at < s[1])
-        end = match.end()
+        at, end = match.span()
         start = end - len(name)  # as the sentence-by-sentence pass did, even where spaces were collapsed
-        prefix, suffix = paragraph[a:start], paragraph[end:b]
-        role = _title_before(prefix) or _appositive_after(suffix) or _appositive_before(prefix)
-        yield name, (a, b), role, bool(_SPEAKS_RE.match(suffix))
+        _, paragraph_start, paragraph_end = joined.paragraph(at)
+        clause, comma_before = _clause(text, paragraph_start, start)
+        role = _title_before(clause)
+        if role is None and (comma_before or text.startswith(",", end, paragraph_end)):
+            _, _, a, b = joined.sentence(at)
+            role = _appositive_after(text[end:b]) or _appositive_before(text[a:start])
+        yield name, at, role, bool(_SPEAKS_RE.match(text, end, paragraph_end))
+
+
+def article_mentions(paragraphs: Sequence[str]) -> tuple[tuple[str, RoleMention | None], ...]:
+    """The names an article states with a role or as speaking, in text order."""
+    return tuple((name, role) for name, _, role, speaks in _mentions(Joined(paragraphs)) if role or speaks)
 
 
 def find_mentions(paragraph: str) -> list[NameMention]:
     """Every candidate full name in a paragraph, with the role or speech evidence beside it."""
+    joined = Joined([paragraph])
     return [NameMention(name=name, sentence=paragraph[a:b], role=role, speaks=speaks)
-            for name, (a, b), role, speaks in mentions_in(paragraph)]
+            for name, at, role, speaks in _mentions(joined) for _, _, a, b in [joined.sentence(at)]]
