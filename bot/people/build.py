@@ -2,8 +2,8 @@
 corpus costs what changed, not what the corpus holds.
 
 Two passes, each per article: the first finds names stated with a role or speaking
-(`find_mentions`); the second, once every article's first pass is known and so the names
-and aliases ("phrases"), finds the sentences that mention a phrase. `PeopleCache` keeps
+(`bot.people.extract`); the second, once every article's first pass is known and so the names
+and aliases ("phrases"), finds the sentences that mention a phrase (`bot.people.scan`). `PeopleCache` keeps
 both results per article version (its stamp). A second-pass result depends only on the
 phrases found in that article, so when the phrases change, only the articles that held a
 phrase now gone, or whose capitalised words could hold a new one (a Bloom filter over them

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -197,14 +198,17 @@ def _name_in_run(run: str) -> str | None:
     """The full name a capitalised run holds once the role words it swallowed are dropped
     ("Commerce Secretary Howard Lutnick"), or None. Cached: a corpus repeats its runs."""
     words = run.split()
-    while words and words[0].lower() in _SWALLOWED:
-        words.pop(0)
-    if not 2 <= len(words) <= 3:
+    lowered = run.lower().split()  # the same words: a run's letters are ASCII
+    first = 0
+    while first < len(words) and lowered[first] in _SWALLOWED:
+        first += 1
+    if not 2 <= len(words) - first <= 3:
         return None
-    lowered = [w.lower() for w in words]
-    if not ROLE_WORDS.isdisjoint(lowered) or not NOT_NAME_WORDS.isdisjoint([w.strip("'") for w in lowered]):
+    rest = lowered[first:]
+    if not ROLE_WORDS.isdisjoint(rest) or not NOT_NAME_WORDS.isdisjoint([w.strip("'") for w in rest]
+                                                                        if "'" in run else rest):
         return None
-    return " ".join(words)
+    return " ".join(words[first:])
 
 
 def _mentions(joined: Joined) -> Iterator[tuple[str, int, RoleMention | None, bool]]:
@@ -216,14 +220,16 @@ def _mentions(joined: Joined) -> Iterator[tuple[str, int, RoleMention | None, bo
     appositive, which must not reach into another sentence. A title is read within the paragraph:
     before a sentence stand its predecessor's end mark, then only closing quotes or brackets, which
     end a title read backwards, as the sentence's start does. Speech verbs follow the name directly."""
-    text = joined.text
+    text, starts, paragraphs = joined.text, joined.starts, joined.paragraphs
     for match in _NAME_RE.finditer(text):
-        name = _name_in_run(match.group(1))
+        name = _name_in_run(match.group())
         if name is None:
             continue
         at, end = match.span()
         start = end - len(name)  # as the sentence-by-sentence pass did, even where spaces were collapsed
-        _, paragraph_start, paragraph_end = joined.paragraph(at)
+        i = bisect_right(starts, at) - 1
+        paragraph_start = starts[i]
+        paragraph_end = paragraph_start + len(paragraphs[i])
         clause, comma_before = _clause(text, paragraph_start, start)
         role = _title_before(clause)
         if role is None and (comma_before or text.startswith(",", end, paragraph_end)):

@@ -31,28 +31,27 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
 class Joined:
     """Paragraphs joined by `SEPARATOR`; a paragraph is split into sentences once, when first asked."""
 
-    __slots__ = ("paragraphs", "text", "starts", "_spans")
+    __slots__ = ("paragraphs", "text", "starts", "_sentences")
 
     def __init__(self, paragraphs: Sequence[str]) -> None:
         self.paragraphs = paragraphs
         self.text = SEPARATOR.join(paragraphs)
         self.starts = list(accumulate(map(add, map(len, paragraphs[:-1]), repeat(1)), initial=0))
-        self._spans: dict[int, list[tuple[int, int]]] = {}
-
-    def paragraph(self, offset: int) -> tuple[int, int, int]:
-        """(paragraph, its start, its end) for an offset in `text`."""
-        i = bisect_right(self.starts, offset) - 1
-        start = self.starts[i]
-        return i, start, start + len(self.paragraphs[i])
+        self._sentences: dict[int, tuple[list[tuple[int, int]], list[int]]] = {}  # paragraph -> spans, their ends
 
     def sentence(self, offset: int) -> tuple[int, int, int, int]:
         """(paragraph, sentence in it, start, end in `text`) of the sentence holding an offset; the
         paragraph's last sentence for an offset between sentences (the old passes did the same)."""
-        i, start, _ = self.paragraph(offset)
-        spans = self._spans.get(i)
-        if spans is None:
-            spans = self._spans[i] = sentence_spans(self.paragraphs[i])
+        i = bisect_right(self.starts, offset) - 1
+        start = self.starts[i]
+        known = self._sentences.get(i)
+        if known is None:
+            spans = sentence_spans(self.paragraphs[i])
+            known = self._sentences[i] = spans, [b for _, b in spans]
+        spans, ends = known
         local = offset - start
-        k = next((k for k, (a, b) in enumerate(spans) if a <= local < b), len(spans) - 1)
+        k = bisect_right(ends, local)  # the first sentence ending after the offset, if it starts before
+        if k == len(spans) or spans[k][0] > local:
+            k = len(spans) - 1
         a, b = spans[k]
         return i, k, start + a, start + b

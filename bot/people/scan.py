@@ -2,10 +2,10 @@
 alias) stands, the sentences holding one, and a Bloom filter of the article's capitalised words.
 
 A phrase stands at a capitalised word when it is the longest phrase (of up to three words, in one
-run of capitalised words) starting there. Rather than reading every run, the pass looks only for
-the phrases all of whose words the article holds (`PhraseIndex.candidates`, set operations in C),
-by `str.find`: in text whose only spaces are single ones, the words of a run are one space apart,
-so a phrase stands where its text does, as whole words. Other text is read run by run.
+run of capitalised words) starting there. Rather than reading every run in Python, the pass finds
+the runs in C, and looks only for the phrases whose words and neighbouring pairs of words the runs
+hold (`PhraseIndex.candidates`, set operations), by `str.find`: where a run's words are one space
+apart, a phrase stands where its text does, as whole words. Other text is read run by run.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.corpus import Article
 from bot.people.extract import SPEECH_VERBS
 from bot.people.joined import SEPARATOR, Joined
 
 BLOOM_BITS = 1024  # per article, two bits per capitalised word: ~1% false "may hold" at 40 words
 _SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
-_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")  # a run of capitalised words
+# A run of capitalised words (possessive: giving back a character could not end a word or run elsewhere).
+_CAPRUN_RE = re.compile(r"[A-Z][\w-]*+(?:\s++[A-Z][\w-]*+)*+")
 _CAPWORD_RE = re.compile(r"[A-Z][\w-]*")  # one of its words
-_CAPRUN_POSSESSIVE_RE = re.compile(r"[A-Z][\w-]*+(?:\s++[A-Z][\w-]*+)*+")  # the same runs, found faster
 # In runs joined by SEPARATOR whose words are one space apart: each run's 1st and 2nd words, 3rd and
 # 4th..., then (after a space) its 2nd and 3rd, 4th and 5th...: together, every pair of neighbours.
 _ODD_PAIR_RE = re.compile(r"[A-Z][\w-]*+ [A-Z][\w-]*+")
@@ -37,12 +39,12 @@ Scanned = tuple[tuple[tuple[str, int], ...], tuple[bytes, ...], tuple[bool, ...]
 
 def bloom(words: Iterable[str]) -> bytes:
     """Two bits per word, from CRC-32, not `hash`: a filter made in a helper process is tested in
-    the worker, and `hash` differs between processes."""
-    mask = 0
-    for word in words:
-        h = zlib.crc32(word.encode())
-        mask |= (1 << (h % BLOOM_BITS)) | (1 << ((h >> 16) % BLOOM_BITS))
-    return mask.to_bytes(BLOOM_BITS // 8, "little")
+    the worker, and `hash` differs between processes. (Bit n is bit n % 8 of byte n // 8.)"""
+    bits = bytearray(BLOOM_BITS)
+    for h in map(zlib.crc32, map(str.encode, words)):
+        bits[h % BLOOM_BITS] = 1
+        bits[(h >> 16) % BLOOM_BITS] = 1
+    return np.packbits(np.frombuffer(bits, dtype=np.uint8), bitorder="little").tobytes()
 
 
 def phrases_in(paragraph: str, phrases: dict[str, str], first_words: Set[str]) -> list[tuple[int, str]]:
@@ -155,11 +157,14 @@ def scan(article: Article, index: PhraseIndex) -> Scanned:
     whether each has a quote or speech verb, and the Bloom filter of the capitalised words."""
     joined = Joined(article.paragraphs)
     text = joined.text
-    runs = SEPARATOR.join(_CAPRUN_POSSESSIVE_RE.findall(text))
-    capitals = set(runs.replace(SEPARATOR, " ").split())
-    if runs.isprintable() and "  " not in runs:  # a run's words are one space apart: "A B" is in the text
-        pairs = set(_ODD_PAIR_RE.findall(runs))
-        pairs.update(_EVEN_PAIR_RE.findall(runs))
+    runs = _CAPRUN_RE.findall(text)
+    spaced = " ".join(runs)
+    words = spaced.split()
+    capitals = set(words)
+    if " ".join(words) == spaced:  # a run's words are one space apart: "A B" is in the text
+        longer = SEPARATOR.join([run for run in runs if " " in run])
+        pairs = set(_ODD_PAIR_RE.findall(longer))
+        pairs.update(_EVEN_PAIR_RE.findall(longer))
         found = _placed(text, index.candidates(capitals, pairs))
     else:
         found = _read_by_runs(joined, index.phrases, capitals & index.first_words)
