@@ -115,10 +115,13 @@ _LAST_INDEX: list[PhraseIndex] = []  # of the last reading: helpers read many ru
 
 def phrase_index(phrases: dict[str, str]) -> PhraseIndex:
     """The index of these phrases, made once per reading (by identity: `PeopleCache` makes a new
-    dict whenever its phrases change, never changing one in place)."""
-    if not _LAST_INDEX or _LAST_INDEX[0].phrases is not phrases:
-        _LAST_INDEX[:] = [PhraseIndex.of(phrases)]
-    return _LAST_INDEX[0]
+    dict whenever its phrases change, never changing one in place). Safe across threads: each call
+    returns the index of its own phrases."""
+    index = _LAST_INDEX[0] if _LAST_INDEX else None
+    if index is None or index.phrases is not phrases:
+        index = PhraseIndex.of(phrases)
+        _LAST_INDEX[:] = [index]
+    return index
 
 
 def _starts_word(text: str, at: int) -> bool:
