@@ -3,11 +3,11 @@ corpus costs what changed, not what the corpus holds.
 
 Two passes, each per article: the first finds names stated with a role or speaking
 (`bot.people.extract`); the second, once every article's first pass is known and so the names
-and aliases ("phrases"), finds the sentences that mention a phrase (`bot.people.scan`). `PeopleCache` keeps
-both results per article version (its stamp). A second-pass result depends only on the
-phrases found in that article, so when the phrases change, only the articles that held a
-phrase now gone, or whose capitalised words could hold a new one (a Bloom filter over them
-says), are read again. `assemble` merges the kept results into the directory, or names the
+and aliases ("phrases"), finds the sentences that mention a phrase (`bot.people.scan`).
+`PeopleCache` keeps both results per article version (its stamp). A second-pass result
+depends only on the phrases found in that article, so when the phrases change, only the
+articles that held a phrase now gone, or whose capitalised words could hold a new one (a
+Bloom filter over them says), are read again. `assemble` merges the kept results into the directory, or names the
 articles it needs read first (`read_articles`, in any process, then `store`); `build_directory`
 answers it in this process, and `bot.library.people.PeopleWorker` from a worker process that
 keeps the cache between builds.

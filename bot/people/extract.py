@@ -214,12 +214,13 @@ def _name_in_run(run: str) -> str | None:
 def _mentions(joined: Joined) -> Iterator[tuple[str, int, RoleMention | None, bool]]:
     """(name, offset, role, speaks) for each candidate full name in the paragraphs.
 
-    Names are matched in the whole text, not sentence by sentence: a name cannot cross a sentence
-    break (it holds no `.!?`) or `SEPARATOR`, and both are to the pattern's look-arounds what a
-    text's ends are. A paragraph is split into sentences only when a name there may have an
-    appositive, which must not reach into another sentence. A title is read within the paragraph:
-    before a sentence stand its predecessor's end mark, then only closing quotes or brackets, which
-    end a title read backwards, as the sentence's start does. Speech verbs follow the name directly."""
+    Names are matched in the whole text at once: a name holds no `.!?`, so it cannot cross a
+    sentence's end, nor `SEPARATOR`; and to the pattern's look-arounds, the space before a sentence
+    and the separator are what a text's ends are. A title is read within the paragraph, not the
+    sentence: before a sentence stand its predecessor's end mark and closing quotes or brackets,
+    which end a title read backwards as the sentence's start does; a speech verb follows the name
+    directly. Only an appositive could reach past a sentence's ends, so a paragraph is split into
+    sentences only for a name with a comma beside it."""
     text, starts, paragraphs = joined.text, joined.starts, joined.paragraphs
     for match in _NAME_RE.finditer(text):
         name = _name_in_run(match.group())

@@ -12,8 +12,7 @@ from operator import add
 from bot.corpus.text import split_sentences
 
 # Neither a space, a word character nor a hyphen: no name, capitalised word or phrase runs across it,
-# and the patterns' look-arounds see it as they see a paragraph's ends. Printable, so `text.isprintable()`
-# still says whether every paragraph is.
+# and the patterns' look-arounds see it as they see a paragraph's ends.
 SEPARATOR = "|"
 
 
