@@ -205,8 +205,7 @@ def _name_in_run(run: str) -> str | None:
     if not 2 <= len(words) - first <= 3:
         return None
     rest = lowered[first:]
-    if not ROLE_WORDS.isdisjoint(rest) or not NOT_NAME_WORDS.isdisjoint([w.strip("'") for w in rest]
-                                                                        if "'" in run else rest):
+    if not ROLE_WORDS.isdisjoint(rest) or not NOT_NAME_WORDS.isdisjoint([w.strip("'") for w in rest]):
         return None
     return " ".join(words[first:])
 
