@@ -11,7 +11,7 @@ import pytest
 
 from bot.corpus import Article, Corpus, load_corpus
 from bot.people import PeopleCache, PeopleDirectory, build_directory, directory_from
-from bot.people.build import _named_in
+from bot.people.scan import phrases_in
 
 
 def as_json(directory: PeopleDirectory) -> list[dict[str, object]]:
@@ -104,9 +104,9 @@ def test_people_yml_changes_follow_without_new_articles(seed_corpus: Corpus, tmp
 def test_a_longer_new_name_displaces_a_shorter_one_where_it_stands() -> None:
     """Longest match wins, so a new phrase can change an article that held only an old one."""
     text = "Analysts said Lee Quist Baran met Quist officials."
-    assert [p for _, p in _named_in(text, {"Quist": "A"}, {"Quist"}, set())] == ["Quist", "Quist"]
+    assert [p for _, p in phrases_in(text, {"Quist": "A"}, {"Quist"})] == ["Quist", "Quist"]
     phrases = {"Quist": "A", "Lee Quist Baran": "B"}
-    assert [p for _, p in _named_in(text, phrases, {"Quist", "Lee"}, set())] == ["Lee Quist Baran", "Quist", "Quist"]
+    assert [p for _, p in phrases_in(text, phrases, {"Quist", "Lee"})] == ["Lee Quist Baran", "Quist", "Quist"]
 
 
 @pytest.mark.parametrize("size", [40])
@@ -127,10 +127,10 @@ def test_the_capitals_filter_is_the_same_in_every_process() -> None:
     import subprocess
     import sys
 
-    from bot.people.build import _bloom
+    from bot.people.scan import bloom
 
-    code = "from bot.people.build import _bloom; print(_bloom(['Greer', 'Quist', 'USTR']).hex())"
+    code = "from bot.people.scan import bloom; print(bloom(['Greer', 'Quist', 'USTR']).hex())"
     root = Path(__file__).resolve().parent.parent
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True,
                               env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout.strip() for seed in (1, 2)}
-    assert outputs == {_bloom(["Greer", "Quist", "USTR"]).hex()}
+    assert outputs == {bloom(["Greer", "Quist", "USTR"]).hex()}

@@ -2,12 +2,12 @@
 corpus costs what changed, not what the corpus holds.
 
 Two passes, each per article: the first finds names stated with a role or speaking
-(`find_mentions`); the second, once every article's first pass is known and so the names
-and aliases ("phrases"), finds the sentences that mention a phrase. `PeopleCache` keeps
-both results per article version (its stamp). A second-pass result depends only on the
-phrases found in that article, so when the phrases change, only the articles that held a
-phrase now gone, or whose capitalised words could hold a new one (a Bloom filter over them
-says), are read again. `assemble` merges the kept results into the directory, or names the
+(`bot.people.extract`); the second, once every article's first pass is known and so the names
+and aliases ("phrases"), finds the sentences that mention a phrase (`bot.people.scan`).
+`PeopleCache` keeps both results per article version (its stamp). A second-pass result
+depends only on the phrases found in that article, so when the phrases change, only the
+articles that held a phrase now gone, or whose capitalised words could hold a new one (a
+Bloom filter over them says), are read again. `assemble` merges the kept results into the directory, or names the
 articles it needs read first (`read_articles`, in any process, then `store`); `build_directory`
 answers it in this process, and `bot.library.people.PeopleWorker` from a worker process that
 keeps the cache between builds.
@@ -16,9 +16,6 @@ keeps the cache between builds.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import sys
-import zlib
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from bot.corpus import Article, Corpus
-from bot.corpus.text import split_sentences
 from bot.people.directory import (
     PeopleDirectory,
     Person,
@@ -37,15 +33,12 @@ from bot.people.directory import (
     load_overrides,
     pick_aliases,
 )
-from bot.people.extract import SPEECH_VERBS, RoleMention, find_mentions
+from bot.people.extract import RoleMention, article_mentions
+from bot.people.scan import BLOOM_BITS, bloom, phrase_index, scan
 
 Stamp = Hashable  # which version of an article a result is for (the bot uses its file's size and mtime)
 
-_SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
-_CAPRUN_RE = re.compile(r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")  # a run of capitalised words
-_WORD_RE = re.compile(r"\S+")
 MAX_ARTICLES_PER_PERSON = 10  # newest first (a card shows 8); mentions are counted in every article
-BLOOM_BITS = 1024  # per article, two bits per capitalised word: ~1% false "may hold" at 40 words
 # More new phrases than this (a first build): read every article again rather than test each filter
 # (a test costs ~2 ms per phrase at 100k articles; reading them all again, ~10 s).
 RESCAN_ALL_PHRASES = 2000
@@ -68,78 +61,8 @@ class _Entry:
     speaking: tuple[bool, ...]  # per sentence: has a quote or speech verb
 
 
-def _bloom(words: Iterable[str]) -> bytes:
-    """Two bits per word, from CRC-32, not `hash`: a filter made in a helper process is tested in
-    the worker, and `hash` differs between processes."""
-    mask = 0
-    for word in words:
-        h = zlib.crc32(word.encode())
-        mask |= (1 << (h % BLOOM_BITS)) | (1 << ((h >> 16) % BLOOM_BITS))
-    return mask.to_bytes(BLOOM_BITS // 8, "little")
-
-
-def _sentence_spans(paragraph: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for sentence in split_sentences(paragraph):
-        start = paragraph.find(sentence, cursor)
-        spans.append((start, start + len(sentence)))
-        cursor = start + len(sentence)
-    return spans
-
-
-def _named_in(paragraph: str, phrases: dict[str, str], first_words: set[str],
-              capitals: set[str]) -> list[tuple[int, str]]:
-    """(offset, phrase) for each capitalised word starting a known phrase, the longest (of up to
-    three words, in one run of capitalised words) winning; every capitalised word goes to `capitals`.
-    A run none of whose words starts a phrase is passed over in C: most start none."""
-    found: list[tuple[int, str]] = []
-    for run in _CAPRUN_RE.finditer(paragraph):
-        words = run.group().split()
-        capitals.update(words)
-        if first_words.isdisjoint(words):
-            continue
-        starts: list[int] = []  # of the run's words, found once a phrase is
-        for i, word in enumerate(words):
-            if word not in first_words:
-                continue
-            for n in (3, 2, 1):
-                phrase = " ".join(words[i:i + n]) if i + n <= len(words) else None
-                if phrase is not None and phrase in phrases:
-                    if not starts:
-                        starts = [run.start() + m.start() for m in _WORD_RE.finditer(run.group())]
-                    found.append((starts[i], sys.intern(phrase)))  # one copy however many articles hold it
-                    break
-    return found
-
-
-def _scan(article: Article, phrases: dict[str, str], first_words: set[str]) -> tuple[
-        tuple[tuple[str, int], ...], tuple[bytes, ...], tuple[bool, ...], bytes]:
-    """The second pass over one article: where each phrase is, and its capitalised words."""
-    hits: list[tuple[str, int]] = []
-    sentences: list[bytes] = []
-    speaking: list[bool] = []
-    capitals: set[str] = set()
-    for paragraph in article.paragraphs:
-        found = _named_in(paragraph, phrases, first_words, capitals)
-        if not found:
-            continue
-        spans = _sentence_spans(paragraph)
-        numbered: dict[int, int] = {}  # sentence in the paragraph -> in `sentences`
-        for offset, phrase in found:
-            k = next((k for k, (a, b) in enumerate(spans) if a <= offset < b), len(spans) - 1)
-            if k not in numbered:
-                numbered[k] = len(sentences)
-                a, b = spans[k]
-                sentences.append(paragraph[a:b].encode())
-                speaking.append(bool(_SPEECH_RE.search(paragraph, a, b)))
-            hits.append((phrase, numbered[k]))
-    return tuple(hits), tuple(sentences), tuple(speaking), _bloom(capitals)
-
-
 def _first_pass(article: Article) -> tuple[tuple[str, RoleMention | None], ...]:
-    return tuple((m.name, m.role) for paragraph in article.paragraphs for m in find_mentions(paragraph)
-                 if m.role or m.speaks)
+    return article_mentions(article.paragraphs)
 
 
 class _Mentions:
@@ -280,7 +203,7 @@ class PeopleCache:
             filters = np.frombuffer(b"".join(self._entries[i].capitals or full for i in ids), dtype=np.uint64)
             filters = filters.reshape(len(ids), BLOOM_BITS // 64)
             for phrase in added:
-                need = np.frombuffer(_bloom(phrase.split()), dtype=np.uint64)
+                need = np.frombuffer(bloom(phrase.split()), dtype=np.uint64)
                 reread.update(np.flatnonzero(np.all((filters & need) == need, axis=1)).tolist())
         return [ids[n] for n in sorted(reread)]
 
@@ -315,12 +238,12 @@ class Needed:
 def read_articles(articles: Iterable[tuple[Article, Stamp]], reading: Reading) -> list[tuple[str, _Entry, int]]:
     """Both passes over articles, for `PeopleCache.store`; in any process."""
     phrases = reading.phrases
-    first_words = {p.split(" ", 1)[0] for p in phrases}
+    index = phrase_index(phrases) if phrases else None
     out = []
     for article, stamp in articles:
         mentions = _first_pass(article) if article.id in reading.first else None
-        if phrases:
-            hits, sentences, speaking, capitals = _scan(article, phrases, first_words)
+        if index is not None:
+            hits, sentences, speaking, capitals = scan(article, index)
         else:  # the first build: nothing to find yet, and every article is read again once there is
             hits, sentences, speaking, capitals = (), (), (), b""
         out.append((article.id, _Entry(stamp, article.title, article.url, article.published, mentions, capitals,

@@ -13,10 +13,13 @@ places, buildings, organisations and publications never form a name.
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot.corpus.text import split_sentences
+from bot.people.joined import Joined
 
 ROLE_HEADS = {
     "secretary", "minister", "president", "premier", "representative", "chairman", "chairwoman", "chair",
@@ -60,16 +63,20 @@ NOT_NAME_WORDS = {
     "minister", "president", "premier", "representative", "chairman", "lumpur", "kuala", "lancaster",
     "wall", "financial", "white", "natural", "gas", "crypto", "bitcoin", "ethereum", "emerging", "academy",
 }
+_TITLE_CAPITALS_OUT = NOT_NAME_WORDS - ROLE_WORDS  # capitalised words that end a title read backwards
+_SWALLOWED = ROLE_WORDS | NOT_NAME_WORDS  # words a capitalised run may start with that are not the name's
 SPEECH_VERBS = (
     "said", "says", "told", "stated", "added", "noted", "warned", "revealed", "explained", "emphasized",
     "emphasised", "announced", "argued", "wrote", "insisted", "confirmed", "stressed", "indicated",
 )
-_NAME_WORD = r"(?:[A-Z][a-z]+(?:-[a-z]+)?|[A-Z][a-z]*[A-Z][a-z]+|[A-Z]')"
+# Possessive runs of letters (`[a-z]++`): giving letters back could only leave a letter before a space
+# or the end, where the pattern needs neither, so `re` need not try.
+_NAME_WORD = r"(?:[A-Z][a-z]++(?:-[a-z]++)?|[A-Z][a-z]*+[A-Z][a-z]++|[A-Z]')"
 # The first word's capital comes first in the pattern (then "no word character before it"), so
 # that `re` skips ahead to capitals instead of trying the look-behind at every position: 2x faster.
-_NAME_RE = re.compile(rf"([A-Z](?<![\w-].)(?:[a-z]+(?:-[a-z]+)?|[a-z]*[A-Z][a-z]+|')(?:\s+{_NAME_WORD})+)(?![\w-])")
+_NAME_RE = re.compile(rf"([A-Z](?<![\w-].)(?:[a-z]++(?:-[a-z]++)?|[a-z]*+[A-Z][a-z]++|')(?:\s++{_NAME_WORD})+)(?![\w-])")
 _WORD_RE = re.compile(r"[\w.'’()-]+")
-_SPEAKS_RE = re.compile(rf"^,?\s*(?:{'|'.join(SPEECH_VERBS)})\b")
+_SPEAKS_RE = re.compile(rf",?\s*(?:{'|'.join(SPEECH_VERBS)})\b")  # matched where a name ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +96,22 @@ class NameMention:
     speaks: bool
 
 
-def _words_before(text: str) -> list[str]:
-    """The words just before a name, within its clause (stops at punctuation and quotes)."""
-    clause = re.split(r"[,;:.!?\"“”—–]|\s-\s", text)[-1]
-    return _WORD_RE.findall(clause)
+_CLAUSE_BREAK_RE = re.compile(r"[,;:.!?\"“”—–]|\s-\s")
+_LAST_BREAK_RE = re.compile(r".*[,;:.!?\"“”—–]", re.DOTALL)  # up to the last one-character clause break
+_SENTENCE_BREAK_RE = re.compile(r"[;:.!?\"“”—–]")
+_ORGANIZATION_RE = re.compile(r".*\b(?:at|of|for)\s+(?:the\s+)?([A-Z].*)$")
+
+
+def _clause(text: str, start: int, end: int) -> tuple[str, bool]:
+    """The clause of `text[start:end]` that ends there (what follows its last punctuation, quote or
+    spaced dash), and whether that punctuation is a comma with only spaces after it. As the last piece
+    of splitting at every break, without splitting the rest: after a one-character break, splitting
+    starts afresh (a spaced dash holds none), so only the text after the last one is split."""
+    last = _LAST_BREAK_RE.match(text, start, end)
+    cut = last.end() if last else start
+    tail = text[cut:end]
+    comma = last is not None and text[cut - 1] == "," and (not tail or tail.isspace())
+    return (_CLAUSE_BREAK_RE.split(tail)[-1] if "-" in tail else tail), comma
 
 
 _DEMONYM_RE = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(DEMONYMS, key=len, reverse=True))
@@ -104,17 +123,27 @@ def _country(words: list[str]) -> str | None:
     return DEMONYMS[match.group(1)] if match else None
 
 
-def _title_before(prefix: str) -> RoleMention | None:
-    words = _words_before(prefix)
-    taken: list[str] = []
-    for word in reversed(words):
-        bare = word.strip("()").lower().rstrip("’'s").rstrip("'")
-        is_abbrev = word.startswith("(") and word.endswith(")")
-        if bare in ROLE_WORDS or is_abbrev or (word[:1].isupper() and bare not in NOT_NAME_WORDS - ROLE_WORDS):
-            taken.append(word)
-            continue
-        break
-    taken.reverse()
+@functools.lru_cache(maxsize=1 << 16)
+def _in_title(word: str) -> bool:
+    """Whether a word read backwards from a name still belongs to its title."""
+    bare = word.strip("()").lower().rstrip("’'s").rstrip("'")
+    is_abbrev = word.startswith("(") and word.endswith(")")
+    return bare in ROLE_WORDS or is_abbrev or (word[:1].isupper() and bare not in _TITLE_CAPITALS_OUT)
+
+
+def _title_before(clause: str) -> RoleMention | None:
+    """A title read backwards from the end of the clause before a name."""
+    words = _WORD_RE.findall(clause)
+    start = len(words)
+    while start and _in_title(words[start - 1]):
+        start -= 1
+    return _title(tuple(words[start:])) if start < len(words) else None
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _title(taken_words: tuple[str, ...]) -> RoleMention | None:
+    """The title these words make, if they make one (the same words recur: a role is made once)."""
+    taken = list(taken_words)
     while taken and taken[0].lower() in {"the", "of", "for", "and", "new", "top"}:
         taken.pop(0)
     # The title must end in a role word, possibly followed by an abbreviation: "Representative (USTR)".
@@ -146,7 +175,7 @@ def _appositive_after(suffix: str) -> RoleMention | None:
     if head_at is None or head_at > 4:
         return None
     organization = None
-    org_match = re.search(r".*\b(?:at|of|for)\s+(?:the\s+)?([A-Z].*)$", phrase)
+    org_match = _ORGANIZATION_RE.search(phrase)
     if org_match and org_match.group(1)[:1].isupper():
         organization = org_match.group(1)
     formal = words[head_at][:1].isupper()
@@ -156,7 +185,7 @@ def _appositive_after(suffix: str) -> RoleMention | None:
 def _appositive_before(prefix: str) -> RoleMention | None:
     if not prefix.rstrip().endswith(","):
         return None
-    clause = re.split(r"[;:.!?\"“”—–]", prefix.rstrip()[:-1])[-1]
+    clause = _SENTENCE_BREAK_RE.split(prefix.rstrip()[:-1])[-1]
     clause = clause.split(",")[-1].strip()
     words = clause.split()
     if not 1 <= len(words) <= 6 or words[-1].lower() not in ROLE_HEADS:
@@ -164,31 +193,58 @@ def _appositive_before(prefix: str) -> RoleMention | None:
     return RoleMention(role=clause, organization=None, country=_country(words), formal=False, alias=None)
 
 
-def _valid_name(name: str) -> bool:
-    words = name.split()
-    return all(w.lower().strip("'") not in NOT_NAME_WORDS and w.lower() not in ROLE_WORDS for w in words)
+@functools.lru_cache(maxsize=1 << 15)
+def _name_in_run(run: str) -> str | None:
+    """The full name a capitalised run holds once the role words it swallowed are dropped
+    ("Commerce Secretary Howard Lutnick"), or None. Cached: a corpus repeats its runs."""
+    words = run.split()
+    lowered = run.lower().split()  # the same words: a run's letters are ASCII
+    first = 0
+    while first < len(words) and lowered[first] in _SWALLOWED:
+        first += 1
+    if not 2 <= len(words) - first <= 3:
+        return None
+    rest = lowered[first:]
+    if not ROLE_WORDS.isdisjoint(rest) or not NOT_NAME_WORDS.isdisjoint([w.strip("'") for w in rest]):
+        return None
+    return " ".join(words[first:])
+
+
+def _mentions(joined: Joined) -> Iterator[tuple[str, int, RoleMention | None, bool]]:
+    """(name, offset, role, speaks) for each candidate full name in the paragraphs.
+
+    Names are matched in the whole text at once: a name holds no `.!?`, so it cannot cross a
+    sentence's end, nor `SEPARATOR`; and to the pattern's look-arounds, the space before a sentence
+    and the separator are what a text's ends are. A title is read within the paragraph, not the
+    sentence: before a sentence stand its predecessor's end mark and closing quotes or brackets,
+    which end a title read backwards as the sentence's start does; a speech verb follows the name
+    directly. Only an appositive could reach past a sentence's ends, so a paragraph is split into
+    sentences only for a name with a comma beside it."""
+    text, starts, paragraphs = joined.text, joined.starts, joined.paragraphs
+    for match in _NAME_RE.finditer(text):
+        name = _name_in_run(match.group())
+        if name is None:
+            continue
+        at, end = match.span()
+        start = end - len(name)  # as the sentence-by-sentence pass did, even where spaces were collapsed
+        i = bisect_right(starts, at) - 1
+        paragraph_start = starts[i]
+        paragraph_end = paragraph_start + len(paragraphs[i])
+        clause, comma_before = _clause(text, paragraph_start, start)
+        role = _title_before(clause)
+        if role is None and (comma_before or text.startswith(",", end, paragraph_end)):
+            _, _, a, b = joined.sentence(at)
+            role = _appositive_after(text[end:b]) or _appositive_before(text[a:start])
+        yield name, at, role, bool(_SPEAKS_RE.match(text, end, paragraph_end))
+
+
+def article_mentions(paragraphs: Sequence[str]) -> tuple[tuple[str, RoleMention | None], ...]:
+    """The names an article states with a role or as speaking, in text order."""
+    return tuple((name, role) for name, _, role, speaks in _mentions(Joined(paragraphs)) if role or speaks)
 
 
 def find_mentions(paragraph: str) -> list[NameMention]:
     """Every candidate full name in a paragraph, with the role or speech evidence beside it."""
-    mentions: list[NameMention] = []
-    if not _NAME_RE.search(paragraph):  # a third of news paragraphs: no sentence splitting needed
-        return mentions
-    for sentence in split_sentences(paragraph):
-        for match in _NAME_RE.finditer(sentence):
-            name = match.group(1)
-            words = name.split()
-            # Drop role words that the capitalised run swallowed: "Commerce Secretary Howard Lutnick".
-            while words and (words[0].lower() in ROLE_WORDS or words[0].lower() in NOT_NAME_WORDS):
-                words.pop(0)
-            if not 2 <= len(words) <= 3:
-                continue
-            name = " ".join(words)
-            if not _valid_name(name):
-                continue
-            start = match.end() - len(name)
-            prefix, suffix = sentence[:start], sentence[match.end():]
-            role = _title_before(prefix) or _appositive_after(suffix) or _appositive_before(prefix)
-            speaks = bool(_SPEAKS_RE.match(suffix))
-            mentions.append(NameMention(name=name, sentence=sentence, role=role, speaks=speaks))
-    return mentions
+    joined = Joined([paragraph])
+    return [NameMention(name=name, sentence=paragraph[a:b], role=role, speaks=speaks)
+            for name, at, role, speaks in _mentions(joined) for _, _, a, b in [joined.sentence(at)]]
