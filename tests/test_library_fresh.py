@@ -194,3 +194,16 @@ async def test_the_people_directory_follows_a_delta_without_a_rebuild(corpus_cop
         assert _ids(snapshot, "quillfeather") == ["quillfeather"]
     finally:
         library.close()
+
+
+def test_full_checks_of_a_large_corpus_are_spaced_by_what_they_cost(corpus_copy: Path) -> None:
+    """A stat of every file every 5 s cost a 100k-article bot ~10% of its interpreter (py-spy): the
+    full check (for files rewritten in place) waits at least SCAN_SHARE times as long as it took."""
+    from bot.library import reload
+
+    library = Library(corpus_copy)
+    assert library.changed() and library._full_check_every(5.0) == 5.0  # a few files: as configured
+    library._scan_seconds = 0.4  # as at 100k files
+    assert library._full_check_every(5.0) == 0.4 * reload.SCAN_SHARE == 20.0
+    library._scan_seconds = 0.0001
+    assert library._full_check_every(5.0) == 5.0
