@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ANSWER_TIMEOUT_S = 10.0  # an answer later than this is counted as lost
 ACK_LIMIT_S = 3.0  # Slack shows the user an error when the ack takes longer
 POLL_S = 0.02
+SETTLE_S = 5.0  # after the save from scratch: then the bot's RSS is read once more
 FRESH_PREFIX = "zz-bench-fresh-"  # the fresh-article step's file; removed after it (and left-overs at the start)
 BUSY = "busy"  # in an overload notice ("busy, try again in a moment"); a notice has at most 2 blocks
 FAILED = "went wrong"  # the error notice ("something went wrong on our side")
@@ -417,6 +418,7 @@ class Figures:
     starts: dict[str, float] = field(default_factory=dict)
     rss_build: list[float] = field(default_factory=list)
     rss_load: list[float] = field(default_factory=list)
+    rss_settled: float = math.nan  # after the build from scratch, once saved and settled
     fresh: dict[str, float | None] = field(default_factory=dict)  # seconds until searches see a change
 
     def report(self) -> None:
@@ -424,7 +426,8 @@ class Figures:
         print(f"start: search ready from scratch {s['scratch']:.1f}s, saved index (people included) written at "
               f"{s['saved']:.1f}s; restart from the saved index: ready in {s['restart']:.1f}s, "
               f"people ready {s['restart people']:.1f}s")
-        print(f"bot RSS (with any child processes): peak {peak(self.rss_build):.0f} MB while building from scratch; "
+        print(f"bot RSS (with any child processes): peak {peak(self.rss_build):.0f} MB while building from scratch, "
+              f"{self.rss_settled:.0f} MB {SETTLE_S:.0f} s after its save; "
               f"after the restart {(self.rss_load or [math.nan])[0]:.0f} MB when ready, peak {peak(self.rss_load):.0f} MB under load")
         if self.fresh:
             print("fresh articles (restarted bot): " + "; ".join(
@@ -475,6 +478,8 @@ class LoadRun:
         self.figures.phases.append(fresh)
         self.figures.starts["saved"] = await saved_index(self.workdir / "index", bot, self.args.ready_timeout)
         sampler.cancel()
+        await asyncio.sleep(SETTLE_S)  # the bot swaps to the saved (mapped) copy and hands freed memory back
+        self.figures.rss_settled = rss_mb(bot.pid)
         self.figures.stops["after the build"] = await bot.stop()
 
     async def restarted(self) -> None:
