@@ -117,6 +117,7 @@ class PeopleWorker:
         self._pool: ProcessPoolExecutor | None = None
         self._local = PeopleCache()  # for a small corpus, kept in this process
         self.read = 0  # articles sent to be read in the last build (both passes)
+        self._resume_from: Path | None = None  # see `resume`
 
     def build(self, corpus: Corpus, signature: Signature, overrides: Path,
               abandon: threading.Event | None = None) -> PeopleDirectory:
@@ -144,6 +145,10 @@ class PeopleWorker:
         stamps = dict(order)
         if self._pool is None:
             self._pool = _spawned(1)
+            if self._resume_from is not None:  # what an earlier process kept: taken up first (tasks run in order)
+                self._pool.submit(_people_resume, str(self._resume_from)).add_done_callback(
+                    _logged("take up the saved results"))
+        self._resume_from = None
         pool, helpers = self._pool, None
         sent, needed, reading = 0, list[str](), b""
         try:
@@ -181,14 +186,12 @@ class PeopleWorker:
         if self._pool is not None:
             self._pool.submit(_people_keep, str(path)).add_done_callback(_logged("write its results"))
 
-    def resume(self, path: Path, articles: int) -> None:
-        """Start the worker with what an earlier process's worker kept at `path`, in the background
-        (builds asked for meanwhile wait for it: the worker takes tasks in order). Only for a corpus
-        that is built in the worker."""
-        if articles < MIN_ARTICLES_FOR_WORKER or self._pool is not None:
-            return
-        self._pool = _spawned(1)
-        self._pool.submit(_people_resume, str(path)).add_done_callback(_logged("take up the saved results"))
+    def resume(self, path: Path) -> None:
+        """The next build's worker starts with what an earlier process's worker kept at `path`. Read
+        only then (at the first change after a restart, in the worker): at 100k articles it takes
+        several hundred MB, which a bot whose corpus does not change need not hold."""
+        if self._pool is None:
+            self._resume_from = path
 
     def close(self) -> None:
         """End the worker (and forget what it kept)."""

@@ -157,7 +157,7 @@ class Library:
                 await off_loop(settle_memory)
             kept = worker_file(self.cache_dir, saved)
             if kept is not None:  # so that the next change costs what changed (or nothing is there)
-                self._people.resume(kept, len(snapshot.corpus.articles))
+                self._people.resume(kept)
         damaged = not await off_loop(verify_saved, self.cache_dir, saved)
         if damaged and self.current is not None and self.current.signature == snapshot.signature:
             task = await self._rebuild()
