@@ -2,7 +2,8 @@
 
 The bot's process only sends articles (the ones the worker has not seen in this version,
 or must read again) and reads the directory it gets back lazily (`bot.library.parts`), so
-answers do not wait behind the build; after the first build, a changed corpus costs what changed (`bot.people.build`).
+answers do not wait behind the build; after the first build, a changed corpus costs what
+changed (`bot.people.build`).
 One process, not `TRADEBOT_BUILD_WORKERS`: the other core answers meanwhile. It is started
 with `spawn` and ended with `stop_pool`, as the search build's workers are (`bot.library.workers`).
 """
@@ -89,8 +90,8 @@ def _people_read(articles: list[tuple[Article, Stamp]], reading: bytes) -> bytes
 
 def _people_assemble(order: list[tuple[str, Stamp]], overrides: Path) -> tuple[list[str], bytes] | list[bytes]:
     """In the people worker: the ids it must read first (and how, pickled for helpers), or the
-    directory in pickled parts (unpickled one by one, so the bot's event loop gets the interpreter
-    between them)."""
+    directory as parts (`bot.library.parts`: the bot unpickles only its name index, then a person
+    when an answer shows them)."""
     result = _PEOPLE.assemble(order, overrides)
     if isinstance(result, Needed):
         return result.ids, pickle.dumps(result.reading, protocol=pickle.HIGHEST_PROTOCOL)
