@@ -84,8 +84,9 @@ def load_and_index(directory: Path, progress: Progress | None = None, workers: i
 
     `settle` and `previous` are as for `bot.corpus.load_corpus`: a file still being written
     keeps its version in `previous`. Once `abandon` is set, the build stops within a moment
-    (worker processes are terminated) and raises LoadAbandoned. `background`: the workers run at
-    the lowest priority (a rebuild while the previous index answers)."""
+    (worker processes are terminated) and raises LoadAbandoned. `background` (a rebuild while the
+    previous index answers): the workers run at the lowest priority and the index is assembled in
+    one thread, so answers keep a core."""
     paths = corpus_files(directory)
     progress = checked(progress, abandon)
     if workers >= 2 and len(paths) >= MIN_FILES_FOR_WORKERS:

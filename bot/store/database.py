@@ -77,9 +77,12 @@ _FILE_LOCKS_GUARD = threading.Lock()
 
 
 def _file_lock(database: str) -> threading.RLock:
-    key = str(Path(database).resolve()) if database and database != ":memory:" else f"memory:{id(object())}"
+    """The lock of this file, shared by every `Database` on it in this process (an in-memory
+    database is its engine's own)."""
+    if not database or database == ":memory:":
+        return threading.RLock()
     with _FILE_LOCKS_GUARD:
-        return _FILE_LOCKS.setdefault(key, threading.RLock())
+        return _FILE_LOCKS.setdefault(str(Path(database).resolve()), threading.RLock())
 
 
 # Claims read `rowcount` of an INSERT … ON CONFLICT DO NOTHING. SQLAlchemy keeps it only for
