@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -24,10 +22,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.corpus import Article, Corpus, LoadAbandoned, Signature
-from bot.library.parts import directory_from_parts, directory_parts
+from bot.library.parts import directory_from_parts
+from bot.library.people_tasks import (
+    people_add,
+    people_assemble,
+    people_keep,
+    people_read,
+    people_resume,
+    people_store,
+)
 from bot.library.workers import POLL_SECONDS, lower_priority, stop_pool
 from bot.people import PeopleCache, PeopleDirectory, Stamp, directory_from
-from bot.people.build import MAX_ROUNDS, Needed, Reading, read_articles
+from bot.people.build import MAX_ROUNDS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,65 +43,10 @@ MIN_ARTICLES_FOR_WORKER = 500  # below this (~0.15 s of work), built in this pro
 MIN_ARTICLES_FOR_HELPERS = 10_000  # a round reading this many (a first build) is shared by helper processes
 PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one holds the interpreter lock
 # (~5 ms), so the event loop waits no longer than that between them
-_PEOPLE = PeopleCache()  # in the people worker process: what each article said, kept between builds
-_READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
-
-
-def _people_add(articles: list[tuple[Article, Stamp]]) -> None:
-    _PEOPLE.add(articles)
-
-
-def _people_store(read: bytes) -> None:
-    _PEOPLE.store(pickle.loads(read))  # noqa: S301 - from our own helper process
-
-
-def _people_keep(path: str) -> bool:
-    """In the people worker: write what it keeps to `path` (beside the saved index), for the next
-    process; False when there is nothing yet. Written whole, then renamed into place."""
-    if not _PEOPLE.size:
-        return False
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        pickle.dump(_PEOPLE, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    return True
-
-
-def _people_resume(path: str) -> int:
-    """In a new people worker: take up what an earlier process kept (`_people_keep`), so the first
-    change after a restart reads what changed, not every article. Anything unreadable: start empty."""
-    global _PEOPLE
-    try:
-        with open(path, "rb") as f:
-            kept = pickle.load(f)  # noqa: S301 - our own file, in our own index directory
-    except FileNotFoundError:
-        return 0
-    except Exception as exc:  # damaged or from another version: rebuilt as it would be anyway
-        log.warning("the people worker's saved results were unreadable (%r); reading articles afresh", exc)
-        return 0
-    if not isinstance(kept, PeopleCache):
-        return 0
-    _PEOPLE = kept
-    return _PEOPLE.size
-
-
-def _people_read(articles: list[tuple[Article, Stamp]], reading: bytes) -> bytes:
-    """In a helper: both passes over a run of articles, pickled for the worker (this process only
-    passes the bytes on)."""
-    global _READING
-    if _READING is None or _READING[0] != reading:
-        _READING = (reading, pickle.loads(reading))  # noqa: S301 - from our own worker process
-    return pickle.dumps(read_articles(articles, _READING[1]), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _people_assemble(order: list[tuple[str, Stamp]], overrides: Path) -> tuple[list[str], bytes] | list[bytes]:
-    """In the people worker: the ids it must read first (and how, pickled for helpers), or the
-    directory as parts (`bot.library.parts`: the bot unpickles only its name index, then a person
-    when an answer shows them)."""
-    result = _PEOPLE.assemble(order, overrides)
-    if isinstance(result, Needed):
-        return result.ids, pickle.dumps(result.reading, protocol=pickle.HIGHEST_PROTOCOL)
-    return directory_parts(result)
+# A worker with nothing to do for this long writes what it keeps beside the saved index and ends: at
+# 100k articles it holds ~600 MB, and the next change's worker takes the file up in ~3 s.
+IDLE_SECONDS = 30.0
+KEEP_TIMEOUT_S = 120.0  # writing what it keeps takes seconds at 100k articles; a bound, not a wait
 
 
 def _spawned(workers: int) -> ProcessPoolExecutor:
@@ -109,35 +60,46 @@ def article_stamps(corpus: Corpus, signature: Signature) -> list[tuple[str, Stam
 
 
 class PeopleWorker:
-    """Builds people directories in one worker process, started at the first build and kept; a
-    round that reads most of the corpus (the first build) is shared by `helpers` processes, whose
-    results the worker keeps."""
+    """Builds people directories in one worker process, started at the first build; a round that
+    reads most of the corpus (the first build) is shared by `helpers` processes, whose results the
+    worker keeps. Once it has somewhere to keep them (`keep`, `resume`), a worker with nothing to
+    do for `idle_seconds` writes them there and ends; the next build's worker takes them up."""
 
-    def __init__(self, helpers: int = 1) -> None:
+    def __init__(self, helpers: int = 1, idle_seconds: float = IDLE_SECONDS) -> None:
         self.helpers = helpers
+        self.idle_seconds = idle_seconds
         self._pool: ProcessPoolExecutor | None = None
         self._local = PeopleCache()  # for a small corpus, kept in this process
         self.read = 0  # articles sent to be read in the last build (both passes)
         self._resume_from: Path | None = None  # see `resume`
+        self._kept_at: Path | None = None  # where the worker's results are written (`keep`, the idle end)
+        self._unkept = False  # the worker holds results newer than what it last wrote there
+        self._turn = threading.Lock()  # a build or the idle end, one at a time
+        self._idle: threading.Timer | None = None
 
     def build(self, corpus: Corpus, signature: Signature, overrides: Path,
               abandon: threading.Event | None = None) -> PeopleDirectory:
         """The directory of `corpus`; LoadAbandoned soon after `abandon` is set (the worker is ended)."""
-        if len(corpus.articles) < MIN_ARTICLES_FOR_WORKER:
-            self.close()
-            return directory_from(self._local, article_stamps(corpus, signature), overrides, corpus)
-        self._local = PeopleCache()
-        try:
-            return self._build(corpus, signature, overrides, abandon)
-        except BrokenProcessPool as exc:  # e.g. the worker was killed: once more, with a new one
-            self.close()
-            if abandon is not None and abandon.is_set():
-                raise LoadAbandoned from None
-            log.warning("the people worker failed (%r); starting another", exc)
-            return self._build(corpus, signature, overrides, abandon)
-        except BaseException:
-            self.close()
-            raise
+        with self._turn:
+            self._cancel_idle()
+            if len(corpus.articles) < MIN_ARTICLES_FOR_WORKER:
+                self.close()
+                return directory_from(self._local, article_stamps(corpus, signature), overrides, corpus)
+            self._local = PeopleCache()
+            try:
+                directory = self._build(corpus, signature, overrides, abandon)
+            except BrokenProcessPool as exc:  # e.g. the worker was killed: once more, with a new one
+                self.close()
+                if abandon is not None and abandon.is_set():
+                    raise LoadAbandoned from None
+                log.warning("the people worker failed (%r); starting another", exc)
+                directory = self._build(corpus, signature, overrides, abandon)
+            except BaseException:
+                self.close()
+                raise
+            self._unkept = True
+            self._end_when_idle()
+            return directory
 
     def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
                abandon: threading.Event | None) -> PeopleDirectory:
@@ -147,7 +109,7 @@ class PeopleWorker:
         if self._pool is None:
             self._pool = _spawned(1)
             if self._resume_from is not None:  # what an earlier process kept: taken up first (tasks run in order)
-                self._pool.submit(_people_resume, str(self._resume_from)).add_done_callback(
+                self._pool.submit(people_resume, str(self._resume_from)).add_done_callback(
                     _logged("take up the saved results"))
         self._resume_from = None
         pool, helpers = self._pool, None
@@ -161,8 +123,8 @@ class PeopleWorker:
                     _read_by_helpers(helpers, pool, runs, reading, abandon)
                     added = []
                 else:  # the worker takes tasks in order: the articles asked for, then the next assembly
-                    added = [pool.submit(_people_add, run) for run in runs]
-                answer = _waited(pool.submit(_people_assemble, order, overrides), abandon)
+                    added = [pool.submit(people_add, run) for run in runs]
+                answer = _waited(pool.submit(people_assemble, order, overrides), abandon)
                 for future in added:
                     future.result()  # done before the assembly; raises what failed there
                 if isinstance(answer, tuple):
@@ -183,22 +145,65 @@ class PeopleWorker:
 
     def keep(self, path: Path) -> None:
         """Have the worker write what it keeps to `path` (beside the saved index), in the background:
-        the next process's worker takes it up (`resume`). Nothing when there is no worker."""
-        if self._pool is not None:
-            self._pool.submit(_people_keep, str(path)).add_done_callback(_logged("write its results"))
+        the next process's worker takes it up (`resume`), and so does this one's after an idle end."""
+        self._kept_at = path
+        pool = self._pool
+        if pool is None:
+            return
+        try:
+            pool.submit(people_keep, str(path)).add_done_callback(_logged("write its results"))
+        except RuntimeError:  # ended (idle) this moment, having written the same results where they were kept
+            return
+        self._unkept = False  # (tasks run in order: this one writes what the builds before it left)
+        self._end_when_idle()
 
     def resume(self, path: Path) -> None:
         """The next build's worker starts with what an earlier process's worker kept at `path`. Read
         only then (at the first change after a restart, in the worker): at 100k articles it takes
         several hundred MB, which a bot whose corpus does not change need not hold."""
         if self._pool is None:
-            self._resume_from = path
+            self._resume_from = self._kept_at = path
 
     def close(self) -> None:
         """End the worker (and forget what it kept)."""
+        self._cancel_idle()
         pool, self._pool = self._pool, None  # the service stopping and an abandoned build may both close it
         if pool is not None:
             stop_pool(pool)
+
+    def _end_when_idle(self) -> None:
+        self._cancel_idle()
+        if self._pool is not None and self._kept_at is not None:
+            self._idle = threading.Timer(self.idle_seconds, self._idle_end)
+            self._idle.daemon = True  # a stopping process does not wait for it
+            self._idle.start()
+
+    def _cancel_idle(self) -> None:
+        idle, self._idle = self._idle, None
+        if idle is not None:
+            idle.cancel()
+
+    def _idle_end(self) -> None:
+        """(A timer's thread.) Write what the worker keeps, unless written since, and end it; kept on
+        when that fails, so that the next change still costs what changed."""
+        if not self._turn.acquire(blocking=False):
+            return  # a build is on: it starts the next timer
+        try:
+            pool, path = self._pool, self._kept_at
+            if pool is None or path is None:
+                return
+            try:
+                written = pool.submit(people_keep, str(path)).result(KEEP_TIMEOUT_S) if self._unkept else True
+            except Exception as exc:  # closed meanwhile, or the write failed (logged in the worker)
+                log.warning("the idle people worker could not write its results (%r); kept on", exc)
+                return
+            if not written:
+                return
+            self._pool, self._resume_from, self._unkept = None, path, False
+        finally:
+            self._turn.release()
+        pool.shutdown(wait=True)  # nothing is left for it to do: it exits at once
+        log.info("people worker ended after %.0fs idle; its results are kept for the next change", self.idle_seconds)
 
 
 def _logged(what: str) -> Callable[[Future[Any]], None]:
@@ -211,8 +216,8 @@ def _logged(what: str) -> Callable[[Future[Any]], None]:
 def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, runs: list[list[tuple[Article, Stamp]]],
                      reading: bytes, abandon: threading.Event | None) -> None:
     """Runs read by the helpers, each result passed on to the worker as it comes (bytes, never unpickled here)."""
-    reads = [helpers.submit(_people_read, run, reading) for run in runs]
-    stored = [pool.submit(_people_store, _waited(future, abandon)) for future in reads]
+    reads = [helpers.submit(people_read, run, reading) for run in runs]
+    stored = [pool.submit(people_store, _waited(future, abandon)) for future in reads]
     for future in stored:
         _waited(future, abandon)
 

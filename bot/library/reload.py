@@ -219,18 +219,26 @@ class Library:
 
     async def _finish_people(self, snapshot: Snapshot, shown: Snapshot, abandon: threading.Event) -> None:
         complete = await self._people_for(snapshot, abandon)
-        if self._install_people(shown, complete):  # not replaced by a newer reload meanwhile
-            await off_loop(save_snapshot, self.cache_dir, complete)  # atomic: an abandoned write leaves no file
-            kept = worker_file(self.cache_dir, complete.signature)
-            if kept is not None:  # for the next process: its first change then reads only what changed
-                self._people.keep(kept)
-            # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
-            # arrays are then shared page cache, not this process's own memory (~400 MB at 100k).
-            mapped = await off_loop(load_saved, self.cache_dir, complete.signature, with_people=False)
-            if mapped is not None:
-                mapped = dataclasses.replace(mapped, people=complete.people, built_seconds=complete.built_seconds)
-                await self._swap_to_mapped(complete, mapped)
-            await off_loop(settle_memory)  # after saving: pickling has its own garbage
+        if not self._install_people(shown, complete):  # replaced by a newer reload meanwhile
+            return
+        await self._save_and_map(complete)
+        # The built snapshot (its index arrays and article bodies, ~450 MB at 100k) is freed only
+        # when the last reference goes: these locals are that, so they go before the heap is settled.
+        del snapshot, shown, complete
+        await off_loop(settle_memory)  # after saving: pickling has its own garbage
+
+    async def _save_and_map(self, complete: Snapshot) -> None:
+        """Save `complete` (atomic: an abandoned write leaves no file) and answer from the saved copy."""
+        await off_loop(save_snapshot, self.cache_dir, complete)
+        kept = worker_file(self.cache_dir, complete.signature)
+        if kept is not None:  # for the next process: its first change then reads only what changed
+            self._people.keep(kept)
+        # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
+        # arrays are then shared page cache, not this process's own memory.
+        mapped = await off_loop(load_saved, self.cache_dir, complete.signature, with_people=False)
+        if mapped is not None:
+            mapped = dataclasses.replace(mapped, people=complete.people, built_seconds=complete.built_seconds)
+            await self._swap_to_mapped(complete, mapped)
 
     async def _swap_to_mapped(self, complete: Snapshot, mapped: Snapshot) -> None:
         """`mapped` (the saved `complete`) in its place; or, when a delta was applied to `complete`

@@ -1,0 +1,101 @@
+"""What the people worker process and its helpers run (`bot.library.people.PeopleWorker` sends it).
+
+The worker keeps one `PeopleCache` (what each article said) between builds; helpers read runs
+of articles for it and pass their results on as bytes. Only for our own processes and files:
+this is unpickling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.corpus import Article
+from bot.library.parts import directory_parts
+from bot.people import PeopleCache, Stamp
+from bot.people.build import Needed, Reading, read_articles
+
+log = logging.getLogger(__name__)
+
+_PEOPLE = PeopleCache()  # in the people worker: what each article said, kept between builds
+_READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
+
+
+def people_add(articles: list[tuple[Article, Stamp]]) -> None:
+    with _no_gc():
+        _PEOPLE.add(articles)
+
+
+def people_store(read: bytes) -> None:
+    with _no_gc():
+        _PEOPLE.store(pickle.loads(read))  # noqa: S301 - from our own helper process
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """In the people worker and its helpers: no cyclic collection while results pile up, and what
+    is kept frozen out of its way afterwards. The cache holds millions of small objects and no
+    cycles (entries are replaced whole, freed by reference counting); every full collection would
+    walk them all, and they trigger often while a build allocates (a third of a build's time)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def people_keep(path: str) -> bool:
+    """In the people worker: write what it keeps to `path` (beside the saved index), for the next
+    process; False when there is nothing yet. Written whole, then renamed into place."""
+    if not _PEOPLE.size:
+        return False
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(_PEOPLE, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return True
+
+
+def people_resume(path: str) -> int:
+    """In a new people worker: take up what an earlier process kept (`people_keep`), so the first
+    change after a restart reads what changed, not every article. Anything unreadable: start empty."""
+    global _PEOPLE
+    try:
+        with open(path, "rb") as f, _no_gc():
+            kept = pickle.load(f)  # noqa: S301 - our own file, in our own index directory
+    except FileNotFoundError:
+        return 0
+    except Exception as exc:  # damaged or from another version: rebuilt as it would be anyway
+        log.warning("the people worker's saved results were unreadable (%r); reading articles afresh", exc)
+        return 0
+    if not isinstance(kept, PeopleCache):
+        return 0
+    _PEOPLE = kept
+    return _PEOPLE.size
+
+
+def people_read(articles: list[tuple[Article, Stamp]], reading: bytes) -> bytes:
+    """In a helper: both passes over a run of articles, pickled for the worker (this process only
+    passes the bytes on)."""
+    global _READING
+    with _no_gc():
+        if _READING is None or _READING[0] != reading:
+            _READING = (reading, pickle.loads(reading))  # noqa: S301 - from our own worker process
+        return pickle.dumps(read_articles(articles, _READING[1]), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def people_assemble(order: list[tuple[str, Stamp]], overrides: Path) -> tuple[list[str], bytes] | list[bytes]:
+    """In the people worker: the ids it must read first (and how, pickled for helpers), or the
+    directory as parts (`bot.library.parts`: the bot unpickles only its name index, then a person
+    when an answer shows them)."""
+    with _no_gc():
+        result = _PEOPLE.assemble(order, overrides)
+    if isinstance(result, Needed):
+        return result.ids, pickle.dumps(result.reading, protocol=pickle.HIGHEST_PROTOCOL)
+    return directory_parts(result)
