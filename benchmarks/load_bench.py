@@ -52,6 +52,7 @@ ANSWER_TIMEOUT_S = 10.0  # an answer later than this is counted as lost
 ACK_LIMIT_S = 3.0  # Slack shows the user an error when the ack takes longer
 POLL_S = 0.02
 SETTLE_S = 5.0  # after the save from scratch: then the bot's RSS is read once more
+IDLE_WAIT_S = 120.0  # and again once its people worker has ended (idle), if it does within this
 FRESH_PREFIX = "zz-bench-fresh-"  # the fresh-article step's file; removed after it (and left-overs at the start)
 BUSY = "busy"  # in an overload notice ("busy, try again in a moment"); a notice has at most 2 blocks
 FAILED = "went wrong"  # the error notice ("something went wrong on our side")
@@ -134,6 +135,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def worker_processes(pid: int) -> int:
+    """How many of the bot's child processes are workers (the people worker, build helpers)."""
+    import psutil
+
+    try:
+        return sum(1 for p in psutil.Process(pid).children(recursive=True)
+                   if "spawn_main" in " ".join(p.cmdline()))
+    except psutil.Error:
+        return 0
 
 
 def rss_mb(pid: int) -> float:
@@ -419,6 +431,7 @@ class Figures:
     rss_build: list[float] = field(default_factory=list)
     rss_load: list[float] = field(default_factory=list)
     rss_settled: float = math.nan  # after the build from scratch, once saved and settled
+    rss_idle: tuple[float, float] = (math.nan, math.nan)  # then once its people worker ended: seconds after the save, MB
     fresh: dict[str, float | None] = field(default_factory=dict)  # seconds until searches see a change
 
     def report(self) -> None:
@@ -427,7 +440,8 @@ class Figures:
               f"{s['saved']:.1f}s; restart from the saved index: ready in {s['restart']:.1f}s, "
               f"people ready {s['restart people']:.1f}s")
         print(f"bot RSS (with any child processes): peak {peak(self.rss_build):.0f} MB while building from scratch, "
-              f"{self.rss_settled:.0f} MB {SETTLE_S:.0f} s after its save; "
+              f"{self.rss_settled:.0f} MB {SETTLE_S:.0f} s after its save, "
+              f"{self.rss_idle[1]:.0f} MB once its idle people worker ended ({self.rss_idle[0]:.0f} s after the save); "
               f"after the restart {(self.rss_load or [math.nan])[0]:.0f} MB when ready, peak {peak(self.rss_load):.0f} MB under load")
         if self.fresh:
             print("fresh articles (restarted bot): " + "; ".join(
@@ -480,6 +494,12 @@ class LoadRun:
         sampler.cancel()
         await asyncio.sleep(SETTLE_S)  # the bot swaps to the saved (mapped) copy and hands freed memory back
         self.figures.rss_settled = rss_mb(bot.pid)
+        waited = SETTLE_S
+        while worker_processes(bot.pid) and waited < IDLE_WAIT_S:  # it ends once idle (after writing its results)
+            await asyncio.sleep(1.0)
+            waited += 1.0
+        if not worker_processes(bot.pid):
+            self.figures.rss_idle = (waited, rss_mb(bot.pid))
         self.figures.stops["after the build"] = await bot.stop()
 
     async def restarted(self) -> None:

@@ -8,7 +8,9 @@ import asyncio
 import datetime as dt
 import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -224,3 +226,42 @@ def test_a_worker_with_nowhere_to_keep_its_results_stays(corpus_copy: Path, in_w
         assert worker._pool is not None
     finally:
         worker.close()
+
+
+def test_helpers_read_the_files_and_the_bot_sends_what_changed(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Helpers read articles from their files (the bot would otherwise pickle every article); a file
+    rewritten since the corpus was loaded is not that version: the bot sends the article it loaded."""
+    from bot.corpus import corpus_signature
+    from bot.library.people import PeopleWorker
+
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_HELPERS", 1)
+    write_article(corpus_copy, "quist-profile", "Quist speaks", [
+        "Freedonia's trade minister, Wilma Quist, said the talks were going well."], published=dt.date(2026, 1, 2))
+    corpus, signature = load_corpus(corpus_copy), corpus_signature(corpus_copy)
+    write_article(corpus_copy, "quist-profile", "Quist speaks", [  # rewritten after the load: another version
+        "Freedonia's finance minister, Otto Brenn, said the talks were going well."], published=dt.date(2026, 1, 2))
+    asked: list[list[object]] = []
+    spawned = people_worker._spawned
+
+    def recording(workers: int) -> ProcessPoolExecutor:
+        pool = spawned(workers)
+        submit = pool.submit
+
+        def record(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            if fn is people_worker.people_read:
+                asked.append([item for item, _ in args[0]])
+            return submit(fn, *args, **kwargs)
+        pool.submit = record  # type: ignore[method-assign]
+        return pool
+
+    monkeypatch.setattr(people_worker, "_spawned", recording)
+    worker = PeopleWorker(helpers=2)
+    try:
+        built = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
+    finally:
+        worker.close()
+    assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
+    assert built.get("Wilma Quist") is not None and built.get("Otto Brenn") is None  # the loaded version
+    sent = [item for run in asked for item in run if not isinstance(item, str)]
+    assert [a.id for a in sent] == ["quist-profile"] * 2  # (both rounds): the only article pickled here

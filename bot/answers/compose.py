@@ -230,10 +230,10 @@ def latest(articles: Sequence[Article]) -> ArticleList:
 
 
 def sources(corpus: Corpus) -> SourcesSummary:
-    articles = corpus.articles
-    if not articles:
+    articles, dates = corpus.articles, corpus.date_range()
+    if dates is None:
         return SourcesSummary(summary="The corpus is empty.", parts=(Section((("The corpus has no articles yet.",),)),))
-    first, last = min(a.published for a in articles), max(a.published for a in articles)
+    first, last = dates
     lines = tuple((f"• {name}: {count}",) for name, count in list(corpus.publishers().items())[:SOURCES_SHOWN])
     parts: list[Part] = [Section(lines)]
     if corpus.skipped:

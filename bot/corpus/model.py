@@ -125,6 +125,7 @@ class Corpus(BaseModel):
     pending: tuple[str, ...] = ()
 
     _by_id: dict[str, Article] = PrivateAttr(default_factory=dict)
+    _summary: tuple[dict[str, int], tuple[dt.date, dt.date] | None] | None = PrivateAttr(default=None)
 
     def model_post_init(self, __context: Any) -> None:
         self._by_id = {a.id: a for a in self.articles}
@@ -138,10 +139,24 @@ class Corpus(BaseModel):
         return self._by_id.get(article_id) if article_id else None
 
     def publishers(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for article in self.articles:
-            counts[article.publisher] = counts.get(article.publisher, 0) + 1
-        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        """Articles per publisher, most first."""
+        return dict(self._summarised()[0])
+
+    def date_range(self) -> tuple[dt.date, dt.date] | None:
+        """The oldest and newest publication dates; None when there are no articles."""
+        return self._summarised()[1]
+
+    def _summarised(self) -> tuple[dict[str, int], tuple[dt.date, dt.date] | None]:
+        """Counted once per corpus (it does not change): at 100k articles a count takes ~40 ms of the
+        interpreter, and `/trade sources` asked for it on every call."""
+        if self._summary is None:
+            counts: dict[str, int] = {}
+            for article in self.articles:
+                counts[article.publisher] = counts.get(article.publisher, 0) + 1
+            dates = [a.published for a in self.articles]
+            self._summary = (dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+                             (min(dates), max(dates)) if dates else None)
+        return self._summary
 
     def latest(self, n: int) -> list[Article]:
         return list(self.articles[: max(0, n)])

@@ -78,8 +78,9 @@ class PeopleWorker:
         self._idle: threading.Timer | None = None
 
     def build(self, corpus: Corpus, signature: Signature, overrides: Path,
-              abandon: threading.Event | None = None) -> PeopleDirectory:
-        """The directory of `corpus`; LoadAbandoned soon after `abandon` is set (the worker is ended)."""
+              abandon: threading.Event | None = None, files: Path | None = None) -> PeopleDirectory:
+        """The directory of `corpus`; LoadAbandoned soon after `abandon` is set (the worker is ended).
+        `files`: the directory `signature` is of, where helpers may read the articles themselves."""
         with self._turn:
             self._cancel_idle()
             if len(corpus.articles) < MIN_ARTICLES_FOR_WORKER:
@@ -87,13 +88,13 @@ class PeopleWorker:
                 return directory_from(self._local, article_stamps(corpus, signature), overrides, corpus)
             self._local = PeopleCache()
             try:
-                directory = self._build(corpus, signature, overrides, abandon)
+                directory = self._build(corpus, signature, overrides, abandon, files)
             except BrokenProcessPool as exc:  # e.g. the worker was killed: once more, with a new one
                 self.close()
                 if abandon is not None and abandon.is_set():
                     raise LoadAbandoned from None
                 log.warning("the people worker failed (%r); starting another", exc)
-                directory = self._build(corpus, signature, overrides, abandon)
+                directory = self._build(corpus, signature, overrides, abandon, files)
             except BaseException:
                 self.close()
                 raise
@@ -102,7 +103,7 @@ class PeopleWorker:
             return directory
 
     def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
-               abandon: threading.Event | None) -> PeopleDirectory:
+               abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
         started = time.perf_counter()
         order = article_stamps(corpus, signature)
         stamps = dict(order)
@@ -116,14 +117,14 @@ class PeopleWorker:
         sent, needed, reading = 0, list[str](), b""
         try:
             for _ in range(MAX_ROUNDS):
-                runs = [[(_article(corpus, a), stamps[a]) for a in needed[i : i + PEOPLE_CHUNK]]
-                        for i in range(0, len(needed), PEOPLE_CHUNK)]
                 if len(needed) >= MIN_ARTICLES_FOR_HELPERS and self.helpers >= 2:
                     helpers = helpers or _spawned(self.helpers)
-                    _read_by_helpers(helpers, pool, runs, reading, abandon)
+                    _read_by_helpers(helpers, pool, corpus, [(a, stamps[a]) for a in needed], reading, files,
+                                     abandon)
                     added = []
                 else:  # the worker takes tasks in order: the articles asked for, then the next assembly
-                    added = [pool.submit(people_add, run) for run in runs]
+                    added = [pool.submit(people_add, [(_article(corpus, a), stamps[a]) for a in run])
+                             for run in _runs(needed)]
                 answer = _waited(pool.submit(people_assemble, order, overrides), abandon)
                 for future in added:
                     future.result()  # done before the assembly; raises what failed there
@@ -213,13 +214,34 @@ def _logged(what: str) -> Callable[[Future[Any]], None]:
     return done
 
 
-def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, runs: list[list[tuple[Article, Stamp]]],
-                     reading: bytes, abandon: threading.Event | None) -> None:
-    """Runs read by the helpers, each result passed on to the worker as it comes (bytes, never unpickled here)."""
-    reads = [helpers.submit(people_read, run, reading) for run in runs]
-    stored = [pool.submit(people_store, _waited(future, abandon)) for future in reads]
-    for future in stored:
-        _waited(future, abandon)
+def _runs(items: list[T]) -> list[list[T]]:
+    return [items[i : i + PEOPLE_CHUNK] for i in range(0, len(items), PEOPLE_CHUNK)]
+
+
+def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, corpus: Corpus,
+                     needed: list[tuple[str, Stamp]], reading: bytes, files: Path | None,
+                     abandon: threading.Event | None) -> None:
+    """Articles read by the helpers, each run's result passed on to the worker as it comes (bytes,
+    never unpickled here). With `files`, helpers read the articles from their files: pickling 100k
+    articles here (twice in a first build) would take seconds of this process's interpreter from
+    the answers; an article whose file changed since is sent as the article, after the rest."""
+    if files is None:
+        runs: list[list[tuple[Article | str, Stamp]]] = [
+            [(_article(corpus, a), stamp) for a, stamp in run] for run in _runs(needed)]
+    else:
+        runs = [list[tuple[Article | str, Stamp]](run) for run in _runs(needed)]
+    reads = [helpers.submit(people_read, run, reading, None if files is None else str(files)) for run in runs]
+    stamps, stored, missed = dict(needed), list[Future[None]](), list[str]()
+    for future in reads:
+        read, not_read = _waited(future, abandon)
+        stored.append(pool.submit(people_store, read))
+        missed += not_read
+    for run in _runs(missed):
+        read, _ = _waited(helpers.submit(people_read, [(_article(corpus, a), stamps[a]) for a in run], reading),
+                          abandon)
+        stored.append(pool.submit(people_store, read))
+    for done in stored:
+        _waited(done, abandon)
 
 
 def _waited(future: Future[T], abandon: threading.Event | None) -> T:

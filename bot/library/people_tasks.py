@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.corpus import Article
+from bot.corpus import Article, FileChanging, read_file
 from bot.library.parts import directory_parts
 from bot.people import PeopleCache, Stamp
 from bot.people.build import Needed, Reading, read_articles
@@ -80,14 +80,37 @@ def people_resume(path: str) -> int:
     return _PEOPLE.size
 
 
-def people_read(articles: list[tuple[Article, Stamp]], reading: bytes) -> bytes:
-    """In a helper: both passes over a run of articles, pickled for the worker (this process only
-    passes the bytes on)."""
+def people_read(run: list[tuple[Article | str, Stamp]], reading: bytes, directory: str | None = None,
+                ) -> tuple[bytes, list[str]]:
+    """In a helper: both passes over a run of articles, pickled for the worker (the bot only passes
+    the bytes on). An article given by id is read from its file in `directory` (its stamp names it),
+    so the bot need not pickle it; one whose file is no longer that version is not read here, and
+    its id comes back to be sent as the article."""
     global _READING
     with _no_gc():
         if _READING is None or _READING[0] != reading:
             _READING = (reading, pickle.loads(reading))  # noqa: S301 - from our own worker process
-        return pickle.dumps(read_articles(articles, _READING[1]), protocol=pickle.HIGHEST_PROTOCOL)
+        articles, missed = [], []
+        for item, stamp in run:
+            article = item if isinstance(item, Article) else _from_file(directory, item, stamp)
+            if article is None:
+                missed.append(str(item))
+            else:
+                articles.append((article, stamp))
+        return pickle.dumps(read_articles(articles, _READING[1]), protocol=pickle.HIGHEST_PROTOCOL), missed
+
+
+def _from_file(directory: str | None, article_id: str, stamp: Stamp) -> Article | None:
+    """The article `article_id` from the file `stamp` names, if it is still that version of it."""
+    if directory is None or not isinstance(stamp, tuple) or len(stamp) != 3 or not stamp[0]:
+        return None
+    try:
+        read = read_file(Path(directory, stamp[0]))
+    except (OSError, FileChanging):
+        return None
+    if read.article is None or read.article.id != article_id or read.stamp[1:] != stamp[1:]:
+        return None
+    return read.article
 
 
 def people_assemble(order: list[tuple[str, Stamp]], overrides: Path) -> tuple[list[str], bytes] | list[bytes]:

@@ -200,7 +200,8 @@ class Library:
     def _with_people(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
         started = time.perf_counter()
         try:
-            people = self._people.build(snapshot.corpus, snapshot.signature, self.corpus_dir / "people.yml", abandon)
+            people = self._people.build(snapshot.corpus, snapshot.signature, self.corpus_dir / "people.yml", abandon,
+                                        files=self.corpus_dir)
         except LoadAbandoned:
             raise
         except Exception:  # never left without a directory: built here instead, slower for answers meanwhile
