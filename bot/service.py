@@ -59,8 +59,10 @@ class BotService:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.tasks = BackgroundTasks()
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
-                               progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers)
+                               progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers,
+                               busy=lambda: len(self.tasks) > 0)  # a first people build yields to answers
         self.database = open_database(settings.resolved_database_url)  # upgraded to the current schema
         self.store = DigestStore(self.database, self.clock)
         self.database_probe = DatabaseProbe(self.database, self.clock)  # /health: never waits on the database
@@ -68,7 +70,6 @@ class BotService:
         also = self.feeds.also_reported_by
         self.answerer = SlackAnswers(Answerer(self.library, store=AnswerStore(self.database, self.clock),
                                               prefs=self.store, feeds=self.feeds, also_reported_by=also))
-        self.tasks = BackgroundTasks()
         self.credentials = SlackCredentials.from_settings(settings)
         oauth = settings.oauth_enabled  # many workspaces: the install flow, each one's token from the database
         self.client = make_client(None if oauth else self.credentials.bot_token, settings.slack_api_url)

@@ -241,7 +241,21 @@ def test_helpers_read_the_files_and_the_bot_sends_what_changed(corpus_copy: Path
     corpus, signature = load_corpus(corpus_copy), corpus_signature(corpus_copy)
     write_article(corpus_copy, "quist-profile", "Quist speaks", [  # rewritten after the load: another version
         "Freedonia's finance minister, Otto Brenn, said the talks were going well."], published=dt.date(2026, 1, 2))
-    asked: list[list[object]] = []
+    asked = recorded_reads(monkeypatch)
+    worker = PeopleWorker(helpers=2)
+    try:
+        built = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
+    finally:
+        worker.close()
+    assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
+    assert built.get("Wilma Quist") is not None and built.get("Otto Brenn") is None  # the loaded version
+    sent = [item for _, run in asked for item in run if not isinstance(item, str)]
+    assert [a.id for a in sent] == ["quist-profile"] * 2  # (both rounds): the only article pickled here
+
+
+def recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, list[object]]]:
+    """Each run handed to a people helper, with when (the helpers run in other processes)."""
+    asked: list[tuple[float, list[object]]] = []
     spawned = people_worker._spawned
 
     def recording(workers: int) -> ProcessPoolExecutor:
@@ -250,18 +264,43 @@ def test_helpers_read_the_files_and_the_bot_sends_what_changed(corpus_copy: Path
 
         def record(fn: Any, *args: Any, **kwargs: Any) -> Any:
             if fn is people_worker.people_read:
-                asked.append([item for item, _ in args[0]])
+                asked.append((time.monotonic(), [item for item, _ in args[0]]))
             return submit(fn, *args, **kwargs)
         pool.submit = record  # type: ignore[method-assign]
         return pool
 
     monkeypatch.setattr(people_worker, "_spawned", recording)
-    worker = PeopleWorker(helpers=2)
+    return asked
+
+
+def test_a_first_build_reads_on_once_answers_are_done(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While answers run, a first build hands its helpers no more articles (answers first), and a bot
+    that answers all the time still gets its directory: each wait is bounded."""
+    from bot.corpus import corpus_signature
+    from bot.library.people import PeopleWorker
+
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_HELPERS", 1)
+    monkeypatch.setattr(people_worker, "PEOPLE_CHUNK", 2)  # several runs from the seed corpus
+    asked = recorded_reads(monkeypatch)
+    corpus, signature = load_corpus(corpus_copy), corpus_signature(corpus_copy)
+    answering_until = time.monotonic() + 0.8
+    worker = PeopleWorker(helpers=2, busy=lambda: time.monotonic() < answering_until)
     try:
         built = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
     finally:
         worker.close()
     assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
-    assert built.get("Wilma Quist") is not None and built.get("Otto Brenn") is None  # the loaded version
-    sent = [item for run in asked for item in run if not isinstance(item, str)]
-    assert [a.id for a in sent] == ["quist-profile"] * 2  # (both rounds): the only article pickled here
+    assert asked and min(at for at, _ in asked) >= answering_until
+
+    monkeypatch.setattr(people_worker, "YIELD_MAX_S", 0.05)
+    asked.clear()
+    worker = PeopleWorker(helpers=2, busy=lambda: True)
+    try:
+        started = time.monotonic()
+        always_busy = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
+    finally:
+        worker.close()
+    assert as_json(always_busy) == as_json(built)
+    gaps = [b - a for (a, _), (b, _) in zip(asked, asked[1:], strict=False)]
+    assert asked[0][0] - started >= 0.05 and gaps and max(gaps) < 30

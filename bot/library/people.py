@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -46,6 +47,9 @@ PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one ho
 # A worker with nothing to do for this long writes what it keeps beside the saved index and ends: at
 # 100k articles it holds ~600 MB, and the next change's worker takes the file up in ~3 s.
 IDLE_SECONDS = 30.0
+IN_FLIGHT_PER_HELPER = 2  # runs handed to each helper ahead (~0.15 s of work each)
+YIELD_MAX_S = 2.0  # the longest a first build's reading waits for answers before the next run
+YIELD_POLL_S = 0.02
 KEEP_TIMEOUT_S = 120.0  # writing what it keeps takes seconds at 100k articles; a bound, not a wait
 
 
@@ -65,8 +69,10 @@ class PeopleWorker:
     worker keeps. Once it has somewhere to keep them (`keep`, `resume`), a worker with nothing to
     do for `idle_seconds` writes them there and ends; the next build's worker takes them up."""
 
-    def __init__(self, helpers: int = 1, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(self, helpers: int = 1, idle_seconds: float = IDLE_SECONDS,
+                 busy: Callable[[], bool] | None = None) -> None:
         self.helpers = helpers
+        self.busy = busy  # True while answers are running: a first build's reading waits (`_yield_to`)
         self.idle_seconds = idle_seconds
         self._pool: ProcessPoolExecutor | None = None
         self._local = PeopleCache()  # for a small corpus, kept in this process
@@ -120,7 +126,7 @@ class PeopleWorker:
                 if len(needed) >= MIN_ARTICLES_FOR_HELPERS and self.helpers >= 2:
                     helpers = helpers or _spawned(self.helpers)
                     _read_by_helpers(helpers, pool, corpus, [(a, stamps[a]) for a in needed], reading, files,
-                                     abandon)
+                                     abandon, self.busy, IN_FLIGHT_PER_HELPER * self.helpers)
                     added = []
                 else:  # the worker takes tasks in order: the articles asked for, then the next assembly
                     added = [pool.submit(people_add, [(_article(corpus, a), stamps[a]) for a in run])
@@ -220,20 +226,25 @@ def _runs(items: list[T]) -> list[list[T]]:
 
 def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, corpus: Corpus,
                      needed: list[tuple[str, Stamp]], reading: bytes, files: Path | None,
-                     abandon: threading.Event | None) -> None:
+                     abandon: threading.Event | None, busy: Callable[[], bool] | None, ahead: int) -> None:
     """Articles read by the helpers, each run's result passed on to the worker as it comes (bytes,
     never unpickled here). With `files`, helpers read the articles from their files: pickling 100k
     articles here (twice in a first build) would take seconds of this process's interpreter from
-    the answers; an article whose file changed since is sent as the article, after the rest."""
+    the answers; an article whose file changed since is sent as the article, after the rest. A few
+    runs at a time, the next once answers are done (`_yield_to`)."""
     if files is None:
         runs: list[list[tuple[Article | str, Stamp]]] = [
             [(_article(corpus, a), stamp) for a, stamp in run] for run in _runs(needed)]
     else:
         runs = [list[tuple[Article | str, Stamp]](run) for run in _runs(needed)]
-    reads = [helpers.submit(people_read, run, reading, None if files is None else str(files)) for run in runs]
+    directory = None if files is None else str(files)
+    waiting, reads = deque(runs), deque[Future[tuple[bytes, list[str]]]]()
     stamps, stored, missed = dict(needed), list[Future[None]](), list[str]()
-    for future in reads:
-        read, not_read = _waited(future, abandon)
+    while waiting or reads:
+        while waiting and len(reads) < ahead:
+            _yield_to(busy, abandon)
+            reads.append(helpers.submit(people_read, waiting.popleft(), reading, directory))
+        read, not_read = _waited(reads.popleft(), abandon)
         stored.append(pool.submit(people_store, read))
         missed += not_read
     for run in _runs(missed):
@@ -242,6 +253,17 @@ def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, co
         stored.append(pool.submit(people_store, read))
     for done in stored:
         _waited(done, abandon)
+
+
+def _yield_to(busy: Callable[[], bool] | None, abandon: threading.Event | None) -> None:
+    """Wait while `busy` says answers are running (at most YIELD_MAX_S: a bot answering all the
+    time still gets its directory): the helpers, though at the lowest priority, share the cores and
+    memory bandwidth an answer wants, and passing their results on takes this process's interpreter."""
+    deadline = time.monotonic() + YIELD_MAX_S
+    while busy is not None and busy() and time.monotonic() < deadline:
+        if abandon is not None and abandon.is_set():
+            raise LoadAbandoned
+        time.sleep(YIELD_POLL_S)
 
 
 def _waited(future: Future[T], abandon: threading.Event | None) -> T:

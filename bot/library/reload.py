@@ -78,7 +78,7 @@ class Library:
 
     def __init__(self, corpus_dir: Path, cache_dir: Path | None = None,
                  progress: Callable[[int, int], None] | None = None, workers: int = 1,
-                 settle: float = SETTLE_SECONDS) -> None:
+                 settle: float = SETTLE_SECONDS, busy: Callable[[], bool] | None = None) -> None:
         self.corpus_dir = corpus_dir
         self.cache_dir = cache_dir
         self.progress = progress
@@ -89,7 +89,7 @@ class Library:
         self.loading = True  # until the first load has finished, one way or the other
         self._abandon = threading.Event()  # set when a build in progress is cancelled
         self._delta = DeltaState()  # shared by the deltas over one main index
-        self._people = PeopleWorker(helpers=workers)  # helpers for a first build, as many as the search build's
+        self._people = PeopleWorker(helpers=workers, busy=busy)  # helpers for a first build, as many as the search build's
         self._people_turn = asyncio.Lock()  # one people build at a time: the worker keeps one cache
         self._following: asyncio.Task[None] | None = None  # the people update after a delta
         self._scan_seconds = 0.0  # how long the last full check of the corpus directory took
