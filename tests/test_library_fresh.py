@@ -207,3 +207,36 @@ def test_full_checks_of_a_large_corpus_are_spaced_by_what_they_cost(corpus_copy:
     assert library._full_check_every(5.0) == 0.4 * reload.SCAN_SHARE == 20.0
     library._scan_seconds = 0.0001
     assert library._full_check_every(5.0) == 5.0
+
+
+async def test_the_watcher_checks_once_running_answers_are_done(corpus_copy: Path, tmp_path: Path) -> None:
+    """A check reads every file's state (0.3-1 s of the interpreter at 100k): it waits while answers
+    run, for a bounded time, so a change is still picked up while the bot answers all the time."""
+    import asyncio
+    import time
+
+    from bot.library import reload
+
+    answering = [True]
+    library = Library(corpus_copy, cache_dir=tmp_path / "cache", settle=0.0, busy=lambda: answering[0])
+    task = await library.start()
+    if task is not None:
+        await task
+    write_article(corpus_copy, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
+    watcher = asyncio.create_task(library.watch(0.1))
+    try:
+        await asyncio.sleep(reload.ANSWERS_FIRST_S / 2)
+        assert _ids(library.current, "zanzibar") == []  # type: ignore[arg-type]  # answers first
+        started = time.monotonic()
+        while time.monotonic() - started < 10 and _ids(library.current, "zanzibar") != ["zanzibar"]:  # type: ignore[arg-type]
+            await asyncio.sleep(0.05)
+        assert _ids(library.current, "zanzibar") == ["zanzibar"]  # type: ignore[arg-type]  # still busy: then anyway
+        answering[0] = False
+        write_article(corpus_copy, "pemba", "Pemba clove tariffs", ["Pemba raised clove tariffs sharply."])
+        started = time.monotonic()
+        while time.monotonic() - started < 10 and _ids(library.current, "pemba") != ["pemba"]:  # type: ignore[arg-type]
+            await asyncio.sleep(0.05)
+        assert time.monotonic() - started < 5
+    finally:
+        watcher.cancel()
+        library.close()

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from bot.corpus import Article, Corpus, LoadAbandoned, Signature
 from bot.library.parts import directory_from_parts
 from bot.library.people_tasks import (
+    FileStamp,
+    pack_order,
     people_add,
     people_assemble,
     people_keep,
@@ -57,7 +59,7 @@ def _spawned(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority)
 
 
-def article_stamps(corpus: Corpus, signature: Signature) -> list[tuple[str, Stamp]]:
+def article_stamps(corpus: Corpus, signature: Signature) -> list[tuple[str, FileStamp]]:
     """Each article (newest first) with the version of its file, as the people cache tells versions apart."""
     of_file = {corpus.files[name]: (name, size, mtime) for name, size, mtime in signature if name in corpus.files}
     return [(a.id, of_file.get(a.id) or ("", hash(a.body_utf8), a.published.toordinal())) for a in corpus.articles]
@@ -112,7 +114,7 @@ class PeopleWorker:
                abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
         started = time.perf_counter()
         order = article_stamps(corpus, signature)
-        stamps = dict(order)
+        stamps, packed = dict(order), pack_order(order)
         if self._pool is None:
             self._pool = _spawned(1)
             if self._resume_from is not None:  # what an earlier process kept: taken up first (tasks run in order)
@@ -131,7 +133,7 @@ class PeopleWorker:
                 else:  # the worker takes tasks in order: the articles asked for, then the next assembly
                     added = [pool.submit(people_add, [(_article(corpus, a), stamps[a]) for a in run])
                              for run in _runs(needed)]
-                answer = _waited(pool.submit(people_assemble, order, overrides), abandon)
+                answer = _waited(pool.submit(people_assemble, packed, overrides), abandon)
                 for future in added:
                     future.result()  # done before the assembly; raises what failed there
                 if isinstance(answer, tuple):

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
 DIRECTORY_POLL_SECONDS = 0.5  # how often the watcher looks at the corpus directory's own mtime
+ANSWERS_FIRST_S = 2.0  # the longest the watcher's check waits for running answers to finish
 SCAN_SHARE = 50  # a full check of every file takes at most 1/50 of the watcher's time (see `_full_check_every`)
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -89,6 +90,7 @@ class Library:
         self.loading = True  # until the first load has finished, one way or the other
         self._abandon = threading.Event()  # set when a build in progress is cancelled
         self._delta = DeltaState()  # shared by the deltas over one main index
+        self._busy = busy  # True while answers are running: background work waits a moment (answers first)
         self._people = PeopleWorker(helpers=workers, busy=busy)  # helpers for a first build, as many as the search build's
         self._people_turn = asyncio.Lock()  # one people build at a time: the worker keeps one cache
         self._following: asyncio.Task[None] | None = None  # the people update after a delta
@@ -372,6 +374,13 @@ class Library:
             if self._directory_stamp() != before:
                 return
 
+    async def _after_answers(self) -> None:
+        """Wait while answers are running, at most ANSWERS_FIRST_S (then the check runs anyway)."""
+        waited = 0.0
+        while self._busy is not None and self._busy() and waited < ANSWERS_FIRST_S:
+            await asyncio.sleep(0.05)
+            waited += 0.05
+
     async def watch(self, interval: float) -> None:
         """Poll the corpus directory; runs until cancelled."""
         first, stamp = True, self._directory_stamp()  # checks at once: the directory may have changed since the start
@@ -382,6 +391,7 @@ class Library:
                 await self._wait_for_change(min(every, self.settle + 0.1) if pending else every,  # soon, for a rewrite
                                             stamp)
             first, stamp = False, self._directory_stamp()  # before the check: a change after it ends the next wait
+            await self._after_answers()  # a full check takes 0.3-1 s of the interpreter at 100k files
             try:
                 await self.reload_if_changed()
             except Exception:  # never let the watcher die silently
