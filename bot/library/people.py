@@ -112,6 +112,7 @@ class PeopleWorker:
 
     def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
                abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
+        _yield_to(self.busy, abandon)  # (a first build starts as search is ready: as the first questions come)
         started = time.perf_counter()
         order = article_stamps(corpus, signature)
         stamps, packed = dict(order), pack_order(order)

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
 DIRECTORY_POLL_SECONDS = 0.5  # how often the watcher looks at the corpus directory's own mtime
+FIRST_CHECK_S = 1.0  # the watcher's first check, this long after it starts
 ANSWERS_FIRST_S = 2.0  # the longest the watcher's check waits for running answers to finish
 SCAN_SHARE = 50  # a full check of every file takes at most 1/50 of the watcher's time (see `_full_check_every`)
 P = ParamSpec("P")
@@ -383,7 +384,8 @@ class Library:
 
     async def watch(self, interval: float) -> None:
         """Poll the corpus directory; runs until cancelled."""
-        first, stamp = True, self._directory_stamp()  # checks at once: the directory may have changed since the start
+        first, stamp = True, self._directory_stamp()  # checks soon: the directory may have changed since the start
+        await asyncio.sleep(min(interval, FIRST_CHECK_S))  # (not as the first questions after the start come)
         while True:
             pending = self.current is not None and bool(self.current.corpus.pending)
             if not first:
