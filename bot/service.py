@@ -62,7 +62,7 @@ class BotService:
         self.tasks = BackgroundTasks()
         self.library = Library(settings.corpus_dir, settings.index_cache_dir,
                                progress=log_progress(log, "indexing the corpus"), workers=settings.build_workers,
-                               busy=lambda: len(self.tasks) > 0)  # a first people build yields to answers
+                               busy=self.tasks.busy)  # background work yields to answers
         self.database = open_database(settings.resolved_database_url)  # upgraded to the current schema
         self.store = DigestStore(self.database, self.clock)
         self.database_probe = DatabaseProbe(self.database, self.clock)  # /health: never waits on the database

@@ -115,3 +115,21 @@ async def test_no_one_to_tell_is_logged_not_raised(caplog: pytest.LogCaptureFixt
 def test_a_pool_needs_a_worker() -> None:
     with pytest.raises(ValueError):
         BackgroundTasks(workers=0)
+
+
+async def test_busy_holds_through_the_gaps_of_a_burst() -> None:
+    """Background work (the first people build, the watcher's check) waits while `busy`: that stays
+    true while answers run or wait, and for a moment after the last one, not only between them."""
+    tasks = BackgroundTasks(workers=1, queue=5)
+    assert not tasks.busy()
+    log, people = askers(2)
+    for p in people:
+        tasks.submit(p.name, p.run, p.tell)
+    await settle()
+    assert tasks.busy() and tasks.busy(quiet=0)  # one running, one waiting
+    for p in people:
+        p.release.set()
+    await tasks.drain(timeout=1)
+    assert len(tasks) == 0 and tasks.busy(quiet=60) and not tasks.busy(quiet=0)
+    await asyncio.sleep(0.05)
+    assert not tasks.busy(quiet=0.01)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -20,12 +22,14 @@ log = logging.getLogger(__name__)
 # 683 ms unbounded, 85 ms with one at a time, 60 ms with two; answer p99 1,276 / 1,040 / 765 ms).
 ANSWER_WORKERS = 2
 ANSWER_QUEUE = 100  # answers that may wait their turn; the next one is told we are busy
+QUIET_SECONDS = 0.3  # `busy` until answers have been done this long
 
 
 class BackgroundTasks:
     def __init__(self, workers: int = ANSWER_WORKERS, queue: int = ANSWER_QUEUE) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pool = WorkPool(self, workers=workers, queue=queue)
+        self._last_done = -math.inf  # monotonic time the last task ended
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -39,8 +43,15 @@ class BackgroundTasks:
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        self._last_done = time.monotonic()
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def busy(self, quiet: float = QUIET_SECONDS) -> bool:
+        """Answers are running or waiting, or one ended less than `quiet` seconds ago: a burst of
+        questions has gaps of milliseconds between answers, which background work should not take
+        for the end of it. (Read from other threads: two plain reads.)"""
+        return bool(self._tasks) or self.pool.queued > 0 or time.monotonic() - self._last_done < quiet
 
     def __len__(self) -> int:
         """Answers running or waiting (and notices being sent)."""
