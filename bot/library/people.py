@@ -11,7 +11,6 @@ with `spawn` and ended with `stop_pool`, as the search build's workers are (`bot
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 import time
 from collections import deque
@@ -34,7 +33,7 @@ from bot.library.people_tasks import (
     people_resume,
     people_store,
 )
-from bot.library.workers import POLL_SECONDS, lower_priority, stop_pool
+from bot.library.workers import POLL_SECONDS, background_context, stop_pool
 from bot.people import PeopleCache, PeopleDirectory, Stamp, directory_from
 from bot.people.build import MAX_ROUNDS
 
@@ -56,7 +55,7 @@ KEEP_TIMEOUT_S = 120.0  # writing what it keeps takes seconds at 100k articles; 
 
 
 def _spawned(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority)
+    return ProcessPoolExecutor(workers, mp_context=background_context())
 
 
 def article_stamps(corpus: Corpus, signature: Signature) -> list[tuple[str, FileStamp]]:

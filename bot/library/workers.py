@@ -100,12 +100,28 @@ def load_and_index(directory: Path, progress: Progress | None = None, workers: i
     return corpus, build_index(corpus, progress)
 
 
-def lower_priority() -> None:
-    """In a worker process, as it starts: yield the CPU to the bot's own process (answers first)."""
-    try:
-        os.nice(NICENESS - os.nice(0))
-    except OSError:  # not allowed here: the same priority, still another process
-        pass
+class _BackgroundProcess(multiprocessing.context.SpawnProcess):
+    """A spawned process put at NICENESS the moment it exists: lowered by itself (a pool's
+    initializer), it would first import the bot's modules (~1 s of CPU) at the bot's own priority,
+    just when a build starts and the first questions come."""
+
+    def start(self) -> None:
+        super().start()
+        if self.pid is not None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.pid, NICENESS)
+            except OSError:  # not allowed here: the same priority, still another process
+                pass
+
+
+class _BackgroundContext(multiprocessing.context.SpawnContext):
+    Process = _BackgroundProcess
+
+
+def background_context() -> multiprocessing.context.SpawnContext:
+    """The `spawn` context for background workers (the people directory; a rebuild while the
+    previous index answers): their processes run at the lowest priority from their first instruction."""
+    return _BackgroundContext()
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -133,8 +149,8 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
                 background: bool) -> tuple[Corpus, SearchIndex]:
     started = time.perf_counter()
     runs = [paths[i : i + CHUNK_FILES] for i in range(0, len(paths), CHUNK_FILES)]
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=lower_priority if background else None)
+    pool = ProcessPoolExecutor(workers, mp_context=background_context() if background
+                               else multiprocessing.get_context("spawn"))
     try:
         held = held_files(previous)
         futures = [pool.submit(_load_chunk, run, settle, frozenset(p.name for p in run if p.name in held))
