@@ -5,7 +5,8 @@
 On a copy (hard links) of the synthetic corpus of `--articles`: the directory built from scratch
 in this process (the way every build went before the worker kept per-article results), the first
 build in the worker process (`PeopleWorker`, as the bot does it), then `--new` new articles added,
-then `--new` existing articles changed, each followed by the worker's update. Per step: wall time
+then `--new` existing articles changed, each followed by the worker's update, then one more
+article once the worker has ended idle (a new worker takes up what it kept). Per step: wall time
 (articles sent and the directory unpickled in parts included; loading the corpus not), how many
 articles the worker read, and whether the directory equals one built from scratch.
 """
@@ -55,12 +56,11 @@ def main() -> None:
         scratch = build_directory(corpus)
         rows.append(("from scratch, in this process", time.perf_counter() - t0, len(corpus.articles), "-"))
         t0 = time.perf_counter()
-        first = worker.build(corpus, corpus_signature(corpus_dir), corpus_dir / "people.yml")
+        first = worker.build(corpus, corpus_signature(corpus_dir), corpus_dir / "people.yml", files=corpus_dir)
         rows.append(("first build, worker", time.perf_counter() - t0, worker.read, same(first, scratch)))
-        generator = Generator(ROOT / "corpus", args.articles + args.new)
+        generator = Generator(ROOT / "corpus", args.articles + args.new + 1)
         for i in range(args.articles, args.articles + args.new):
-            article = generator.article(i)
-            (corpus_dir / f"{article.id}.md").write_text(render_article(article), encoding="utf-8")
+            add_one(corpus_dir, generator, i)
         rows.append(step(worker, corpus_dir, f"{args.new} articles added"))
         for path in sorted(corpus_dir.glob("*.md"))[: args.new]:
             text = path.read_text(encoding="utf-8")
@@ -68,6 +68,14 @@ def main() -> None:
             path.write_text(text + "\nUS Trade Representative Jamieson Greer said the talks would go on.\n",
                             encoding="utf-8")
         rows.append(step(worker, corpus_dir, f"{args.new} articles changed"))
+        worker.idle_seconds = 1.0  # the bot's worker ends after IDLE_SECONDS without work, its results kept
+        worker.keep(work / "people-worker.pickle")
+        t0 = time.perf_counter()
+        while worker.running and time.perf_counter() - t0 < 300:
+            time.sleep(0.1)
+        rows.append(("(idle worker ended, results kept)", time.perf_counter() - t0, 0, "-"))
+        add_one(corpus_dir, generator, args.articles + args.new)
+        rows.append(step(worker, corpus_dir, "1 article added, new worker"))
     finally:
         worker.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -77,10 +85,15 @@ def main() -> None:
         print(f"{name:<34}{seconds:>8.1f} {read:>14} {equal:>21}")
 
 
+def add_one(corpus_dir: Path, generator: Generator, i: int) -> None:
+    article = generator.article(i)
+    (corpus_dir / f"{article.id}.md").write_text(render_article(article), encoding="utf-8")
+
+
 def step(worker: PeopleWorker, corpus_dir: Path, name: str) -> tuple[str, float, int, str]:
     corpus = load_corpus(corpus_dir)
     t0 = time.perf_counter()
-    updated = worker.build(corpus, corpus_signature(corpus_dir), corpus_dir / "people.yml")
+    updated = worker.build(corpus, corpus_signature(corpus_dir), corpus_dir / "people.yml", files=corpus_dir)
     took = time.perf_counter() - t0
     return (f"update: {name}", took, worker.read, same(updated, build_directory(corpus)))
 

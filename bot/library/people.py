@@ -152,6 +152,11 @@ class PeopleWorker:
                 stop_pool(helpers)
         raise RuntimeError("the people directory did not settle")
 
+    @property
+    def running(self) -> bool:
+        """Whether a worker process is up (it ends when idle, see the class)."""
+        return self._pool is not None
+
     def keep(self, path: Path) -> None:
         """Have the worker write what it keeps to `path` (beside the saved index), in the background:
         the next process's worker takes it up (`resume`), and so does this one's after an idle end."""
