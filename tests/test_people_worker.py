@@ -304,3 +304,25 @@ def test_a_first_build_reads_on_once_answers_are_done(corpus_copy: Path, monkeyp
     assert as_json(always_busy) == as_json(built)
     gaps = [b - a for (a, _), (b, _) in zip(asked, asked[1:], strict=False)]
     assert asked[0][0] - started >= 0.05 and gaps and max(gaps) < 30
+
+
+def test_a_helper_keeps_what_it_read_for_the_second_round_only(corpus_copy: Path) -> None:
+    """A first build asks each helper for the same articles in both rounds: the second time from what
+    it kept (no file read), once; another version of the file is read afresh."""
+    from bot.corpus import corpus_signature
+    from bot.library import people_tasks
+
+    write_article(corpus_copy, "kept", "Kept", ["Freedonia's trade minister, Wilma Quist, spoke."])
+    stamp = next((n, size, mtime) for n, size, mtime in corpus_signature(corpus_copy) if n == "kept.md")
+    first = people_tasks._from_file(str(corpus_copy), "kept", stamp)
+    (corpus_copy / "kept.md").unlink()
+    try:
+        assert first is not None and people_tasks._from_file(str(corpus_copy), "kept", stamp) is first
+        assert people_tasks._from_file(str(corpus_copy), "kept", stamp) is None  # given once: gone, file gone
+        write_article(corpus_copy, "kept", "Kept", ["Freedonia's trade minister, Wilma Quist, spoke at length."])
+        assert people_tasks._from_file(str(corpus_copy), "kept", stamp) is None  # not that version
+        newer = next((n, s, m) for n, s, m in corpus_signature(corpus_copy) if n == "kept.md")
+        again = people_tasks._from_file(str(corpus_copy), "kept", newer)
+        assert again is not None and again.paragraphs != first.paragraphs
+    finally:
+        people_tasks._FROM_FILES.clear()

@@ -121,14 +121,14 @@ class PeopleWorker:
                 self._pool.submit(people_resume, str(self._resume_from)).add_done_callback(
                     _logged("take up the saved results"))
         self._resume_from = None
-        pool, helpers = self._pool, None
+        pool, helpers = self._pool, list[ProcessPoolExecutor]()
         sent, needed, reading = 0, list[str](), b""
         try:
             for _ in range(MAX_ROUNDS):
                 if len(needed) >= MIN_ARTICLES_FOR_HELPERS and self.helpers >= 2:
-                    helpers = helpers or _spawned(self.helpers)
+                    helpers = helpers or [_spawned(1) for _ in range(self.helpers)]
                     _read_by_helpers(helpers, pool, corpus, [(a, stamps[a]) for a in needed], reading, files,
-                                     abandon, self.busy, IN_FLIGHT_PER_HELPER * self.helpers)
+                                     abandon, self.busy)
                     added = []
                 else:  # the worker takes tasks in order: the articles asked for, then the next assembly
                     added = [pool.submit(people_add, [(_article(corpus, a), stamps[a]) for a in run])
@@ -148,8 +148,8 @@ class PeopleWorker:
                          time.perf_counter() - started, sent)
                 return directory
         finally:
-            if helpers is not None:
-                stop_pool(helpers)
+            for helper in helpers:
+                stop_pool(helper)
         raise RuntimeError("the people directory did not settle")
 
     @property
@@ -231,31 +231,34 @@ def _runs(items: list[T]) -> list[list[T]]:
     return [items[i : i + PEOPLE_CHUNK] for i in range(0, len(items), PEOPLE_CHUNK)]
 
 
-def _read_by_helpers(helpers: ProcessPoolExecutor, pool: ProcessPoolExecutor, corpus: Corpus,
+def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecutor, corpus: Corpus,
                      needed: list[tuple[str, Stamp]], reading: bytes, files: Path | None,
-                     abandon: threading.Event | None, busy: Callable[[], bool] | None, ahead: int) -> None:
+                     abandon: threading.Event | None, busy: Callable[[], bool] | None) -> None:
     """Articles read by the helpers, each run's result passed on to the worker as it comes (bytes,
     never unpickled here). With `files`, helpers read the articles from their files: pickling 100k
     articles here (twice in a first build) would take seconds of this process's interpreter from
-    the answers; an article whose file changed since is sent as the article, after the rest. A few
-    runs at a time, the next once answers are done (`_yield_to`)."""
+    the answers; an article whose file changed since is sent as the article, after the rest. Run k
+    goes to helper k mod n in every round, so a helper reads again the articles it read before and
+    keeps (`people_tasks._from_file`: a first build's second round reads no file). A few runs at a
+    time, the next once answers are done (`_yield_to`)."""
     if files is None:
         runs: list[list[tuple[Article | str, Stamp]]] = [
             [(_article(corpus, a), stamp) for a, stamp in run] for run in _runs(needed)]
     else:
         runs = [list[tuple[Article | str, Stamp]](run) for run in _runs(needed)]
     directory = None if files is None else str(files)
-    waiting, reads = deque(runs), deque[Future[tuple[bytes, list[str]]]]()
+    waiting, reads = deque(enumerate(runs)), deque[Future[tuple[bytes, list[str]]]]()
     stamps, stored, missed = dict(needed), list[Future[None]](), list[str]()
     while waiting or reads:
-        while waiting and len(reads) < ahead:
+        while waiting and len(reads) < IN_FLIGHT_PER_HELPER * len(helpers):
             _yield_to(busy, abandon)
-            reads.append(helpers.submit(people_read, waiting.popleft(), reading, directory))
+            k, run = waiting.popleft()
+            reads.append(helpers[k % len(helpers)].submit(people_read, run, reading, directory))
         read, not_read = _waited(reads.popleft(), abandon)
         stored.append(pool.submit(people_store, read))
         missed += not_read
-    for run in _runs(missed):
-        read, _ = _waited(helpers.submit(people_read, [(_article(corpus, a), stamps[a]) for a in run], reading),
+    for ids in _runs(missed):
+        read, _ = _waited(helpers[0].submit(people_read, [(_article(corpus, a), stamps[a]) for a in ids], reading),
                           abandon)
         stored.append(pool.submit(people_store, read))
     for done in stored:

@@ -25,6 +25,7 @@ from bot.people.build import Needed, Reading, read_articles
 log = logging.getLogger(__name__)
 
 _PEOPLE = PeopleCache()  # in the people worker: what each article said, kept between builds
+_FROM_FILES: dict[str, tuple[Stamp, Article]] = {}  # in a helper: articles it read from files (`_from_file`)
 _READING: tuple[bytes, Reading] | None = None  # in a helper: the last reading unpickled
 
 
@@ -103,7 +104,13 @@ def people_read(run: list[tuple[Article | str, Stamp]], reading: bytes, director
 
 
 def _from_file(directory: str | None, article_id: str, stamp: Stamp) -> Article | None:
-    """The article `article_id` from the file `stamp` names, if it is still that version of it."""
+    """The article `article_id` from the file `stamp` names, if it is still that version of it.
+    Kept until it is asked for once more: a first build reads every article twice (the second time
+    for the names the first found), and a helper is asked for the same articles both times
+    (`bot.library.people._read_by_helpers`); the helper, and what it keeps, ends with the build."""
+    kept = _FROM_FILES.pop(article_id, None)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
     if directory is None or not isinstance(stamp, tuple) or len(stamp) != 3 or not stamp[0]:
         return None
     try:
@@ -112,6 +119,7 @@ def _from_file(directory: str | None, article_id: str, stamp: Stamp) -> Article 
         return None
     if read.article is None or read.article.id != article_id or read.stamp[1:] != stamp[1:]:
         return None
+    _FROM_FILES[article_id] = (stamp, read.article)
     return read.article
 
 
