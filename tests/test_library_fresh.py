@@ -199,12 +199,12 @@ async def test_the_people_directory_follows_a_delta_without_a_rebuild(corpus_cop
 def test_full_checks_of_a_large_corpus_are_spaced_by_what_they_cost(corpus_copy: Path) -> None:
     """A stat of every file every 5 s cost a 100k-article bot ~10% of its interpreter (py-spy): the
     full check (for files rewritten in place) waits at least SCAN_SHARE times as long as it took."""
-    from bot.library import reload
+    from bot.library.watcher import SCAN_SHARE
 
     library = Library(corpus_copy)
     assert library.changed() and library._full_check_every(5.0) == 5.0  # a few files: as configured
     library._scan_seconds = 0.4  # as at 100k files
-    assert library._full_check_every(5.0) == 0.4 * reload.SCAN_SHARE == 20.0
+    assert library._full_check_every(5.0) == 0.4 * SCAN_SHARE == 20.0
     library._scan_seconds = 0.0001
     assert library._full_check_every(5.0) == 5.0
 
@@ -215,7 +215,8 @@ async def test_the_watcher_checks_once_running_answers_are_done(corpus_copy: Pat
     import asyncio
     import time
 
-    from bot.library import reload
+    from bot.library.watcher import ANSWERS_FIRST_S
+
 
     answering = [True]
     library = Library(corpus_copy, cache_dir=tmp_path / "cache", settle=0.0, busy=lambda: answering[0])
@@ -225,7 +226,7 @@ async def test_the_watcher_checks_once_running_answers_are_done(corpus_copy: Pat
     write_article(corpus_copy, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
     watcher = asyncio.create_task(library.watch(0.1))
     try:
-        await asyncio.sleep(reload.ANSWERS_FIRST_S / 2)
+        await asyncio.sleep(ANSWERS_FIRST_S / 2)
         assert _ids(library.current, "zanzibar") == []  # type: ignore[arg-type]  # answers first
         started = time.monotonic()
         while time.monotonic() - started < 10 and _ids(library.current, "zanzibar") != ["zanzibar"]:  # type: ignore[arg-type]

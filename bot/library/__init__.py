@@ -7,9 +7,10 @@ disk (in `mapped`'s memory-mapped layout), `fresh` a small change applied as a d
 (which keeps what each article said between builds), `memory` heap settling after a build.
 """
 
-from bot.library.reload import SETTLE_SECONDS, Library, off_loop
+from bot.library.reload import SETTLE_SECONDS, Library
 from bot.library.saved import CACHE_VERSION, load_saved, open_snapshot, save_snapshot
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
+from bot.library.threads import off_loop
 
 __all__ = ["CACHE_VERSION", "SETTLE_SECONDS", "Library", "Snapshot", "build_snapshot", "load_saved",
            "off_loop", "open_snapshot", "save_snapshot", "with_people_added"]

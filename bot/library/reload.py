@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 from bot.corpus import CorpusUnavailable, LoadAbandoned, Signature, corpus_signature
 from bot.library.fresh import DeltaState, apply_changes, merge_due
@@ -34,47 +32,15 @@ from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
 from bot.library.saved import load_latest, load_saved, save_snapshot, saved_people, verify_saved, worker_file
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
+from bot.library.threads import off_loop
+from bot.library.watcher import Watching
 
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
-DIRECTORY_POLL_SECONDS = 0.5  # how often the watcher looks at the corpus directory's own mtime
-FIRST_CHECK_S = 1.0  # the watcher's first check, this long after it starts
-ANSWERS_FIRST_S = 2.0  # the longest the watcher's check waits for running answers to finish
-SCAN_SHARE = 50  # a full check of every file takes at most 1/50 of the watcher's time (see `_full_check_every`)
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
-def _deliver(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
-    if future.done():  # cancelled meanwhile: nobody wants the result
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)  # type: ignore[arg-type]  # None only with an error
-
-
-async def off_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """`asyncio.to_thread`, but in a daemon thread that the process does not wait for at exit."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def work() -> None:
-        try:
-            outcome = functools.partial(_deliver, future, func(*args, **kwargs), None)
-        except BaseException as exc:  # handed to the awaiting coroutine
-            outcome = functools.partial(_deliver, future, None, exc)
-        try:
-            loop.call_soon_threadsafe(outcome)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
-
-    threading.Thread(target=work, name=f"library-{getattr(func, '__name__', 'work')}", daemon=True).start()
-    return await future
-
-
-class Library:
+class Library(Watching):
     """Holds the current snapshot; `None` with a message (`error`, safe to show users) when the
     corpus is unavailable. The log has the details, such as the directory's path."""
 
@@ -293,19 +259,6 @@ class Library:
             self._following.cancel()
         self._people.close()
 
-    def changed(self) -> bool:
-        started = time.perf_counter()
-        signature = corpus_signature(self.corpus_dir)
-        self._scan_seconds = time.perf_counter() - started
-        return signature != (self.current.signature if self.current else ())
-
-    def _full_check_every(self, interval: float) -> float:
-        """Seconds between full checks (a stat of every file, for a file rewritten in place): `interval`,
-        or longer when one check takes long enough to matter, so that it takes at most 1/SCAN_SHARE of
-        the time (at 100k files a check takes 0.3-1 s of the interpreter answers also need). Files added,
-        removed or renamed into place are seen within DIRECTORY_POLL_SECONDS whatever this is."""
-        return max(interval, SCAN_SHARE * self._scan_seconds)
-
     async def _apply_delta(self) -> bool:
         """A small change as a delta index beside the current one (`bot.library.fresh`): searchable
         in moments. False when it needs a full rebuild. (A people directory still being built for
@@ -357,44 +310,3 @@ class Library:
         if task is not None:
             await task
         return True
-
-    def _directory_stamp(self) -> int | None:
-        try:
-            return self.corpus_dir.stat().st_mtime_ns
-        except OSError:
-            return None
-
-    async def _wait_for_change(self, seconds: float, before: int | None) -> None:
-        """Sleep `seconds`, or less once the directory itself changes: a file added, removed or
-        renamed into place (as the feeds write) is seen within DIRECTORY_POLL_SECONDS. A file
-        rewritten in place leaves the directory as it was: the full check after `seconds` finds it.
-        (Listing 100k files takes ~0.3 s; one stat of the directory, microseconds.)"""
-        deadline = asyncio.get_running_loop().time() + seconds
-        while (left := deadline - asyncio.get_running_loop().time()) > 0:
-            await asyncio.sleep(min(left, DIRECTORY_POLL_SECONDS))
-            if self._directory_stamp() != before:
-                return
-
-    async def _after_answers(self) -> None:
-        """Wait while answers are running, at most ANSWERS_FIRST_S (then the check runs anyway)."""
-        waited = 0.0
-        while self._busy is not None and self._busy() and waited < ANSWERS_FIRST_S:
-            await asyncio.sleep(0.05)
-            waited += 0.05
-
-    async def watch(self, interval: float) -> None:
-        """Poll the corpus directory; runs until cancelled."""
-        first, stamp = True, self._directory_stamp()  # checks soon: the directory may have changed since the start
-        await asyncio.sleep(min(interval, FIRST_CHECK_S))  # (not as the first questions after the start come)
-        while True:
-            pending = self.current is not None and bool(self.current.corpus.pending)
-            if not first:
-                every = self._full_check_every(interval)
-                await self._wait_for_change(min(every, self.settle + 0.1) if pending else every,  # soon, for a rewrite
-                                            stamp)
-            first, stamp = False, self._directory_stamp()  # before the check: a change after it ends the next wait
-            await self._after_answers()  # a full check takes 0.3-1 s of the interpreter at 100k files
-            try:
-                await self.reload_if_changed()
-            except Exception:  # never let the watcher die silently
-                log.exception("corpus watcher error")
