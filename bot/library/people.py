@@ -1,11 +1,13 @@
 """The people directory, built in a worker process of its own that keeps what each article said.
 
-The bot's process only sends articles (the ones the worker has not seen in this version,
-or must read again) and reads the directory it gets back lazily (`bot.library.parts`), so
-answers do not wait behind the build; after the first build, a changed corpus costs what
-changed (`bot.people.build`).
+The bot's process only sends the articles the worker has not seen in this version, or must
+read again (a first build's helpers read them from their files), and reads the directory it
+gets back lazily (`bot.library.parts`), so answers do not wait behind the build; after the
+first build, a changed corpus costs what changed (`bot.people.build`). What runs in the worker
+and its helpers is `bot.library.people_tasks`.
 One process, not `TRADEBOT_BUILD_WORKERS`: the other core answers meanwhile. It is started
-with `spawn` and ended with `stop_pool`, as the search build's workers are (`bot.library.workers`).
+at the lowest priority (`bot.library.workers.background_context`), ended with `stop_pool` or,
+idle, once its results are written.
 """
 
 from __future__ import annotations
