@@ -326,3 +326,21 @@ def test_a_helper_keeps_what_it_read_for_the_second_round_only(corpus_copy: Path
         assert again is not None and again.paragraphs != first.paragraphs
     finally:
         people_tasks._FROM_FILES.clear()
+
+
+async def test_the_stamps_are_worked_out_before_search_is_ready_and_then_let_go(corpus_copy: Path,
+                                                                               in_worker: None) -> None:
+    """The article stamps a people build starts from are worked out with the search build (not as the
+    first questions come), and not kept after it: they hold the built corpus, replaced since."""
+    library = Library(corpus_copy, settle=0.0)
+    try:
+        task = await library.start()
+        prepared = library._people._prepared
+        assert prepared is not None and prepared[0] is library.current.corpus  # type: ignore[union-attr]
+        assert task is not None
+        await task
+        assert library._people._prepared is None
+        assert as_json(library.current.people) == as_json(build_directory(load_corpus(corpus_copy),  # type: ignore[union-attr]
+                                                                          corpus_copy / "people.yml"))
+    finally:
+        library.close()

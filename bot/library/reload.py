@@ -80,6 +80,12 @@ class Library(Watching):
         return build_snapshot(self.corpus_dir, self.progress, with_people, self.workers, settle=self.settle,
                               previous=previous, abandon=abandon, background=previous is not None)
 
+    def _build_for_people(self, abandon: threading.Event) -> Snapshot:
+        """Search first, and what the people build will start from (before search is said ready)."""
+        snapshot = self._build(with_people=False, abandon=abandon)
+        self._people.prepare(snapshot.corpus, snapshot.signature)
+        return snapshot
+
     def load(self) -> Snapshot | None:
         """Everything, synchronously (the CLI and tests)."""
         self.loading = False
@@ -138,7 +144,7 @@ class Library(Watching):
         abandon = self._abandon = threading.Event()
         people = self.current.people if self.current else None
         try:
-            snapshot = await off_loop(self._build, False, abandon)
+            snapshot = await off_loop(self._build_for_people, abandon)
         except CorpusUnavailable as exc:
             self._unavailable(exc)
             return None
