@@ -112,10 +112,14 @@ async def test_sigterm_during_a_reload(rig: Rig, tmp_path: Path) -> None:
     rig.corpus = corpus
     bot = await rig.bot(TRADEBOT_RELOAD_SECONDS="0.5")
     await rig.until(bot, complete)
+    before = len(bot.log.read_text(errors="replace"))
     then = time.time() - 60  # changed a minute ago: read at once, no settling wait
     for path in corpus.iterdir():
         os.utime(path, (then, then))
-    await asyncio.sleep(2.0)  # the watcher has seen the change and is rebuilding
+    deadline = time.monotonic() + 60  # until the watcher has seen the change and is rebuilding (its
+    while (time.monotonic() < deadline  # full check is spaced by what one costs on a busy machine)
+           and "indexing the corpus" not in bot.log.read_text(errors="replace")[before:]):
+        await asyncio.sleep(0.05)
     log = await rig.stops(bot)
     assert "corpus build abandoned" in log, "the reload finished before SIGTERM: nothing was tested"
 
