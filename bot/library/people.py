@@ -35,7 +35,7 @@ from bot.library.people_tasks import (
     people_resume,
     people_store,
 )
-from bot.library.workers import POLL_SECONDS, background_context, stop_pool
+from bot.library.workers import ANSWERS_FIRST_S, POLL_SECONDS, background_context, stop_pool
 from bot.people import PeopleCache, PeopleDirectory, Stamp, directory_from
 from bot.people.build import MAX_ROUNDS
 
@@ -51,7 +51,6 @@ PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one ho
 # 100k articles it holds ~600 MB, and the next change's worker takes the file up in ~3 s.
 IDLE_SECONDS = 30.0
 IN_FLIGHT_PER_HELPER = 2  # runs handed to each helper ahead (~0.15 s of work each)
-YIELD_MAX_S = 2.0  # the longest a first build's reading waits for answers before the next run
 YIELD_POLL_S = 0.02
 KEEP_TIMEOUT_S = 120.0  # writing what it keeps takes seconds at 100k articles; a bound, not a wait
 
@@ -282,10 +281,10 @@ def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecut
 
 
 def _yield_to(busy: Callable[[], bool] | None, abandon: threading.Event | None) -> None:
-    """Wait while `busy` says answers are running (at most YIELD_MAX_S: a bot answering all the
+    """Wait while `busy` says answers are running (at most ANSWERS_FIRST_S: a bot answering all the
     time still gets its directory): the helpers, though at the lowest priority, share the cores and
     memory bandwidth an answer wants, and passing their results on takes this process's interpreter."""
-    deadline = time.monotonic() + YIELD_MAX_S
+    deadline = time.monotonic() + ANSWERS_FIRST_S
     while busy is not None and busy() and time.monotonic() < deadline:
         if abandon is not None and abandon.is_set():
             raise LoadAbandoned

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from bot.corpus import corpus_signature
 from bot.library.snapshot import Snapshot
+from bot.library.workers import ANSWERS_FIRST_S
 
 log = logging.getLogger(__name__)
 
 DIRECTORY_POLL_SECONDS = 0.5  # how often the watcher looks at the corpus directory's own mtime
 FIRST_CHECK_S = 1.0  # the watcher's first check, this long after it starts
-ANSWERS_FIRST_S = 2.0  # the longest the watcher's check waits for running answers to finish
 SCAN_SHARE = 50  # a full check of every file takes at most 1/50 of the watcher's time (see `_full_check_every`)
 
 

@@ -49,6 +49,8 @@ STOP_JOIN_SECONDS = 2.0  # a terminated worker is gone within milliseconds; a bo
 # lowest priority: on a machine of two cores a process at niceness 5 still took a quarter of the
 # core an answer was running on; at 19 it takes what the answers leave (~1.5% when they want it all).
 NICENESS = 19
+ANSWERS_FIRST_S = 2.0  # the longest background work (a people build's next step, the watcher's check) waits for
+# running answers to be done: a bot answering all the time still gets its directory and its reloads
 
 
 def checked(progress: Progress | None, abandon: threading.Event | None) -> Progress | None:
