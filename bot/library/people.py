@@ -74,7 +74,7 @@ class PeopleWorker:
     def __init__(self, helpers: int = 1, idle_seconds: float = IDLE_SECONDS,
                  busy: Callable[[], bool] | None = None) -> None:
         self.helpers = helpers
-        self.busy = busy  # True while answers are running: a first build's reading waits (`_yield_to`)
+        self.busy = busy  # True while answers are running: a build's start and a first build's reading wait
         self.idle_seconds = idle_seconds
         self._pool: ProcessPoolExecutor | None = None
         self._local = PeopleCache()  # for a small corpus, kept in this process
@@ -94,8 +94,9 @@ class PeopleWorker:
         with self._turn:
             self._cancel_idle()
             if len(corpus.articles) < MIN_ARTICLES_FOR_WORKER:
+                order = self.prepare(corpus, signature)[0]
                 self.close()  # (and forgets what `prepare` kept)
-                return directory_from(self._local, article_stamps(corpus, signature), overrides, corpus)
+                return directory_from(self._local, order, overrides, corpus)
             self._local = PeopleCache()
             try:
                 directory = self._build(corpus, signature, overrides, abandon, files)
@@ -114,7 +115,7 @@ class PeopleWorker:
 
     def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
                abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
-        _yield_to(self.busy, abandon)  # (a first build starts as search is ready: as the first questions come)
+        _yield_to(self.busy, abandon)  # (every build; a first one starts as search is ready, as questions come)
         started = time.perf_counter()
         order, stamps, packed = self.prepare(corpus, signature)
         self._prepared = None  # (it holds the corpus: a snapshot replaced since must not stay alive)

@@ -50,8 +50,8 @@ class BackgroundTasks:
     def busy(self, quiet: float = QUIET_SECONDS) -> bool:
         """Answers are running or waiting, or one ended less than `quiet` seconds ago: a burst of
         questions has gaps of milliseconds between answers, which background work should not take
-        for the end of it. (Read from other threads: two plain reads.)"""
-        return bool(self._tasks) or self.pool.queued > 0 or time.monotonic() - self._last_done < quiet
+        for the end of it. (Read from other threads: plain reads.)"""
+        return len(self) > 0 or time.monotonic() - self._last_done < quiet
 
     def __len__(self) -> int:
         """Answers running or waiting (and notices being sent)."""
