@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bot.library import Library, build_snapshot, load_saved, mapped, save_snapshot
-from bot.library.saved import index_dir, saved_people, verify_saved
+from bot.library.saved import SIGNATURE, index_dir, load_latest, saved_people, verify_saved
 from bot.library.snapshot import Snapshot
 
 QUERIES = ["tariffs china", "rare erths", "tarrifs", '"trade deal" -china', "greer since:2025-01-01", "semiconductors"]
@@ -58,7 +58,7 @@ def test_search_is_ready_without_the_people_who_are_read_only_when_asked_for(sav
 
 
 @pytest.mark.parametrize("damage", ["truncate-array", "missing-array", "foreign-manifest", "other-version",
-                                    "corpus-json", "swapped-array"])
+                                    "other-state", "corpus-json", "swapped-array"])
 def test_a_damaged_or_foreign_save_is_ignored_not_fatal(saved: tuple[Snapshot, Path], damage: str) -> None:
     built, cache = saved
     directory = index_dir(cache, built.signature)
@@ -72,6 +72,8 @@ def test_a_damaged_or_foreign_save_is_ignored_not_fatal(saved: tuple[Snapshot, P
         (directory / "manifest.json").write_text(json.dumps({"format": "something else", "version": 8}))
     elif damage == "other-version":
         (directory / "manifest.json").write_text(json.dumps({**manifest, "version": manifest["version"] - 1}))
+    elif damage == "other-state":
+        (directory / "manifest.json").write_text(json.dumps({**manifest, "state": "0" * 20}))
     elif damage == "corpus-json":
         path = directory / "corpus.json"
         data = path.read_bytes()
@@ -83,6 +85,34 @@ def test_a_damaged_or_foreign_save_is_ignored_not_fatal(saved: tuple[Snapshot, P
         a.write_bytes(data_b)
         b.write_bytes(data_a)
     assert load_saved(cache, built.signature) is None
+
+
+@pytest.mark.parametrize("damage", ["missing", "edited", "not-json", "not-columns", "short-column", "not-text",
+                                    "not-numbers", "huge"])
+def test_the_latest_save_is_not_taken_up_for_a_changed_corpus_when_its_signature_file_is_damaged(
+        saved: tuple[Snapshot, Path], damage: str) -> None:
+    built, cache = saved
+    path = index_dir(cache, built.signature) / SIGNATURE
+    latest = load_latest(cache)
+    assert latest is not None and latest.signature == built.signature
+    columns = json.loads(path.read_text())
+    if damage == "missing":
+        path.unlink()
+    elif damage == "not-json":
+        path.write_text("{[")
+    elif damage == "not-columns":
+        path.write_text(json.dumps([["a.md", 1, 2]]))
+    else:
+        if damage == "edited":  # a file's size changed: no longer the state the directory is named after
+            columns["sizes"][0] += 1
+        elif damage == "short-column":
+            columns["mtimes"].pop()
+        elif damage == "not-text":
+            columns["names"] = 7
+        else:
+            columns["mtimes"][0] = "1" if damage == "not-numbers" else 10**30
+        path.write_text(json.dumps(columns))
+    assert load_latest(cache) is None
 
 
 def test_people_saved_with_a_bad_pickle_are_ignored(saved: tuple[Snapshot, Path]) -> None:
