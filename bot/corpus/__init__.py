@@ -6,13 +6,12 @@ being written kept at their previous version), `ingest` raw captures, `text` the
 normalisation everything that compares text shares.
 """
 
+from bot.common.signature import Signature, corpus_signature
 from bot.corpus.dedupe import Deduplicator, IdentityKeys, identity_keys, text_fingerprint
 from bot.corpus.files import (
     CorpusUnavailable,
     FileChanging,
-    Signature,
     corpus_files,
-    corpus_signature,
     parse_article,
     read_article,
     read_file,

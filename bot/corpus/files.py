@@ -25,10 +25,8 @@ FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)",
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: 10x faster
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a news article is a few KB; a bigger .md file is not one
 _ARTICLE_FIELDS = frozenset(f.name for f in fields(Article)) - {"body_utf8"}
-CORPUS_SUFFIXES = (".md", ".yml", ".yaml")  # what the change detector watches (articles and people.yml)
 
 Stamp = tuple[int, int, int]  # inode, size, mtime (ns): changes whenever the file's content may have
-Signature = tuple[tuple[str, int, int], ...]  # name, size, mtime of each watched file
 
 
 class CorpusUnavailable(Exception):
@@ -224,27 +222,6 @@ def corpus_files(directory: Path) -> list[Path]:
     except OSError as exc:
         raise CorpusUnavailable(f"corpus directory cannot be read ({exc.strerror})", directory) from None
     return [directory / name for name in names]
-
-
-def corpus_signature(directory: Path) -> Signature:
-    """Cheap change detector: names, sizes and mtimes of the files that make the corpus.
-    (`os.scandir` rather than `Path` objects: at 100k files, 0.3 s instead of 1 s.)"""
-    entries = []
-    try:
-        with os.scandir(directory) as found:
-            for entry in found:
-                name = entry.name
-                dot = name.rfind(".")
-                if 0 < dot < len(name) - 1 and name[dot:] in CORPUS_SUFFIXES:  # as `Path.suffix` says
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    entries.append((name, st.st_size, st.st_mtime_ns))
-    except OSError:
-        return ()
-    entries.sort()
-    return tuple(entries)
 
 
 def read_article(path: Path) -> Article:

@@ -26,7 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.corpus import CorpusUnavailable, LoadAbandoned, Signature, corpus_signature
+from bot.common.signature import SignatureScan
+from bot.corpus import CorpusUnavailable, LoadAbandoned, Signature
 from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
@@ -100,15 +101,19 @@ class Library(Watching):
 
     async def start(self) -> asyncio.Task[None] | None:
         """Ready to search as soon as possible; returns the task finishing the people directory."""
+        scan = SignatureScan(self.corpus_dir)  # in a child process, while this one opens the newest save
         try:
-            signature = await off_loop(corpus_signature, self.corpus_dir)
-            saved = await off_loop(load_saved, self.cache_dir, signature, with_people=False) if signature else None
-            if saved is not None:
-                self.current, self.error = saved, None
-                self._log_loaded(saved, "loaded from the saved index")
+            try:
+                latest = await off_loop(load_latest, self.cache_dir)
+                signature = await off_loop(scan.result)
+            finally:
+                scan.close()
+            if latest is not None and signature and latest.signature == signature:
+                self.current, self.error = latest, None
+                self._log_loaded(latest, "loaded from the saved index")
                 await off_loop(settle_memory)
-                return asyncio.create_task(self._finish_saved(saved, saved.signature), name="people-directory")
-            older = await off_loop(load_latest, self.cache_dir) if signature else None
+                return asyncio.create_task(self._finish_saved(latest, latest.signature), name="people-directory")
+            older = latest if signature else None
             fresh = await off_loop(apply_changes, older, self.corpus_dir, self._delta, self.settle) if older else None
             if older is not None and fresh is not None:  # a small change since the save: applied as a delta
                 self.current, self.error = fresh, None
