@@ -11,10 +11,9 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.answers.answerer import Answerer
 from bot.answers.state import AnswerStore
@@ -44,6 +43,9 @@ from bot.slack.ui.presenter import SlackAnswers
 from bot.slack.workspaces import SingleWorkspace, Workspaces
 from bot.store import open_database
 from bot.store.status import DatabaseProbe
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,8 @@ class BotService:
             self.url = f"http://{host}:{port}/slack/events"
             log.info("HTTP mode: listening on %s", self.url)
         else:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler  # (not in HTTP mode)
+
             self._socket = AsyncSocketModeHandler(self.app, self.credentials.app_token, web_client=self.client)
             await self._socket.connect_async()
             log.info("Socket Mode: connected")

@@ -123,7 +123,8 @@ class Ingester:
             if result.not_modified:
                 return self._ok(record, now, "not modified (304)", etag=result.etag or record.etag,
                                 last_modified=result.last_modified or record.last_modified)
-            feed = parse_feed(result.body, url=result.url, content_type=result.content_type, charset=result.charset)
+            feed = await asyncio.to_thread(parse_feed, result.body, url=result.url, content_type=result.content_type,
+                                           charset=result.charset)  # (a large feed takes feedparser a while)
         except FetchError as exc:
             return self._failed(record, now, exc)
         except FeedParseError as exc:

@@ -26,6 +26,7 @@ def build_app(client: AsyncWebClient, deps: Deps, signing_secret: str | None = N
     With `oauth_flow` (many workspaces) every request is authorized with its workspace's
     stored token; a workspace with none is told so instead of being answered."""
     app = AsyncApp(
+        name="tradebot",  # (else bolt names the app after its caller's file, reading every frame's source)
         client=client,
         signing_secret=signing_secret or "unused-in-socket-mode",
         request_verification_enabled=False,
