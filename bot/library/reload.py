@@ -101,28 +101,35 @@ class Library(Watching):
 
     async def start(self) -> asyncio.Task[None] | None:
         """Ready to search as soon as possible; returns the task finishing the people directory."""
-        scan = SignatureScan(self.corpus_dir)  # in a child process, while this one opens the newest save
         try:
-            try:
-                latest = await off_loop(load_latest, self.cache_dir)
-                signature = await off_loop(scan.result)
-            finally:
-                scan.close()
-            if latest is not None and signature and latest.signature == signature:
-                self.current, self.error = latest, None
-                self._log_loaded(latest, "loaded from the saved index")
-                await off_loop(settle_memory)
-                return asyncio.create_task(self._finish_saved(latest, latest.signature), name="people-directory")
-            older = latest if signature else None
-            fresh = await off_loop(apply_changes, older, self.corpus_dir, self._delta, self.settle) if older else None
-            if older is not None and fresh is not None:  # a small change since the save: applied as a delta
-                self.current, self.error = fresh, None
-                self._log_loaded(fresh, "loaded from the saved index and brought up to date")
-                await off_loop(settle_memory)
-                return asyncio.create_task(self._finish_saved(fresh, older.signature), name="people-directory")
-            return await self._rebuild()
+            task = await self._start_from_saved() if self.cache_dir is not None else None
+            return task if task is not None else await self._rebuild()
         finally:
             self.loading = False
+
+    async def _start_from_saved(self) -> asyncio.Task[None] | None:
+        """From the newest save, opened while a child process works out the corpus signature: as it
+        is when it was saved for that signature, else with the change applied as a delta; None when
+        there is no save or the change needs a rebuild."""
+        scan = SignatureScan(self.corpus_dir)
+        try:
+            latest = await off_loop(load_latest, self.cache_dir)
+            signature = await off_loop(scan.result) if latest is not None else ()
+        finally:
+            scan.close()
+        if latest is None or not signature:
+            return None
+        if latest.signature == signature:
+            snapshot, how = latest, "loaded from the saved index"
+        else:
+            fresh = await off_loop(apply_changes, latest, self.corpus_dir, self._delta, self.settle)
+            if fresh is None:  # not a small change
+                return None
+            snapshot, how = fresh, "loaded from the saved index and brought up to date"
+        self.current, self.error = snapshot, None
+        self._log_loaded(snapshot, how)
+        await off_loop(settle_memory)
+        return asyncio.create_task(self._finish_saved(snapshot, latest.signature), name="people-directory")
 
     async def _finish_saved(self, snapshot: Snapshot, saved: Signature) -> None:
         """After a start from the saved index (saved for `saved`): its people directory (read, or
