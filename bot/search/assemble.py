@@ -92,6 +92,7 @@ def lay_out(terms: np.ndarray, lengths: np.ndarray, n_terms: int, passage_articl
         avg_len = (background.avg_len * background.passages + float(doc_len.sum())) / max(
             background.passages + n_passages, 1)
         collection, extra_df = background.passages + n_passages, np.asarray(background.df(vocab or []))
+    avg_len = avg_len or 1.0  # every passage empty: no term to weigh, and no 0/0 below
     norm = (K1 * (1.0 - B + B * doc_len / avg_len)).astype(np.float32)  # per passage
     shares = np.linspace(0, terms.size, max(1, threads) + 1).astype(np.int64).tolist()  # of the tokens
     parts = list(zip(shares[:-1], shares[1:]))
