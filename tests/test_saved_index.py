@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import subprocess
 import sys
@@ -55,6 +56,17 @@ def test_search_is_ready_without_the_people_who_are_read_only_when_asked_for(sav
     assert search_only is not None and search_only.people is None
     people = saved_people(cache, built.signature)
     assert people is not None and people.get("Jamieson Greer")
+    # The people's bytes are the mapped file (page cache, shared), not a copy in this process:
+    assert isinstance(people.people._blob.obj, mmap.mmap)  # type: ignore[attr-defined]
+
+
+def test_people_whose_file_changed_after_its_entry_are_not_read(saved: tuple[Snapshot, Path]) -> None:
+    built, cache = saved
+    path = index_dir(cache, built.signature) / "people.pickle"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte in a person's pickle, where opening would not look
+    path.write_bytes(bytes(data))
+    assert saved_people(cache, built.signature) is None
 
 
 @pytest.mark.parametrize("damage", ["truncate-array", "missing-array", "foreign-manifest", "other-version",

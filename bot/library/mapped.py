@@ -16,12 +16,13 @@ A directory is written under a temporary name and renamed into place when comple
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import uuid
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -36,18 +37,38 @@ class Damaged(Exception):
 
 
 def _crc(path: Path, start: int = 0, length: int | None = None) -> int:
-    crc = 0
     with path.open("rb") as f:
         f.seek(start)
-        left = length
-        while left is None or left > 0:
-            block = f.read(BLOCK if left is None else min(BLOCK, left))
-            if not block:
-                break
-            crc = zlib.crc32(block, crc)
-            if left is not None:
-                left -= len(block)
+        return _crc_read(f, length)
+
+
+def _crc_read(f: BinaryIO, length: int | None = None) -> int:
+    crc = 0
+    left = length
+    while left is None or left > 0:
+        block = f.read(BLOCK if left is None else min(BLOCK, left))
+        if not block:
+            break
+        crc = zlib.crc32(block, crc)
+        if left is not None:
+            left -= len(block)
     return crc
+
+
+def map_checked(path: Path, entry: dict[str, Any]) -> memoryview:
+    """The whole file memory-mapped read-only, once its size and every byte's CRC match `entry`;
+    raises Damaged. Checked by reading through the same descriptor, not the mapping: a page of
+    the mapping then counts in this process's memory only once it is used."""
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size != entry["bytes"]:
+                raise Damaged(f"{path.name}: {size} bytes, expected {entry['bytes']}")
+            if _crc_read(f) != entry["crc32"]:
+                raise Damaged(f"{path.name}: CRC mismatch")
+            return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)) if size else memoryview(b"")
+    except OSError as exc:
+        raise Damaged(f"{path.name}: {exc.strerror or exc}") from None
 
 
 def _edges(path: Path, size: int) -> list[int]:

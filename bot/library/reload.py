@@ -222,10 +222,11 @@ class Library(Watching):
         if kept is not None:  # for the next process: its first change then reads only what changed
             self._people.keep(kept)
         # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
-        # arrays are then shared page cache, not this process's own memory.
-        mapped = await off_loop(load_saved, self.cache_dir, complete.signature, with_people=False)
+        # arrays and its people's bytes are then shared page cache, not this process's own memory.
+        mapped = await off_loop(load_saved, self.cache_dir, complete.signature)
         if mapped is not None:
-            mapped = dataclasses.replace(mapped, people=complete.people, built_seconds=complete.built_seconds)
+            mapped = dataclasses.replace(mapped, people=mapped.people or complete.people,
+                                         built_seconds=complete.built_seconds)
             await self._swap_to_mapped(complete, mapped)
 
     async def _swap_to_mapped(self, complete: Snapshot, mapped: Snapshot) -> None:

@@ -21,7 +21,6 @@ import json
 import logging
 import shutil
 import time
-import zlib
 from array import array
 from pathlib import Path
 from typing import Any
@@ -197,10 +196,7 @@ def saved_people(cache_dir: Path | None, signature: Signature) -> PeopleDirector
     directory = index_dir(cache_dir, signature)
     try:
         entry = json.loads((directory / PEOPLE_ENTRY).read_text(encoding="utf-8"))
-        mapped.check_file(directory / PEOPLE, entry)
-        data = memoryview((directory / PEOPLE).read_bytes())
-        if zlib.crc32(data) != entry["crc32"]:  # (zlib lets go of the interpreter lock meanwhile)
-            raise Damaged(f"{PEOPLE}: CRC mismatch")
+        data = mapped.map_checked(directory / PEOPLE, entry)  # (a person's bytes are read when asked for)
         ends = np.cumsum(entry["parts"]).tolist()
         if not ends or ends[-1] != len(data):
             raise Damaged(f"{PEOPLE}: parts of {ends[-1] if ends else 0} bytes in all, the file has {len(data)}")
