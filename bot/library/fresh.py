@@ -95,11 +95,12 @@ def _same_text_in_main(main: SearchIndex, hidden: np.ndarray, article: Article) 
 
 
 def apply_changes(snapshot: Snapshot, corpus_dir: Path, state: DeltaState, settle: float = 0.0,
-                  abandon: threading.Event | None = None) -> Snapshot | None:
+                  abandon: threading.Event | None = None, signature: Signature | None = None) -> Snapshot | None:
     """The snapshot after the corpus's changes since `snapshot`, through a delta index; None when
-    the change must be rebuilt in full (large, people.yml, duplicates involved)."""
+    the change must be rebuilt in full (large, people.yml, duplicates involved). `signature`: the
+    corpus's, when the caller has just worked it out (a file changed since is seen at the next check)."""
     started = time.perf_counter()
-    signature = corpus_signature(corpus_dir)
+    signature = corpus_signature(corpus_dir) if signature is None else signature
     changed, removed = _changes(snapshot.signature, signature)
     if not changed and not removed:
         return None

@@ -122,7 +122,8 @@ class Library(Watching):
         if latest.signature == signature:
             snapshot, how = latest, "loaded from the saved index"
         else:
-            fresh = await off_loop(apply_changes, latest, self.corpus_dir, self._delta, self.settle)
+            fresh = await off_loop(apply_changes, latest, self.corpus_dir, self._delta, self.settle,
+                                   signature=signature)
             if fresh is None:  # not a small change
                 return None
             snapshot, how = fresh, "loaded from the saved index and brought up to date"
@@ -278,16 +279,17 @@ class Library(Watching):
             self._following.cancel()
         self._people.close()
 
-    async def _apply_delta(self) -> bool:
-        """A small change as a delta index beside the current one (`bot.library.fresh`): searchable
-        in moments. False when it needs a full rebuild. (A people directory still being built for
+    async def _apply_delta(self, signature: Signature | None = None) -> bool:
+        """A small change (to `signature`, when just worked out) as a delta index beside the current
+        one (`bot.library.fresh`): searchable in moments. False when it needs a full rebuild. (A people directory still being built for
         the snapshot it replaces is put into it when done: `_install_people`.)"""
         for _ in range(3):  # again when the same state was swapped meanwhile (its people added)
             current = self.current
             if current is None:
                 return False
             try:
-                fresh = await off_loop(apply_changes, current, self.corpus_dir, self._delta, self.settle)
+                fresh = await off_loop(apply_changes, current, self.corpus_dir, self._delta, self.settle,
+                                       signature=signature)
             except Exception:
                 log.exception("corpus delta failed; rebuilding in full")
                 return False
@@ -317,9 +319,10 @@ class Library(Watching):
     async def reload_if_changed(self) -> bool:
         """A delta on a small change; else rebuild off the event loop and swap atomically; keep the
         old snapshot on failure."""
-        if not await off_loop(self.changed):
+        signature = await off_loop(self.check)
+        if signature is None:
             return await self._merge_if_due()
-        if await self._apply_delta():
+        if await self._apply_delta(signature):
             return True
         try:
             task = await self._rebuild()
