@@ -3,6 +3,8 @@
 Copied from bot/people/extract.py and bot/people/build.py at f4dabb7; the only edit is a rename,
 build's `_WORD_RE` to `_RUN_WORD_RE`, since extract has a `_WORD_RE` of its own. The word lists
 and dataclasses are imported, not copied: a change to them applies to both paths alike.
+`split_sentences` is copied from bot/corpus/text.py at 552780c (the pattern and abbreviations
+are imported).
 """
 
 # ruff: noqa
@@ -15,7 +17,7 @@ import zlib
 from collections.abc import Iterable
 
 from bot.corpus import Article
-from bot.corpus.text import split_sentences
+from bot.corpus.text import _ABBREVIATIONS, _SENTENCE_END_RE
 from bot.people.build import BLOOM_BITS
 from bot.people.extract import (
     DEMONYMS,
@@ -26,6 +28,22 @@ from bot.people.extract import (
     NameMention,
     RoleMention,
 )
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at sentence boundaries; good enough for news prose, never loses text."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END_RE.finditer(text):
+        before = text[start : match.start()].rsplit(None, 1)
+        last_word = before[-1].casefold() if before else ""
+        if match.group().startswith(".") and last_word in _ABBREVIATIONS:
+            continue
+        sentences.append(text[start : match.end()].strip())
+        start = match.end()
+    sentences.append(text[start:].strip())
+    return [s for s in sentences if s]
+
 
 _NAME_WORD = r"(?:[A-Z][a-z]+(?:-[a-z]+)?|[A-Z][a-z]*[A-Z][a-z]+|[A-Z]')"
 # The first word's capital comes first in the pattern (then "no word character before it"), so

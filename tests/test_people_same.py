@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.corpus import Article, Corpus
-from bot.corpus.text import strip_controls
+from bot.corpus.text import sentence_spans, split_sentences, strip_controls
 from bot.people import build as people_build
 from bot.people import build_directory
 from bot.people.build import _first_pass
@@ -92,6 +92,19 @@ def phrases_for(article: Article, extra: list[str]) -> dict[str, str]:
 @given(paragraph)
 def test_mentions_of_a_paragraph_are_the_old_ones(text: str) -> None:
     assert find_mentions(text) == old.find_mentions(text)
+
+
+# Sentence ends, abbreviations and every kind of space, with the tokens above.
+sentences = st.lists(st.one_of(token, space, st.sampled_from(["Mr.", "U.S.", "No.", "st.", "Dr", ". ", "? ", "!” ",
+                                                             ".) A", ". 5", " (", "’ B", "Inc. Co"])),
+                     max_size=40).map("".join)
+
+
+@SETTINGS
+@given(st.one_of(sentences, paragraph))
+def test_sentences_are_split_as_before(text: str) -> None:
+    assert split_sentences(text) == old.split_sentences(text)
+    assert sentence_spans(text) == old._sentence_spans(text)
 
 
 LONG = ["US Trade Representative Jamieson Greer said", "Mr. Li Chenggang. He Lifeng said. Scott Bessent",

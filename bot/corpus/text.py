@@ -160,16 +160,32 @@ _SENTENCE_END_RE = re.compile(r"[.!?]+[\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])"
 _ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "st", "co", "corp", "inc", "ltd", "gen", "sen", "rep", "no", "vs", "jr", "sr", "u.s", "u.k"])
 
 
+_SPACES_RE = re.compile(r"\s*+")
+
+
 def split_sentences(text: str) -> list[str]:
     """Split at sentence boundaries; good enough for news prose, never loses text."""
-    sentences: list[str] = []
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of `split_sentences` stands in the text: the text between sentence ends,
+    without the spaces around it, and none that is only spaces. Positions are worked out, not
+    searched for: a sentence ends at punctuation, so only its start has spaces to skip."""
+    spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END_RE.finditer(text):
-        before = text[start : match.start()].rsplit(None, 1)
-        last_word = before[-1].casefold() if before else ""
-        if match.group().startswith(".") and last_word in _ABBREVIATIONS:
-            continue
-        sentences.append(text[start : match.end()].strip())
+        end = match.start()
+        if text[end] == ".":  # (only the words before a full stop are looked at, as few end in one)
+            before = text[start:end].rsplit(None, 1)
+            if before and before[-1].casefold() in _ABBREVIATIONS:
+                continue
+        spaces = _SPACES_RE.match(text, start)  # (always matches)
+        spans.append((spaces.end() if spaces else start, match.end()))
         start = match.end()
-    sentences.append(text[start:].strip())
-    return [s for s in sentences if s]
+    tail = text[start:]
+    kept = tail.strip()
+    if kept:
+        first = start + len(tail) - len(tail.lstrip())
+        spans.append((first, first + len(kept)))
+    return spans

@@ -9,22 +9,11 @@ from collections.abc import Sequence
 from itertools import accumulate, repeat
 from operator import add
 
-from bot.corpus.text import split_sentences
+from bot.corpus.text import sentence_spans
 
 # Neither a space, a word character nor a hyphen: no name, capitalised word or phrase runs across it,
 # and the patterns' look-arounds see it as they see a paragraph's ends.
 SEPARATOR = "|"
-
-
-def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
-    """Where each of `split_sentences(paragraph)` stands in the paragraph."""
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for sentence in split_sentences(paragraph):
-        start = paragraph.find(sentence, cursor)
-        spans.append((start, start + len(sentence)))
-        cursor = start + len(sentence)
-    return spans
 
 
 class Joined:

@@ -24,7 +24,7 @@ from bot.people.extract import SPEECH_VERBS
 from bot.people.joined import SEPARATOR, Joined
 
 BLOOM_BITS = 1024  # per article, two bits per capitalised word: ~1% false "may hold" at 40 words
-_SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b|[“\"]")
+_SPEECH_RE = re.compile(rf"\b(?:{'|'.join(SPEECH_VERBS)})\b")
 # A run of capitalised words (possessive: giving back a character could not end a word or run elsewhere).
 _CAPRUN_RE = re.compile(r"[A-Z][\w-]*+(?:\s++[A-Z][\w-]*+)*+")
 _CAPWORD_RE = re.compile(r"[A-Z][\w-]*")  # one of its words
@@ -140,8 +140,10 @@ def _placed(text: str, held: list[str]) -> list[tuple[int, str]]:
     best: dict[int, str] = {}
     for phrase in held:
         at = text.find(phrase)
-        while at >= 0:
-            if not _GOES_ON_RE.match(text, at + len(phrase)) and _starts_word(text, at):
+        while at >= 0:  # (a space either side, as is most common, is tested without a call)
+            after = at + len(phrase)
+            if ((text[after:after + 1] == " " or not _GOES_ON_RE.match(text, after))
+                    and (text[at - 1:at] == " " or _starts_word(text, at))):
                 other = best.get(at)
                 if other is None or other.count(" ") < phrase.count(" "):
                     best[at] = phrase
@@ -153,6 +155,13 @@ def _read_by_runs(joined: Joined, phrases: dict[str, str], first_words: set[str]
     return [(start + offset, phrase) for paragraph, start in zip(joined.paragraphs, joined.starts, strict=True)
             if any(word in paragraph for word in first_words)
             for offset, phrase in phrases_in(paragraph, phrases, first_words)]
+
+
+def _speaks(sentence: str) -> bool:
+    """Whether a sentence has a quote or speech verb. `in` first: the pattern (a speech verb as a
+    whole word) is tried at every position, which costs more than looking for each verb in C."""
+    return "“" in sentence or '"' in sentence or (
+        any(verb in sentence for verb in SPEECH_VERBS) and _SPEECH_RE.search(sentence) is not None)
 
 
 def scan(article: Article, index: PhraseIndex) -> Scanned:
@@ -174,13 +183,13 @@ def scan(article: Article, index: PhraseIndex) -> Scanned:
     hits: list[tuple[str, int]] = []
     sentences: list[bytes] = []
     speaking: list[bool] = []
-    numbered: dict[tuple[int, int], int] = {}  # (paragraph, sentence in it) -> in `sentences`
+    end = -1  # of the sentence the last hit stands in: the hits come in text order, and a capital
+    # (where a phrase starts) always stands in a sentence, so a hit before it stands in that one
     for offset, phrase in found:
-        paragraph, k, a, b = joined.sentence(offset)
-        n = numbered.get((paragraph, k))
-        if n is None:
-            n = numbered[paragraph, k] = len(sentences)
-            sentences.append(text[a:b].encode())
-            speaking.append(bool(_SPEECH_RE.search(text, a, b)))
-        hits.append((phrase, n))
+        if offset >= end:
+            _, _, a, end = joined.sentence(offset)
+            sentence = text[a:end]
+            sentences.append(sentence.encode())
+            speaking.append(_speaks(sentence))
+        hits.append((phrase, len(sentences) - 1))
     return tuple(hits), tuple(sentences), tuple(speaking), bloom(capitals)
