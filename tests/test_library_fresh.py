@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.common.urls import canonical_url
 from bot.corpus import load_corpus
 from bot.library import Library, fresh
 from bot.library.snapshot import Snapshot
@@ -241,3 +242,22 @@ async def test_the_watcher_checks_once_running_answers_are_done(corpus_copy: Pat
     finally:
         watcher.cancel()
         library.close()
+
+
+async def test_the_main_index_urls_a_delta_needs_are_worked_out_after_a_start_between_answers(
+        corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _started(corpus_copy, tmp_path / "cache")  # a build from scratch: worked out for its saved index
+    pauses: list[int] = []
+    monkeypatch.setattr(fresh, "URL_SLICE", 3)
+    again = Library(corpus_copy, tmp_path / "cache", settle=0.0, busy=lambda: bool(pauses.append(1)))
+    task = await again.start()  # from the save
+    assert task is not None and again.current is not None
+    main = again.current.search.index
+    assert again._delta.urls_main is not main
+    await task
+    assert again._delta.urls_main is main and again._delta.main is None  # (no delta yet: its clock not started)
+    assert again._delta.urls == {canonical_url(a.url): a.id for a in main.articles if a.url}
+    assert len(pauses) >= len(main.articles) // 3  # it looked at the answers between slices
+    write_article(corpus_copy, "zanzibar", "Zanzibar clove tariffs", ["Zanzibar raised clove tariffs sharply."])
+    assert await again.reload_if_changed() and _ids(again.current, "zanzibar cloves") == ["zanzibar"]
+    assert again._delta.main is main

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.corpus import load_corpus
-from bot.library import Library
+from bot.library import Library, workers
 from bot.library import people as people_worker
 from bot.people import build_directory
 from tests.helpers import write_article
@@ -293,7 +293,7 @@ def test_a_first_build_reads_on_once_answers_are_done(corpus_copy: Path, monkeyp
     assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
     assert asked and min(at for at, _ in asked) >= answering_until
 
-    monkeypatch.setattr(people_worker, "ANSWERS_FIRST_S", 0.05)
+    monkeypatch.setattr(workers, "ANSWERS_FIRST_S", 0.05)
     asked.clear()
     worker = PeopleWorker(helpers=2, busy=lambda: True)
     try:

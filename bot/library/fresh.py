@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,26 +47,48 @@ MERGE_ARTICLES = 2000  # a delta holding more articles than this is merged (full
 MERGE_SHARE = 0.02  # ... or more than this share of the main index's articles (and MERGE_FLOOR)
 MERGE_FLOOR = 100
 MERGE_SECONDS = 1800.0  # ... or older than this: the saved index should not lag far behind
+URL_SLICE = 2000  # canonical URLs worked out between two looks at the answers (~20 ms)
 MAX_TEXT_CANDIDATES = 200  # articles checked for the same text as a new one, else rebuild in full
 _DUPLICATE, _WHY = "duplicate of ", " (same id, URL or text)"  # as `bot.corpus.dedupe` words a skipped duplicate
 
 
 @dataclasses.dataclass
 class DeltaState:
-    """What successive deltas over one main index share: its canonical URLs (computed once,
-    ~0.5 s at 100k articles) and when its first delta was made."""
+    """What successive deltas over one main index share: when its first delta was made, and its
+    canonical URLs (~1 s at 100k articles: worked out once, in the background after a start when
+    answers allow, `Library._prepare_deltas`, else by the first delta)."""
 
-    main: SearchIndex | None = None
-    urls: dict[str, str] = dataclasses.field(default_factory=dict)  # canonical URL -> article id
+    main: SearchIndex | None = None  # the main index the deltas are over, since `since`
     since: float = 0.0
+    urls: dict[str, str] = dataclasses.field(default_factory=dict)  # canonical URL -> article id, of `urls_main`
+    urls_main: SearchIndex | None = None
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def urls_of(self, main: SearchIndex) -> dict[str, str]:
         with self.lock:
+            if self.urls_main is not main:
+                self.urls = {canonical_url(a.url): a.id for a in main.articles if a.url}
+                self.urls_main = main
+            return self.urls
+
+    def prepare(self, main: SearchIndex, pause: Callable[[], None]) -> None:
+        """`urls_of(main)` worked out ahead, URL_SLICE articles at a time with `pause` before each
+        (it waits while answers run): in one piece it would hold the interpreter for ~1 s."""
+        urls: dict[str, str] = {}
+        articles = main.articles
+        for start in range(0, len(articles), URL_SLICE):
+            pause()
+            urls.update((canonical_url(a.url), a.id) for a in articles[start : start + URL_SLICE] if a.url)
+        with self.lock:
+            if self.urls_main is not main:
+                self.urls, self.urls_main = urls, main
+
+    def delta_over(self, main: SearchIndex) -> dict[str, str]:
+        """A delta is made over `main`: its canonical URLs, and the clock of its first delta started."""
+        with self.lock:
             if self.main is not main:
                 self.main, self.since = main, time.monotonic()
-                self.urls = {canonical_url(a.url): a.id for a in main.articles if a.url}
-            return self.urls
+        return self.urls_of(main)
 
 
 def _changes(old: Signature, new: Signature) -> tuple[list[str], list[str]]:
@@ -117,7 +140,7 @@ def apply_changes(snapshot: Snapshot, corpus_dir: Path, state: DeltaState, settl
     files = {n: i for n, i in corpus.files.items() if n not in gone}
     kept_ids = set(files.values())
     main = snapshot.search.index
-    urls = state.urls_of(main)
+    urls = state.delta_over(main)
     old_delta = snapshot.search.delta.index.articles if snapshot.search.delta else ()
     current = {id(a) for a in corpus.articles}
     hidden_now = np.fromiter((id(a) not in current or a.id not in kept_ids for a in main.articles), bool,

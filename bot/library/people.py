@@ -35,7 +35,7 @@ from bot.library.people_tasks import (
     people_resume,
     people_store,
 )
-from bot.library.workers import ANSWERS_FIRST_S, POLL_SECONDS, background_context, stop_pool
+from bot.library.workers import POLL_SECONDS, background_context, stop_pool, yield_to_answers
 from bot.people import PeopleCache, PeopleDirectory, Stamp, directory_from
 from bot.people.build import MAX_ROUNDS
 
@@ -51,7 +51,6 @@ PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one ho
 # 100k articles it holds ~600 MB, and the next change's worker takes the file up in ~3 s.
 IDLE_SECONDS = 30.0
 IN_FLIGHT_PER_HELPER = 2  # runs handed to each helper ahead (~0.15 s of work each)
-YIELD_POLL_S = 0.02
 KEEP_TIMEOUT_S = 120.0  # writing what it keeps takes seconds at 100k articles; a bound, not a wait
 
 
@@ -115,7 +114,7 @@ class PeopleWorker:
 
     def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
                abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
-        _yield_to(self.busy, abandon)  # (every build; a first one starts as search is ready, as questions come)
+        yield_to_answers(self.busy, abandon)  # (every build; a first one starts as search is ready, as questions come)
         started = time.perf_counter()
         order, stamps, packed = self.prepare(corpus, signature)
         self._prepared = None  # (it holds the corpus: a snapshot replaced since must not stay alive)
@@ -256,7 +255,7 @@ def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecut
     the answers; an article whose file changed since is sent as the article, after the rest. Run k
     goes to helper k mod n in every round, so a helper reads again the articles it read before and
     keeps (`people_tasks._from_file`: a first build's second round reads no file). A few runs at a
-    time, the next once answers are done (`_yield_to`)."""
+    time, the next once answers are done (`yield_to_answers`)."""
     if files is None:
         runs: list[list[tuple[Article | str, Stamp]]] = [
             [(_article(corpus, a), stamp) for a, stamp in run] for run in _runs(needed)]
@@ -267,7 +266,7 @@ def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecut
     stamps, stored, missed = dict(needed), list[Future[None]](), list[str]()
     while waiting or reads:
         while waiting and len(reads) < IN_FLIGHT_PER_HELPER * len(helpers):
-            _yield_to(busy, abandon)
+            yield_to_answers(busy, abandon)
             k, run = waiting.popleft()
             reads.append(helpers[k % len(helpers)].submit(people_read, run, reading, directory))
         read, not_read = _waited(reads.popleft(), abandon)
@@ -279,17 +278,6 @@ def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecut
         stored.append(pool.submit(people_store, read))
     for done in stored:
         _waited(done, abandon)
-
-
-def _yield_to(busy: Callable[[], bool] | None, abandon: threading.Event | None) -> None:
-    """Wait while `busy` says answers are running (at most ANSWERS_FIRST_S: a bot answering all the
-    time still gets its directory): the helpers, though at the lowest priority, share the cores and
-    memory bandwidth an answer wants, and passing their results on takes this process's interpreter."""
-    deadline = time.monotonic() + ANSWERS_FIRST_S
-    while busy is not None and busy() and time.monotonic() < deadline:
-        if abandon is not None and abandon.is_set():
-            raise LoadAbandoned
-        time.sleep(YIELD_POLL_S)
 
 
 def _waited(future: Future[T], abandon: threading.Event | None) -> T:

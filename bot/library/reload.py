@@ -35,6 +35,7 @@ from bot.library.saved import load_latest, load_saved, save_snapshot, saved_peop
 from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 from bot.library.threads import off_loop
 from bot.library.watcher import Watching
+from bot.library.workers import yield_to_answers
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,15 @@ class Library(Watching):
             task = await self._rebuild()
             if task is not None:
                 await task
+        elif not damaged:
+            await self._prepare_deltas()
+
+    async def _prepare_deltas(self) -> None:
+        """The current main index's canonical URLs, worked out in the background as answers allow,
+        so that the first new article's delta need not (~1 s of its way to search at 100k articles)."""
+        current = self.current
+        if current is not None:
+            await off_loop(self._delta.prepare, current.search.index, lambda: yield_to_answers(self._busy))
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
         """Search first; the people directory follows (meanwhile a reload shows the previous one)."""
@@ -215,6 +225,7 @@ class Library(Watching):
         # when the last reference goes: these locals are that, so they go before the heap is settled.
         del snapshot, shown, complete
         await off_loop(settle_memory)  # after saving: pickling has its own garbage
+        await self._prepare_deltas()
 
     async def _save_and_map(self, complete: Snapshot) -> None:
         """Save `complete` (atomic: an abandoned write leaves no file) and answer from the saved copy."""

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -51,6 +52,20 @@ STOP_JOIN_SECONDS = 2.0  # a terminated worker is gone within milliseconds; a bo
 NICENESS = 19
 ANSWERS_FIRST_S = 2.0  # the longest background work (a people build's next step, the watcher's check) waits for
 # running answers to be done: a bot answering all the time still gets its directory and its reloads
+
+
+YIELD_POLL_S = 0.02
+
+
+def yield_to_answers(busy: Callable[[], bool] | None, abandon: threading.Event | None = None) -> None:
+    """(In a background thread.) Wait while `busy` says answers are running, at most ANSWERS_FIRST_S;
+    LoadAbandoned once `abandon` is set. Background work, though at the lowest priority, shares the
+    cores, memory bandwidth and this process's interpreter with the answers."""
+    deadline = time.monotonic() + ANSWERS_FIRST_S
+    while busy is not None and busy() and time.monotonic() < deadline:
+        if abandon is not None and abandon.is_set():
+            raise LoadAbandoned
+        time.sleep(YIELD_POLL_S)
 
 
 def checked(progress: Progress | None, abandon: threading.Event | None) -> Progress | None:
