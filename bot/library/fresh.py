@@ -47,7 +47,7 @@ MERGE_ARTICLES = 2000  # a delta holding more articles than this is merged (full
 MERGE_SHARE = 0.02  # ... or more than this share of the main index's articles (and MERGE_FLOOR)
 MERGE_FLOOR = 100
 MERGE_SECONDS = 1800.0  # ... or older than this: the saved index should not lag far behind
-URL_SLICE = 2000  # canonical URLs worked out between two looks at the answers (~20 ms)
+URL_SLICE = 500  # canonical URLs worked out between two looks at the answers (~5 ms: a switch interval)
 MAX_TEXT_CANDIDATES = 200  # articles checked for the same text as a new one, else rebuild in full
 _DUPLICATE, _WHY = "duplicate of ", " (same id, URL or text)"  # as `bot.corpus.dedupe` words a skipped duplicate
 
