@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -328,18 +329,32 @@ def test_a_helper_keeps_what_it_read_for_the_second_round_only(corpus_copy: Path
         people_tasks._FROM_FILES.clear()
 
 
-async def test_the_stamps_are_worked_out_before_search_is_ready_and_then_let_go(corpus_copy: Path,
-                                                                               in_worker: None) -> None:
-    """The article stamps a people build starts from are worked out with the search build (not as the
-    first questions come), and not kept after it: they hold the built corpus, replaced since."""
+async def test_the_people_build_starts_while_the_search_index_is_assembled_and_lets_go_after(
+        corpus_copy: Path, in_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The people build (its stamps, its worker) begins once the corpus is loaded, while its index
+    is assembled, not once search is ready; what it started from is not kept after it (it holds
+    the built corpus, replaced since)."""
+    people_started = threading.Event()
+    index_waited: list[bool] = []
+    build, index = people_worker.PeopleWorker.build, workers.build_index
+
+    def recorded_build(self: people_worker.PeopleWorker, *args: Any, **kwargs: Any) -> Any:
+        people_started.set()
+        return build(self, *args, **kwargs)
+
+    def slow_index(*args: Any, **kwargs: Any) -> Any:
+        index_waited.append(people_started.wait(10))
+        return index(*args, **kwargs)
+
+    monkeypatch.setattr(people_worker.PeopleWorker, "build", recorded_build)
+    monkeypatch.setattr(workers, "build_index", slow_index)
     library = Library(corpus_copy, settle=0.0)
     try:
         task = await library.start()
-        prepared = library._people._prepared
-        assert prepared is not None and prepared[0] is library.current.corpus  # type: ignore[union-attr]
+        assert index_waited == [True]  # the people build had begun before the index was made
         assert task is not None
         await task
-        assert library._people._prepared is None
+        assert library._people._prepared is None and library._early is None
         assert as_json(library.current.people) == as_json(build_directory(load_corpus(corpus_copy),  # type: ignore[union-attr]
                                                                           corpus_copy / "people.yml"))
     finally:

@@ -24,10 +24,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from bot.common.signature import SignatureScan
-from bot.corpus import CorpusUnavailable, LoadAbandoned, Signature
+from bot.corpus import Corpus, CorpusUnavailable, LoadAbandoned, Signature
 from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
@@ -36,6 +37,7 @@ from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
 from bot.library.threads import off_loop
 from bot.library.watcher import Watching
 from bot.library.workers import yield_to_answers
+from bot.people import PeopleDirectory
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class Library(Watching):
         self._people = PeopleWorker(helpers=workers, busy=busy)  # helpers for a first build, as many as the search build's
         self._people_turn = asyncio.Lock()  # one people build at a time: the worker keeps one cache
         self._following: asyncio.Task[None] | None = None  # the people update after a delta
+        self._early: tuple[Corpus, Future[PeopleDirectory]] | None = None  # a people build begun with the search build
         self._scan_seconds = 0.0  # how long the last full check of the corpus directory took
         self._follow_again = False
 
@@ -77,16 +80,36 @@ class Library(Watching):
         self.current, self.error = None, exc.reason
         log.error("corpus unavailable: %s", exc)
 
-    def _build(self, with_people: bool, abandon: threading.Event | None = None) -> Snapshot:
+    def _build(self, with_people: bool, abandon: threading.Event | None = None,
+               loaded: Callable[[Corpus, Signature], None] | None = None) -> Snapshot:
         previous = self.current.corpus if self.current else None
         return build_snapshot(self.corpus_dir, self.progress, with_people, self.workers, settle=self.settle,
-                              previous=previous, abandon=abandon, background=previous is not None)
+                              previous=previous, abandon=abandon, background=previous is not None, loaded=loaded)
 
     def _build_for_people(self, abandon: threading.Event) -> Snapshot:
-        """Search first, and what the people build will start from (before search is said ready)."""
-        snapshot = self._build(with_people=False, abandon=abandon)
-        self._people.prepare(snapshot.corpus, snapshot.signature)
-        return snapshot
+        """Search first; the people build starts as soon as the corpus is loaded, while its index is
+        assembled (`_start_people`), so that its processes take what the assembly leaves of the cores."""
+        try:
+            return self._build(with_people=False, abandon=abandon,
+                               loaded=lambda corpus, signature: self._start_people(corpus, signature, abandon))
+        except BaseException:
+            abandon.set()  # a people build begun for a corpus that will not be shown stops too
+            self._early = None
+            raise
+
+    def _start_people(self, corpus: Corpus, signature: Signature, abandon: threading.Event) -> None:
+        """The people build of `corpus`, begun in a thread of its own; `_with_people` takes it up."""
+        built: Future[PeopleDirectory] = Future()
+
+        def build() -> None:
+            try:
+                built.set_result(self._people.build(corpus, signature, self.corpus_dir / "people.yml", abandon,
+                                                    files=self.corpus_dir))
+            except BaseException as exc:  # (LoadAbandoned included: whoever takes it up sees it)
+                built.set_exception(exc)
+
+        self._early = (corpus, built)
+        threading.Thread(target=build, name="people-build", daemon=True).start()
 
     def load(self) -> Snapshot | None:
         """Everything, synchronously (the CLI and tests)."""
@@ -197,9 +220,14 @@ class Library(Watching):
 
     def _with_people(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
         started = time.perf_counter()
+        early = self._early
         try:
-            people = self._people.build(snapshot.corpus, snapshot.signature, self.corpus_dir / "people.yml", abandon,
-                                        files=self.corpus_dir)
+            if early is not None and early[0] is snapshot.corpus:  # begun while its index was assembled
+                self._early = None
+                people = early[1].result()  # (ends soon after `abandon` is set: the build looks at it)
+            else:
+                people = self._people.build(snapshot.corpus, snapshot.signature, self.corpus_dir / "people.yml",
+                                            abandon, files=self.corpus_dir)
         except LoadAbandoned:
             raise
         except Exception:  # never left without a directory: built here instead, slower for answers meanwhile

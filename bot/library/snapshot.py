@@ -41,18 +41,25 @@ def _mark_pending(signature: Signature, pending: tuple[str, ...]) -> Signature:
 def build_snapshot(corpus_dir: Path, progress: Callable[[int, int], None] | None = None,
                    with_people: bool = True, workers: int = 1, *, settle: float = 0.0,
                    previous: Corpus | None = None, abandon: threading.Event | None = None,
-                   background: bool = False) -> Snapshot:
+                   background: bool = False, loaded: Callable[[Corpus, Signature], None] | None = None) -> Snapshot:
     """Load and index the corpus (in `workers` processes when it is large), then the people.
 
     A file that changed within `settle` seconds is read only if it then stays unchanged;
     until it does, it keeps its version in `previous`. Setting `abandon` stops the loading
-    and indexing soon (LoadAbandoned). `background`: build processes at the lowest priority."""
+    and indexing soon (LoadAbandoned). `background`: build processes at the lowest priority.
+    `loaded`: told the corpus and its signature once loaded, before the index is assembled."""
     started = time.perf_counter()
     signature = corpus_signature(corpus_dir)  # before reading: a file changed meanwhile is read again next time
+    marked: list[Signature] = []
+
+    def corpus_loaded(corpus: Corpus) -> None:
+        marked.append(_mark_pending(signature, corpus.pending))
+        if loaded is not None:
+            loaded(corpus, marked[-1])
+
     corpus, index = load_and_index(corpus_dir, progress, workers, settle=settle, previous=previous, abandon=abandon,
-                                   background=background)
-    snapshot = Snapshot(corpus, SearchEngine(index), None, _mark_pending(signature, corpus.pending),
-                        time.perf_counter() - started)
+                                   background=background, loaded=corpus_loaded)
+    snapshot = Snapshot(corpus, SearchEngine(index), None, marked[-1], time.perf_counter() - started)
     return with_people_added(snapshot, corpus_dir) if with_people else snapshot
 
 

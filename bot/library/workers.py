@@ -96,24 +96,28 @@ def _load_chunk(paths: list[Path], settle: float, hold: frozenset[str]) -> _Chun
 
 def load_and_index(directory: Path, progress: Progress | None = None, workers: int = 1, *,
                    settle: float = 0.0, previous: Corpus | None = None,
-                   abandon: threading.Event | None = None, background: bool = False) -> tuple[Corpus, SearchIndex]:
+                   abandon: threading.Event | None = None, background: bool = False,
+                   loaded: Callable[[Corpus], None] | None = None) -> tuple[Corpus, SearchIndex]:
     """The corpus and its index; the same result however many processes do the work.
 
     `settle` and `previous` are as for `bot.corpus.load_corpus`: a file still being written
     keeps its version in `previous`. Once `abandon` is set, the build stops within a moment
     (worker processes are terminated) and raises LoadAbandoned. `background` (a rebuild while the
     previous index answers): the workers run at the lowest priority and the index is assembled in
-    one thread, so answers keep a core."""
+    one thread, so answers keep a core. `loaded` is told the corpus once it is loaded, before its
+    index is assembled (the people build starts from it meanwhile)."""
     paths = corpus_files(directory)
     progress = checked(progress, abandon)
     if workers >= 2 and len(paths) >= MIN_FILES_FOR_WORKERS:
         try:
-            return _in_workers(paths, progress, workers, settle, previous, abandon, background)
+            return _in_workers(paths, progress, workers, settle, previous, abandon, background, loaded)
         except (BrokenProcessPool, OSError) as exc:  # e.g. no /dev/shm or a killed worker
             if abandon is not None and abandon.is_set():
                 raise LoadAbandoned from None
             log.warning("building in worker processes failed (%r); building in this one", exc)
     corpus = load_files(paths, settle=settle, previous=previous, abandon=abandon)
+    if loaded is not None:
+        loaded(corpus)
     return corpus, build_index(corpus, progress)
 
 
@@ -162,8 +166,8 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 
 
 def _in_workers(paths: list[Path], progress: Progress | None, workers: int, settle: float,
-                previous: Corpus | None, abandon: threading.Event | None,
-                background: bool) -> tuple[Corpus, SearchIndex]:
+                previous: Corpus | None, abandon: threading.Event | None, background: bool,
+                loaded: Callable[[Corpus], None] | None) -> tuple[Corpus, SearchIndex]:
     started = time.perf_counter()
     runs = [paths[i : i + CHUNK_FILES] for i in range(0, len(paths), CHUNK_FILES)]
     pool = ProcessPoolExecutor(workers, mp_context=background_context() if background
@@ -188,15 +192,17 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
         stop_pool(pool)
         raise
     pool.shutdown()
-    loaded = time.perf_counter()
+    loaded_at = time.perf_counter()
     kept = kept_versions([name for chunk in chunks for name in chunk.run.pending], previous)
     corpus, positions = combine([chunk.run for chunk in chunks] + [kept])
+    if loaded is not None:
+        loaded(corpus)
     parts = [chunk.tokens for chunk in chunks] + [tokenize_articles(kept.articles)]
     tokens = merge_tokens(parts, [np.array(p, dtype=np.int64) for p in positions], len(corpus.articles))
     del chunks, parts, kept  # the runs' own tokens and vocabularies (~300 MB at 100k): merged, not needed
     merged = time.perf_counter()
     index = assemble_index(corpus.articles, tokens, threads=1 if background else None)  # (answers come first)
     log.info("%d files loaded and tokenised in %.1fs by %d processes, merged in %.1fs, indexed in %.1fs",
-             len(paths), loaded - started, workers, merged - loaded, time.perf_counter() - merged)
+             len(paths), loaded_at - started, workers, merged - loaded_at, time.perf_counter() - merged)
     return corpus, index
 
