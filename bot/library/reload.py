@@ -22,18 +22,18 @@ import asyncio
 import dataclasses
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
 from bot.common.signature import SignatureScan
-from bot.corpus import Corpus, CorpusUnavailable, LoadAbandoned, Signature
+from bot.corpus import Corpus, CorpusUnavailable, Signature
+from bot.library.following import Following
 from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
-from bot.library.saved import load_latest, load_saved, save_snapshot, saved_people, verify_saved, worker_file
-from bot.library.snapshot import Snapshot, build_snapshot, with_people_added
+from bot.library.saved import load_latest, saved_people, verify_saved, worker_file
+from bot.library.snapshot import Snapshot, build_snapshot
 from bot.library.threads import off_loop
 from bot.library.watcher import Watching
 from bot.library.workers import yield_to_answers
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 0.5  # a file changed this recently is read only once it stays unchanged this long
 
 
-class Library(Watching):
+class Library(Following, Watching):
     """Holds the current snapshot; `None` with a message (`error`, safe to show users) when the
     corpus is unavailable. The log has the details, such as the directory's path."""
 
@@ -96,20 +96,6 @@ class Library(Watching):
             abandon.set()  # a people build begun for a corpus that will not be shown stops too
             self._early = None
             raise
-
-    def _start_people(self, corpus: Corpus, signature: Signature, abandon: threading.Event) -> None:
-        """The people build of `corpus`, begun in a thread of its own; `_with_people` takes it up."""
-        built: Future[PeopleDirectory] = Future()
-
-        def build() -> None:
-            try:
-                built.set_result(self._people.build(corpus, signature, self.corpus_dir / "people.yml", abandon,
-                                                    files=self.corpus_dir))
-            except BaseException as exc:  # (LoadAbandoned included: whoever takes it up sees it)
-                built.set_exception(exc)
-
-        self._early = (corpus, built)
-        threading.Thread(target=build, name="people-build", daemon=True).start()
 
     def load(self) -> Snapshot | None:
         """Everything, synchronously (the CLI and tests)."""
@@ -203,113 +189,6 @@ class Library(Watching):
         self._log_loaded(snapshot, "indexed for search")
         await off_loop(settle_memory)
         return asyncio.create_task(self._finish_people(snapshot, shown, abandon), name="people-directory")
-
-    def _install_people(self, base: Snapshot, complete: Snapshot) -> bool:
-        """`complete` (`base` with its people directory) in place of `base`; or, when a delta was
-        applied to `base` meanwhile, its people directory into that. False when `base` was replaced."""
-        current = self.current
-        if current is base:
-            self.current = complete
-        elif (current is not None and current.search.index is base.search.index
-              and (current.people is None or current.people is base.people)):  # a delta on `base` meanwhile
-            self.current = dataclasses.replace(current, people=complete.people)
-        else:
-            return False
-        self._log_loaded(self.current, "complete")
-        return True
-
-    def _with_people(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
-        started = time.perf_counter()
-        early = self._early
-        try:
-            if early is not None and early[0] is snapshot.corpus:  # begun while its index was assembled
-                self._early = None
-                people = early[1].result()  # (ends soon after `abandon` is set: the build looks at it)
-            else:
-                people = self._people.build(snapshot.corpus, snapshot.signature, self.corpus_dir / "people.yml",
-                                            abandon, files=self.corpus_dir)
-        except LoadAbandoned:
-            raise
-        except Exception:  # never left without a directory: built here instead, slower for answers meanwhile
-            log.exception("the people worker failed; building the people directory in this process")
-            return with_people_added(snapshot, self.corpus_dir)
-        return dataclasses.replace(snapshot, people=people,
-                                   built_seconds=snapshot.built_seconds + time.perf_counter() - started)
-
-    async def _people_for(self, snapshot: Snapshot, abandon: threading.Event) -> Snapshot:
-        async with self._people_turn:
-            try:
-                return await off_loop(self._with_people, snapshot, abandon)
-            except asyncio.CancelledError:
-                abandon.set()  # the worker process is ended at the build's next look
-                raise
-
-    async def _finish_people(self, snapshot: Snapshot, shown: Snapshot, abandon: threading.Event) -> None:
-        complete = await self._people_for(snapshot, abandon)
-        if not self._install_people(shown, complete):  # replaced by a newer reload meanwhile
-            return
-        await self._save_and_map(complete)
-        # The built snapshot (its index arrays and article bodies, ~450 MB at 100k) is freed only
-        # when the last reference goes: these locals are that, so they go before the heap is settled.
-        del snapshot, shown, complete
-        await off_loop(settle_memory)  # after saving: pickling has its own garbage
-        await self._prepare_deltas()
-
-    async def _save_and_map(self, complete: Snapshot) -> None:
-        """Save `complete` (atomic: an abandoned write leaves no file) and answer from the saved copy."""
-        await off_loop(save_snapshot, self.cache_dir, complete)
-        kept = worker_file(self.cache_dir, complete.signature)
-        if kept is not None:  # for the next process: its first change then reads only what changed
-            self._people.keep(kept)
-        # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
-        # arrays and its people's bytes are then shared page cache, not this process's own memory.
-        mapped = await off_loop(load_saved, self.cache_dir, complete.signature)
-        if mapped is not None:
-            mapped = dataclasses.replace(mapped, people=mapped.people or complete.people,
-                                         built_seconds=complete.built_seconds)
-            await self._swap_to_mapped(complete, mapped)
-
-    async def _swap_to_mapped(self, complete: Snapshot, mapped: Snapshot) -> None:
-        """`mapped` (the saved `complete`) in its place; or, when a delta was applied to `complete`
-        meanwhile, the same delta over `mapped`."""
-        current = self.current
-        if current is complete:
-            self.current = mapped
-        elif current is not None and current.search.delta is not None and current.search.index is complete.search.index:
-            fresh = await off_loop(apply_changes, mapped, self.corpus_dir, self._delta, self.settle)
-            if fresh is not None and self.current is current and fresh.signature == current.signature:
-                self.current = fresh
-
-    def _follow_people(self) -> None:
-        """After a delta: the people directory follows in the background (the worker reads only the
-        articles the change can touch); changes arriving meanwhile are taken in one more round."""
-        if self._following is not None and not self._following.done():
-            self._follow_again = True
-            return
-        self._following = asyncio.create_task(self._update_people(), name="people-update")
-
-    async def _update_people(self) -> None:
-        while True:
-            self._follow_again = False
-            base = self.current
-            if base is None:
-                return
-            try:
-                complete = await self._people_for(base, self._abandon)
-            except LoadAbandoned:
-                return
-            current = self.current
-            if current is not None and current.search.index is base.search.index:  # same main index
-                self.current = dataclasses.replace(current, people=complete.people)
-                if current is base:
-                    self._log_loaded(self.current, "people updated")
-            if not self._follow_again:
-                return
-
-    async def people_settled(self) -> None:
-        """Wait for the people update after a delta (if any) to be in (the harness and tests)."""
-        while self._following is not None and not self._following.done():
-            await asyncio.shield(self._following)
 
     def close(self) -> None:
         """End the people worker process (the service stopping)."""
