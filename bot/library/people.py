@@ -114,7 +114,7 @@ class PeopleWorker:
 
     def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
                abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
-        yield_to_answers(self.busy, abandon)  # (every build; a first one starts as search is ready, as questions come)
+        yield_to_answers(self.busy, abandon)  # (every build: a rebuild's starts while answers are running)
         started = time.perf_counter()
         order, stamps, packed = self.prepare(corpus, signature)
         self._prepared = None  # (it holds the corpus: a snapshot replaced since must not stay alive)
@@ -157,9 +157,10 @@ class PeopleWorker:
 
     def prepare(self, corpus: Corpus, signature: Signature,
                 ) -> tuple[list[tuple[str, FileStamp]], dict[str, FileStamp], tuple[bytes, bytes, bytes]]:
-        """The articles' stamps for a build of `corpus`, and packed for the worker; kept for the next
-        build (of this corpus). The bot asks for them before it says search is ready: worked out as
-        the first questions come, they took 0.1-0.5 s of the interpreter the answers wanted."""
+        """The articles' stamps for a build of `corpus`, and packed for the worker (kept until the
+        build starts). The bot's builds start as the corpus is loaded, while its search index is
+        assembled, so these are worked out before search is said ready: worked out as the first
+        questions come, they took 0.1-0.5 s of the interpreter the answers wanted."""
         prepared = self._prepared
         if prepared is None or prepared[0] is not corpus or prepared[1] != signature:
             order = article_stamps(corpus, signature)

@@ -93,7 +93,8 @@ class Library(Following, Watching):
             return self._build(with_people=False, abandon=abandon,
                                loaded=lambda corpus, signature: self._start_people(corpus, signature, abandon))
         except BaseException:
-            abandon.set()  # a people build begun for a corpus that will not be shown stops too
+            # (`abandon` is not set here: the people updates after deltas use it. A people build begun
+            # for a corpus that is not shown ends by itself, or with `abandon` when the bot stops.)
             self._early = None
             raise
 

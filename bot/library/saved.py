@@ -82,8 +82,8 @@ def _signature_columns(signature: Signature) -> dict[str, Any]:
 
 
 def _signature_from(columns: Any) -> Signature:
-    """The signature `_signature_columns` wrote; ValueError, TypeError or OverflowError when it is
-    not one (names text, sizes and mtimes 64-bit integers, as many of each: `_digest` checks the rest)."""
+    """The signature `_signature_columns` wrote; raises (ValueError, TypeError, KeyError...) when it is
+    not one: as many names, sizes and mtimes (here), names text and the numbers 64-bit integers (`_digest`)."""
     names = columns["names"].split("\0") if columns["names"] else []
     return tuple(zip(names, columns["sizes"], columns["mtimes"], strict=True))
 
