@@ -26,13 +26,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
-from bot.common.signature import SignatureScan
 from bot.corpus import Corpus, CorpusUnavailable, Signature
 from bot.library.following import Following
 from bot.library.fresh import DeltaState, apply_changes, merge_due
 from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
-from bot.library.saved import load_latest, saved_people, verify_saved, worker_file
+from bot.library.saved import open_newest, saved_people, verify_saved, worker_file
 from bot.library.snapshot import Snapshot, build_snapshot
 from bot.library.threads import off_loop
 from bot.library.watcher import Watching
@@ -122,12 +121,7 @@ class Library(Following, Watching):
         """From the newest save, opened while a child process works out the corpus signature: as it
         is when it was saved for that signature, else with the change applied as a delta; None when
         there is no save or the change needs a rebuild."""
-        scan = SignatureScan(self.corpus_dir)
-        try:
-            latest = await off_loop(load_latest, self.cache_dir)
-            signature = await off_loop(scan.result) if latest is not None else ()
-        finally:
-            scan.close()
+        latest, signature = await off_loop(open_newest, self.corpus_dir, self.cache_dir)
         if latest is None or not signature:
             return None
         if latest.signature == signature:

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from bot.common.progress import Progress
-from bot.corpus import Article, Corpus, Signature, SkippedFile, corpus_signature
+from bot.common.signature import SignatureScan
+from bot.corpus import Article, Corpus, Signature, SkippedFile
 from bot.library import mapped
 from bot.library.mapped import Damaged
 from bot.library.parts import directory_from_parts, directory_parts
@@ -180,6 +181,20 @@ def load_latest(cache_dir: Path | None) -> Snapshot | None:
     return None
 
 
+def open_newest(corpus_dir: Path, cache_dir: Path | None) -> tuple[Snapshot | None, Signature]:
+    """The newest save (search only; `load_latest`) and the corpus's signature, worked out together:
+    the save is opened while a child process stats the corpus's files (`SignatureScan`). Without a
+    save, the signature is not waited for (the build that follows works it out): then ()."""
+    if cache_dir is None:
+        return None, ()
+    scan = SignatureScan(corpus_dir)
+    try:
+        latest = load_latest(cache_dir)
+        return latest, scan.result() if latest is not None else ()
+    finally:
+        scan.close()
+
+
 def worker_file(cache_dir: Path | None, signature: Signature) -> Path | None:
     """Where the people worker keeps its per-article results beside this corpus state's saved index
     (None without a saved index): removed with it, so they never outlive the state they were kept in."""
@@ -292,11 +307,13 @@ def open_snapshot(corpus_dir: Path, cache_dir: Path | None, *, with_people: bool
     """The saved snapshot when it matches the corpus, else one built now; either way with only
     what is asked for (search alone is much quicker than search and people), and what was
     built is saved for next time. The one-shot commands (`tradebot search`, `who`, `people`) start this way."""
-    signature = corpus_signature(corpus_dir)
-    saved = load_saved(cache_dir, signature, with_people=with_people) if signature else None
-    if saved is not None:
+    saved, signature = open_newest(corpus_dir, cache_dir)
+    if saved is not None and signature and saved.signature == signature:
         log.info("corpus loaded from the saved index in %s", cache_dir)
-        if saved.people is None and with_people:
+        if with_people:
+            people = saved_people(cache_dir, signature)
+            if people is not None:
+                return dataclasses.replace(saved, people=people)
             saved = with_people_added(saved, corpus_dir)
             save_snapshot(cache_dir, saved)
         return saved
