@@ -64,24 +64,21 @@ class DeltaState:
     urls_main: SearchIndex | None = None
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
-    def urls_of(self, main: SearchIndex) -> dict[str, str]:
+    def urls_of(self, main: SearchIndex, pause: Callable[[], None] = lambda: None) -> dict[str, str]:
+        """`main`'s canonical URLs, worked out once per main index, URL_SLICE articles at a time with
+        `pause` before each (the start's preparation waits while answers run: in one piece it would
+        hold the interpreter for ~1 s at 100k articles)."""
         with self.lock:
-            if self.urls_main is not main:
-                self.urls = {canonical_url(a.url): a.id for a in main.articles if a.url}
-                self.urls_main = main
-            return self.urls
-
-    def prepare(self, main: SearchIndex, pause: Callable[[], None]) -> None:
-        """`urls_of(main)` worked out ahead, URL_SLICE articles at a time with `pause` before each
-        (it waits while answers run): in one piece it would hold the interpreter for ~1 s."""
+            if self.urls_main is main:
+                return self.urls
         urls: dict[str, str] = {}
         articles = main.articles
         for start in range(0, len(articles), URL_SLICE):
             pause()
             urls.update((canonical_url(a.url), a.id) for a in articles[start : start + URL_SLICE] if a.url)
         with self.lock:
-            if self.urls_main is not main:
-                self.urls, self.urls_main = urls, main
+            self.urls, self.urls_main = urls, main
+        return urls
 
     def delta_over(self, main: SearchIndex) -> dict[str, str]:
         """A delta is made over `main`: its canonical URLs, and the clock of its first delta started."""

@@ -164,7 +164,7 @@ class Library(Following, Watching):
         so that the first new article's delta need not (~1 s of its way to search at 100k articles)."""
         current = self.current
         if current is not None:
-            await off_loop(self._delta.prepare, current.search.index, lambda: yield_to_answers(self._busy))
+            await off_loop(self._delta.urls_of, current.search.index, lambda: yield_to_answers(self._busy))
 
     async def _rebuild(self) -> asyncio.Task[None] | None:
         """Search first; the people directory follows (meanwhile a reload shows the previous one)."""
