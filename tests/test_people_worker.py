@@ -307,6 +307,48 @@ def test_a_first_build_reads_on_once_answers_are_done(corpus_copy: Path, monkeyp
     assert asked[0][0] - started >= 0.05 and gaps and max(gaps) < 30
 
 
+async def test_a_build_from_scratch_answers_from_its_saved_search_index_while_the_people_are_built(
+        corpus_copy: Path, tmp_path: Path, in_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search index is saved as soon as it is built and answers from its memory-mapped copy
+    while the people directory is still being built (at 100k articles the built copy, the index
+    and every article body, is ~900 MB, and the people take most of a minute more); the people
+    build then reads articles from the saved copy, and its directory is added to the save."""
+    from bot.library.saved import PEOPLE_ENTRY, index_dir
+
+    release, looked_in = threading.Event(), list[object]()
+    build = people_worker.PeopleWorker._build
+
+    def held(self: people_worker.PeopleWorker, texts: Any, *args: Any, **kwargs: Any) -> Any:
+        assert release.wait(30)
+        looked_in.append(texts.corpus)
+        return build(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(people_worker.PeopleWorker, "_build", held)
+    library = Library(corpus_copy, cache_dir=tmp_path / "cache", settle=0.0)
+    try:
+        task = await library.start()
+        assert task is not None
+        deadline = time.monotonic() + 30
+        while not isinstance(library.current.corpus.articles[0].body_utf8, memoryview):  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "still answering from the built copy"
+            await asyncio.sleep(0.05)
+        shown = library.current
+        assert shown is not None and shown.people is None
+        saved = index_dir(tmp_path / "cache", shown.signature)
+        assert not (saved / PEOPLE_ENTRY).exists()
+        assert shown.search.search("tariffs").results  # answering, from the mapped copy
+        release.set()
+        await task
+        assert looked_in == [shown.corpus]  # the people build's articles: the saved copy's
+        assert library.current is not None and library.current.search is shown.search
+        assert (saved / PEOPLE_ENTRY).exists()
+        assert as_json(library.current.people) == as_json(build_directory(load_corpus(corpus_copy),
+                                                                          corpus_copy / "people.yml"))
+    finally:
+        release.set()
+        library.close()
+
+
 def test_a_helper_keeps_what_it_read_for_the_second_round_only(corpus_copy: Path) -> None:
     """A first build asks each helper for the same articles in both rounds: the second time from what
     it kept (no file read), once; another version of the file is read afresh."""

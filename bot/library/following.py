@@ -17,7 +17,7 @@ from bot.corpus import Corpus, LoadAbandoned, Signature
 from bot.library.fresh import DeltaState, apply_changes
 from bot.library.memory import settle_memory
 from bot.library.people import PeopleWorker
-from bot.library.saved import load_saved, save_snapshot, worker_file
+from bot.library.saved import load_saved, save_snapshot, saved_people, worker_file
 from bot.library.snapshot import Snapshot, with_people_added
 from bot.library.threads import off_loop
 from bot.people import PeopleDirectory
@@ -38,7 +38,7 @@ class Following:
     _people_turn: asyncio.Lock
     _following: asyncio.Task[None] | None
     _follow_again: bool
-    _early: tuple[Corpus, Future[PeopleDirectory]] | None
+    _early: tuple[Signature, Future[PeopleDirectory]] | None
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         raise NotImplementedError
@@ -47,17 +47,20 @@ class Following:
         raise NotImplementedError
 
     def _start_people(self, corpus: Corpus, signature: Signature, abandon: threading.Event) -> None:
-        """The people build of `corpus`, begun in a thread of its own; `_with_people` takes it up."""
+        """The people build of `corpus`, begun in a thread of its own; `_with_people` takes it up.
+        Only the build holds `corpus` (`PeopleWorker.rebase` can then let it go for the saved copy)."""
         built: Future[PeopleDirectory] = Future()
+        handed = [corpus]
+        del corpus
 
         def build() -> None:
             try:
-                built.set_result(self._people.build(corpus, signature, self.corpus_dir / "people.yml", abandon,
+                built.set_result(self._people.build(handed.pop(), signature, self.corpus_dir / "people.yml", abandon,
                                                     files=self.corpus_dir))
             except BaseException as exc:  # (LoadAbandoned included: whoever takes it up sees it)
                 built.set_exception(exc)
 
-        self._early = (corpus, built)
+        self._early = (signature, built)
         threading.Thread(target=build, name="people-build", daemon=True).start()
 
     def _install_people(self, base: Snapshot, complete: Snapshot) -> bool:
@@ -78,7 +81,7 @@ class Following:
         started = time.perf_counter()
         early = self._early
         try:
-            if early is not None and early[0] is snapshot.corpus:  # begun while its index was assembled
+            if early is not None and early[0] is snapshot.signature:  # begun while its index was assembled
                 self._early = None
                 people = early[1].result()  # (ends soon after `abandon` is set: the build looks at it)
             else:
@@ -100,23 +103,64 @@ class Following:
                 abandon.set()  # the worker process is ended at the build's next look
                 raise
 
-    async def _finish_people(self, snapshot: Snapshot, shown: Snapshot, abandon: threading.Event) -> None:
-        complete = await self._people_for(snapshot, abandon)
+    async def _finish_people(self, snapshot: Snapshot, shown: Snapshot, abandon: threading.Event,
+                             search_saved: bool = False) -> None:
+        """`snapshot`'s people directory, built while `shown` (`snapshot`, or it with the previous
+        directory) answers; saved with it. Unless it is (`search_saved`: opened from the save), the
+        search index is saved first and answers from its memory-mapped copy meanwhile: the built
+        one (its index arrays and article bodies, ~900 MB at 100k articles) goes then, not once the
+        people are in."""
+        if not search_saved:
+            built_shown = shown
+            shown = await self._save_search(snapshot, shown)
+            search_saved = shown is not built_shown
+            del built_shown
+        del snapshot  # (the built snapshot is freed when the last reference goes: these locals are that)
+        await off_loop(settle_memory)
+        complete = await self._people_for(shown, abandon)
         if not self._install_people(shown, complete):  # replaced by a newer reload meanwhile
             return
-        await self._save_and_map(complete)
-        # The built snapshot (its index arrays and article bodies, ~450 MB at 100k) is freed only
-        # when the last reference goes: these locals are that, so they go before the heap is settled.
-        del snapshot, shown, complete
+        if search_saved:
+            await self._save_people(complete)
+        else:  # the search save failed, or was not wanted: both now
+            await self._save_and_map(complete)
+        del shown, complete
         await off_loop(settle_memory)  # after saving: pickling has its own garbage
         await self._prepare_deltas()
+
+    async def _save_search(self, snapshot: Snapshot, shown: Snapshot) -> Snapshot:
+        """Save `snapshot`'s search index (people not built yet) and show its memory-mapped copy in
+        place of `shown` (with `shown`'s people); returns what the people build's result then goes
+        into (the mapped copy, or `shown` when it was not saved or `shown` was replaced meanwhile)."""
+        await off_loop(save_snapshot, self.cache_dir, snapshot)
+        mapped = await off_loop(load_saved, self.cache_dir, snapshot.signature, with_people=False)
+        if mapped is None:
+            return shown
+        mapped = dataclasses.replace(mapped, people=shown.people, built_seconds=snapshot.built_seconds)
+        if not await self._swap_to_mapped(shown, mapped):
+            return shown
+        self._people.rebase(snapshot.corpus, mapped.corpus)  # a build still going looks articles up there
+        return mapped
+
+    async def _save_people(self, complete: Snapshot) -> None:
+        """Add `complete`'s people directory to its saved index, and answer from the saved copy (its
+        bytes memory-mapped)."""
+        await off_loop(save_snapshot, self.cache_dir, complete)
+        self._keep_worker_results(complete)
+        people = await off_loop(saved_people, self.cache_dir, complete.signature)
+        current = self.current
+        if people is not None and current is not None and current.people is complete.people:
+            self.current = dataclasses.replace(current, people=people)
+
+    def _keep_worker_results(self, complete: Snapshot) -> None:
+        kept = worker_file(self.cache_dir, complete.signature)
+        if kept is not None:  # for the next process: its first change then reads only what changed
+            self._people.keep(kept)
 
     async def _save_and_map(self, complete: Snapshot) -> None:
         """Save `complete` (atomic: an abandoned write leaves no file) and answer from the saved copy."""
         await off_loop(save_snapshot, self.cache_dir, complete)
-        kept = worker_file(self.cache_dir, complete.signature)
-        if kept is not None:  # for the next process: its first change then reads only what changed
-            self._people.keep(kept)
+        self._keep_worker_results(complete)
         # The saved index, memory-mapped, in place of the built one: the same snapshot, but its
         # arrays and its people's bytes are then shared page cache, not this process's own memory.
         mapped = await off_loop(load_saved, self.cache_dir, complete.signature)
@@ -125,16 +169,19 @@ class Following:
                                          built_seconds=complete.built_seconds)
             await self._swap_to_mapped(complete, mapped)
 
-    async def _swap_to_mapped(self, complete: Snapshot, mapped: Snapshot) -> None:
+    async def _swap_to_mapped(self, complete: Snapshot, mapped: Snapshot) -> bool:
         """`mapped` (the saved `complete`) in its place; or, when a delta was applied to `complete`
-        meanwhile, the same delta over `mapped`."""
+        meanwhile, the same delta over `mapped`. False when neither could be done."""
         current = self.current
         if current is complete:
             self.current = mapped
-        elif current is not None and current.search.delta is not None and current.search.index is complete.search.index:
+            return True
+        if current is not None and current.search.delta is not None and current.search.index is complete.search.index:
             fresh = await off_loop(apply_changes, mapped, self.corpus_dir, self._delta, self.settle)
             if fresh is not None and self.current is current and fresh.signature == current.signature:
                 self.current = fresh
+                return True
+        return False
 
     def _follow_people(self) -> None:
         """After a delta: the people directory follows in the background (the worker reads only the

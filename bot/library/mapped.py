@@ -21,6 +21,7 @@ import os
 import shutil
 import uuid
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -89,6 +90,19 @@ def write_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> dict[str, di
         np.save(path, np.ascontiguousarray(array), allow_pickle=False)
         entries[name] = {**file_entry(path), "dtype": array.dtype.str, "shape": list(array.shape)}
     return entries
+
+
+def write_bytes(directory: Path, name: str, pieces: Sequence[bytes | memoryview]) -> dict[str, Any]:
+    """`pieces` end to end as the one-dimensional uint8 array `<name>.npy`, written piece by piece
+    (the article bodies at 100k articles are ~370 MB: joined first, they would be that much more
+    memory for the moment of a save); its manifest entry, as `write_arrays` gives."""
+    total = sum(map(len, pieces))
+    path = directory / f"{name}.npy"
+    with path.open("wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (total,)})
+        for piece in pieces:
+            f.write(piece)
+    return {**file_entry(path), "dtype": "|u1", "shape": [total]}
 
 
 def check_file(path: Path, entry: dict[str, Any]) -> None:

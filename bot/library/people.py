@@ -64,6 +64,21 @@ def article_stamps(corpus: Corpus, signature: Signature) -> list[tuple[str, File
     return [(a.id, of_file.get(a.id) or ("", hash(a.body_utf8), a.published.toordinal())) for a in corpus.articles]
 
 
+class _Texts:
+    """The corpus a build in progress looks articles up in (by id): `PeopleWorker.rebase` points it
+    at the same articles opened from the saved index, so the build no longer holds its own copy."""
+
+    __slots__ = ("corpus",)
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+
+    def article(self, article_id: str) -> Article:
+        article = self.corpus.get(article_id)
+        assert article is not None, article_id
+        return article
+
+
 class PeopleWorker:
     """Builds people directories in one worker process, started at the first build; a round that
     reads most of the corpus (the first build) is shared by `helpers` processes, whose results the
@@ -85,6 +100,7 @@ class PeopleWorker:
         self._idle: threading.Timer | None = None
         self._prepared: tuple[Corpus, Signature, tuple[list[tuple[str, FileStamp]], dict[str, FileStamp],
                                                      tuple[bytes, bytes, bytes]]] | None = None  # `prepare`
+        self._texts: _Texts | None = None  # of the build in progress
 
     def build(self, corpus: Corpus, signature: Signature, overrides: Path,
               abandon: threading.Event | None = None, files: Path | None = None) -> PeopleDirectory:
@@ -97,26 +113,37 @@ class PeopleWorker:
                 self.close()  # (and forgets what `prepare` kept)
                 return directory_from(self._local, order, overrides, corpus)
             self._local = PeopleCache()
+            texts = self._texts = _Texts(corpus)
+            del corpus  # (held by `texts` only: see `rebase`)
             try:
-                directory = self._build(corpus, signature, overrides, abandon, files)
+                directory = self._build(texts, signature, overrides, abandon, files)
             except BrokenProcessPool as exc:  # e.g. the worker was killed: once more, with a new one
                 self.close()
                 if abandon is not None and abandon.is_set():
                     raise LoadAbandoned from None
                 log.warning("the people worker failed (%r); starting another", exc)
-                directory = self._build(corpus, signature, overrides, abandon, files)
+                directory = self._build(texts, signature, overrides, abandon, files)
             except BaseException:
                 self.close()
                 raise
+            finally:
+                self._texts = None
             self._unkept = True
             self._end_when_idle()
             return directory
 
-    def _build(self, corpus: Corpus, signature: Signature, overrides: Path,
+    def rebase(self, built: Corpus, saved: Corpus) -> None:
+        """A build in progress of `built` looks its articles up in `saved` (the same corpus state,
+        opened from the saved index) from now on: `built`'s bodies need not stay in memory for it."""
+        texts = self._texts
+        if texts is not None and texts.corpus is built:
+            texts.corpus = saved
+
+    def _build(self, texts: _Texts, signature: Signature, overrides: Path,
                abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
         yield_to_answers(self.busy, abandon)  # (every build: a rebuild's starts while answers are running)
         started = time.perf_counter()
-        order, stamps, packed = self.prepare(corpus, signature)
+        order, stamps, packed = self.prepare(texts.corpus, signature)
         self._prepared = None  # (it holds the corpus: a snapshot replaced since must not stay alive)
         if self._pool is None:
             self._pool = _spawned(1)
@@ -130,11 +157,11 @@ class PeopleWorker:
             for _ in range(MAX_ROUNDS):
                 if len(needed) >= MIN_ARTICLES_FOR_HELPERS and self.helpers >= 2:
                     helpers = helpers or [_spawned(1) for _ in range(self.helpers)]
-                    _read_by_helpers(helpers, pool, corpus, [(a, stamps[a]) for a in needed], reading, files,
+                    _read_by_helpers(helpers, pool, texts, [(a, stamps[a]) for a in needed], reading, files,
                                      abandon, self.busy)
                     added = []
                 else:  # the worker takes tasks in order: the articles asked for, then the next assembly
-                    added = [pool.submit(people_add, [(_article(corpus, a), stamps[a]) for a in run])
+                    added = [pool.submit(people_add, [(texts.article(a), stamps[a]) for a in run])
                              for run in _runs(needed)]
                 answer = _waited(pool.submit(people_assemble, packed, overrides), abandon)
                 for future in added:
@@ -247,7 +274,7 @@ def _runs(items: list[T]) -> list[list[T]]:
     return [items[i : i + PEOPLE_CHUNK] for i in range(0, len(items), PEOPLE_CHUNK)]
 
 
-def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecutor, corpus: Corpus,
+def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecutor, texts: _Texts,
                      needed: list[tuple[str, Stamp]], reading: bytes, files: Path | None,
                      abandon: threading.Event | None, busy: Callable[[], bool] | None) -> None:
     """Articles read by the helpers, each run's result passed on to the worker as it comes (bytes,
@@ -259,7 +286,7 @@ def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecut
     time, the next once answers are done (`yield_to_answers`)."""
     if files is None:
         runs: list[list[tuple[Article | str, Stamp]]] = [
-            [(_article(corpus, a), stamp) for a, stamp in run] for run in _runs(needed)]
+            [(texts.article(a), stamp) for a, stamp in run] for run in _runs(needed)]
     else:
         runs = [list[tuple[Article | str, Stamp]](run) for run in _runs(needed)]
     directory = None if files is None else str(files)
@@ -274,7 +301,7 @@ def _read_by_helpers(helpers: list[ProcessPoolExecutor], pool: ProcessPoolExecut
         stored.append(pool.submit(people_store, read))
         missed += not_read
     for ids in _runs(missed):
-        read, _ = _waited(helpers[0].submit(people_read, [(_article(corpus, a), stamps[a]) for a in ids], reading),
+        read, _ = _waited(helpers[0].submit(people_read, [(texts.article(a), stamps[a]) for a in ids], reading),
                           abandon)
         stored.append(pool.submit(people_store, read))
     for done in stored:
@@ -288,9 +315,3 @@ def _waited(future: Future[T], abandon: threading.Event | None) -> T:
         except FuturesTimeout:
             if abandon is not None and abandon.is_set():
                 raise LoadAbandoned from None
-
-
-def _article(corpus: Corpus, article_id: str) -> Article:
-    article = corpus.get(article_id)
-    assert article is not None, article_id
-    return article

@@ -64,7 +64,7 @@ class Library(Following, Watching):
         self._people = PeopleWorker(helpers=workers, busy=busy)  # helpers for a first build, as many as the search build's
         self._people_turn = asyncio.Lock()  # one people build at a time: the worker keeps one cache
         self._following: asyncio.Task[None] | None = None  # the people update after a delta
-        self._early: tuple[Corpus, Future[PeopleDirectory]] | None = None  # a people build begun with the search build
+        self._early: tuple[Signature, Future[PeopleDirectory]] | None = None  # a people build begun with the search build
         self._scan_seconds = 0.0  # how long the last full check of the corpus directory took
         self._follow_again = False
 
@@ -144,7 +144,7 @@ class Library(Following, Watching):
         and the corpus built again."""
         people = await off_loop(saved_people, self.cache_dir, saved)
         if people is None:
-            await self._finish_people(snapshot, snapshot, self._abandon)
+            await self._finish_people(snapshot, snapshot, self._abandon, search_saved=True)
         else:
             if self._install_people(snapshot, dataclasses.replace(snapshot, people=people)):
                 await off_loop(settle_memory)

@@ -90,10 +90,11 @@ def _signature_from(columns: Any) -> Signature:
 
 
 def _corpus_parts(corpus: Corpus) -> tuple[dict[str, np.ndarray], bytes]:
-    bodies = [a.body_utf8 for a in corpus.articles]
-    arrays: dict[str, np.ndarray] = {"bodies": np.frombuffer(b"".join(bodies), dtype=np.uint8),
-              "body_ends": np.cumsum([len(b) for b in bodies], dtype=np.int64),
-              "published": np.asarray([a.published.toordinal() for a in corpus.articles], dtype=np.int32)}
+    """The articles as arrays (their bodies' ends, their dates) and JSON (their other fields); the
+    bodies themselves are written piece by piece (`_write`)."""
+    arrays: dict[str, np.ndarray] = {
+        "body_ends": np.cumsum([len(a.body_utf8) for a in corpus.articles], dtype=np.int64),
+        "published": np.asarray([a.published.toordinal() for a in corpus.articles], dtype=np.int32)}
     columns = {name: [getattr(a, name) for a in corpus.articles] for name in _COLUMNS}
     if any(v is not None and not isinstance(v, str) for values in columns.values() for v in values):
         raise TypeError("an article field other than the date and body is not text")
@@ -243,6 +244,7 @@ def _write(directory: Path, snapshot: Snapshot) -> None:
     search_arrays, search_meta = index_parts(snapshot.search.index)
     arrays = {**corpus_arrays, **{f"search.{k}": v for k, v in search_arrays.items()}}
     entries = mapped.write_arrays(directory, arrays)
+    entries["bodies"] = mapped.write_bytes(directory, "bodies", [a.body_utf8 for a in snapshot.corpus.articles])
     (directory / CORPUS).write_bytes(corpus_json)
     (directory / SIGNATURE).write_text(json.dumps(_signature_columns(snapshot.signature)), encoding="utf-8")
     mapped.write_manifest(directory, {"state": _digest(snapshot.signature), "built_seconds": snapshot.built_seconds,
