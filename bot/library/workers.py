@@ -177,6 +177,7 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
         futures = [pool.submit(_load_chunk, run, settle, frozenset(p.name for p in run if p.name in held))
                    for run in runs]
         waiting: set[Future[_Chunk]] = set(futures)
+        finished: set[Future[_Chunk]] = set()
         done = 0
         while waiting:
             finished, waiting = wait(waiting, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -188,6 +189,7 @@ def _in_workers(paths: list[Path], progress: Progress | None, workers: int, sett
                 if progress:
                     progress(done, len(paths))
         chunks = [f.result() for f in futures]
+        del futures, finished  # (each future holds its chunk: the runs' tokens are freed with `chunks` below)
     except BaseException:
         stop_pool(pool)
         raise
