@@ -254,6 +254,51 @@ def test_helpers_read_the_files_and_the_bot_sends_what_changed(corpus_copy: Path
     assert [a.id for a in sent] == ["quist-profile"] * 2  # (both rounds): the only article pickled here
 
 
+def test_a_first_builds_helpers_end_before_the_worker_assembles_the_directory(
+        corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Helpers keep what they read in the first round for the second; once that is done they end,
+    before the worker assembles the directory (when it grows most), not after it."""
+    from bot.corpus import corpus_signature
+    from bot.library.people import PeopleWorker
+
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)
+    monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_HELPERS", 1)
+    monkeypatch.setattr(people_worker, "PEOPLE_CHUNK", 2)  # runs for both helpers
+    events: list[tuple[str, int]] = []
+    spawned, stop = people_worker._spawned, people_worker.stop_pool
+
+    def recording(workers: int) -> ProcessPoolExecutor:
+        pool = spawned(workers)
+        submit = pool.submit
+
+        def record(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            events.append((fn.__name__, id(pool)))
+            return submit(fn, *args, **kwargs)
+        pool.submit = record  # type: ignore[method-assign]
+        return pool
+
+    def stopped(pool: ProcessPoolExecutor) -> None:
+        events.append(("stopped", id(pool)))
+        stop(pool)
+
+    monkeypatch.setattr(people_worker, "_spawned", recording)
+    monkeypatch.setattr(people_worker, "stop_pool", stopped)
+    corpus, signature = load_corpus(corpus_copy), corpus_signature(corpus_copy)
+    worker = PeopleWorker(helpers=2)
+    try:
+        built = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
+    finally:
+        worker.close()
+    assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
+    names = [name for name, _ in events]
+    helpers = {pool for name, pool in events if name == "people_read"}
+    assert len(helpers) == 2 and names.count("people_assemble") == 3  # two rounds of reading, then the directory
+    last_read = max(i for i, (name, _) in enumerate(events) if name == "people_read")
+    ends = [i for i, (name, pool) in enumerate(events) if name == "stopped" and pool in helpers]
+    last_assemble = max(i for i, (name, _) in enumerate(events) if name == "people_assemble")
+    assert len(ends) == 2 and all(last_read < i < last_assemble for i in ends)
+
+
 def recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, list[object]]]:
     """Each run handed to a people helper, with when (the helpers run in other processes)."""
     asked: list[tuple[float, list[object]]] = []

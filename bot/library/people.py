@@ -152,14 +152,18 @@ class PeopleWorker:
                     _logged("take up the saved results"))
         self._resume_from = None
         pool, helpers = self._pool, list[ProcessPoolExecutor]()
-        sent, needed, reading = 0, list[str](), b""
+        sent, needed, reading, helper_rounds = 0, list[str](), b"", 0
         try:
             for _ in range(MAX_ROUNDS):
                 if len(needed) >= MIN_ARTICLES_FOR_HELPERS and self.helpers >= 2:
                     helpers = helpers or [_spawned(1) for _ in range(self.helpers)]
                     _read_by_helpers(helpers, pool, texts, [(a, stamps[a]) for a in needed], reading, files,
                                      abandon, self.busy)
-                    added = []
+                    added, helper_rounds = [], helper_rounds + 1
+                    if helper_rounds == 2:  # what the helpers kept from the first round is used up: they
+                        for helper in helpers:  # go before the worker assembles (it grows most then)
+                            stop_pool(helper)
+                        helpers = []
                 else:  # the worker takes tasks in order: the articles asked for, then the next assembly
                     added = [pool.submit(people_add, [(texts.article(a), stamps[a]) for a in run])
                              for run in _runs(needed)]

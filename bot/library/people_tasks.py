@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.corpus import Article, FileChanging, read_file
+from bot.library.memory import trim_heap
 from bot.library.parts import directory_parts
 from bot.people import PeopleCache, Stamp
 from bot.people.build import Needed, Reading, read_articles
@@ -94,13 +95,18 @@ def people_read(run: list[tuple[Article | str, Stamp]], reading: bytes, director
         if _READING is None or _READING[0] != reading:
             _READING = (reading, pickle.loads(reading))  # noqa: S301 - from our own worker process
         articles, missed = [], []
+        kept = len(_FROM_FILES)
         for item, stamp in run:
             article = item if isinstance(item, Article) else _from_file(directory, item, stamp)
             if article is None:
                 missed.append(str(item))
             else:
                 articles.append((article, stamp))
-        return pickle.dumps(read_articles(articles, _READING[1]), protocol=pickle.HIGHEST_PROTOCOL), missed
+        read = pickle.dumps(read_articles(articles, _READING[1]), protocol=pickle.HIGHEST_PROTOCOL)
+        if len(_FROM_FILES) < kept:  # kept articles were used up: their memory goes back as they are,
+            del articles  # not when the helper ends (the people worker grows meanwhile)
+            trim_heap()
+        return read, missed
 
 
 def _from_file(directory: str | None, article_id: str, stamp: Stamp) -> Article | None:
