@@ -10,8 +10,10 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.corpus import Corpus, LoadAbandoned, Signature
 from bot.library.fresh import DeltaState, apply_changes
@@ -20,6 +22,7 @@ from bot.library.people import PeopleWorker
 from bot.library.saved import load_saved, save_snapshot, saved_people, worker_file
 from bot.library.snapshot import Snapshot, with_people_added
 from bot.library.threads import off_loop
+from bot.library.workers import yield_to_answers
 from bot.people import PeopleDirectory
 
 log = logging.getLogger(__name__)
@@ -39,9 +42,13 @@ class Following:
     _following: asyncio.Task[None] | None
     _follow_again: bool
     _early: tuple[Signature, Future[PeopleDirectory]] | None
+    _busy: Callable[[], bool] | None
 
     def _log_loaded(self, snapshot: Snapshot, how: str) -> None:
         raise NotImplementedError
+
+    if TYPE_CHECKING:  # `Watching`'s (a definition here would come first in `Library`)
+        async def _after_answers(self) -> None: ...
 
     async def _prepare_deltas(self) -> None:
         raise NotImplementedError
@@ -111,11 +118,16 @@ class Following:
         one (its index arrays and article bodies, ~900 MB at 100k articles) goes then, not once the
         people are in."""
         if not search_saved:
-            built_shown = shown
-            shown = await self._save_search(snapshot, shown)
-            search_saved = shown is not built_shown
-            del built_shown
-        del snapshot  # (the built snapshot is freed when the last reference goes: these locals are that)
+            built = [snapshot, shown]  # the built copy's last references (answers may hold it a moment)
+            del snapshot
+            shown = await self._save_search(*built)
+            search_saved = shown is not built[1]
+            if search_saved:  # freed in a thread once answers are done: 100k articles' objects and more
+                await self._after_answers()
+                await off_loop(built.clear)
+            del built
+        else:
+            del snapshot
         await off_loop(settle_memory)
         complete = await self._people_for(shown, abandon)
         if not self._install_people(shown, complete):  # replaced by a newer reload meanwhile
@@ -132,7 +144,8 @@ class Following:
         """Save `snapshot`'s search index (people not built yet) and show its memory-mapped copy in
         place of `shown` (with `shown`'s people); returns what the people build's result then goes
         into (the mapped copy, or `shown` when it was not saved or `shown` was replaced meanwhile)."""
-        await off_loop(save_snapshot, self.cache_dir, snapshot)
+        await self._after_answers()  # search was just said ready: the first questions come now
+        await off_loop(save_snapshot, self.cache_dir, snapshot, lambda: yield_to_answers(self._busy))
         mapped = await off_loop(load_saved, self.cache_dir, snapshot.signature, with_people=False)
         if mapped is None:
             return shown

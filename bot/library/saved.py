@@ -22,6 +22,7 @@ import logging
 import shutil
 import time
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -239,11 +240,15 @@ def verify_saved(cache_dir: Path | None, signature: Signature) -> bool:
         return False
 
 
-def _write(directory: Path, snapshot: Snapshot) -> None:
+def _write(directory: Path, snapshot: Snapshot, pause: Callable[[], None]) -> None:
     corpus_arrays, corpus_json = _corpus_parts(snapshot.corpus)
     search_arrays, search_meta = index_parts(snapshot.search.index)
     arrays = {**corpus_arrays, **{f"search.{k}": v for k, v in search_arrays.items()}}
-    entries = mapped.write_arrays(directory, arrays)
+    entries = {}
+    for name, values in arrays.items():  # (one at a time, each after `pause`)
+        pause()
+        entries.update(mapped.write_arrays(directory, {name: values}))
+    pause()
     entries["bodies"] = mapped.write_bytes(directory, "bodies", [a.body_utf8 for a in snapshot.corpus.articles])
     (directory / CORPUS).write_bytes(corpus_json)
     (directory / SIGNATURE).write_text(json.dumps(_signature_columns(snapshot.signature)), encoding="utf-8")
@@ -271,10 +276,11 @@ def _remove_others(cache_dir: Path, keep: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def save_snapshot(cache_dir: Path | None, snapshot: Snapshot) -> None:
+def save_snapshot(cache_dir: Path | None, snapshot: Snapshot, pause: Callable[[], None] = lambda: None) -> None:
     """Save the search index (if not saved yet) and the people directory (if built and not saved
     yet), atomically; keep only the newest. A snapshot still waiting for a file being written
-    is not saved: it is not the state of any corpus on disk."""
+    is not saved: it is not the state of any corpus on disk. `pause` is called between the files
+    (the bot waits there while answers run: a save at 100k articles takes seconds)."""
     if cache_dir is None or any(size == UNREAD for _, size, _ in snapshot.signature):
         return
     if snapshot.search.delta is not None or snapshot.search.hidden is not None:
@@ -286,7 +292,7 @@ def save_snapshot(cache_dir: Path | None, snapshot: Snapshot) -> None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = mapped.temporary_beside(final)
             try:
-                _write(tmp, snapshot)
+                _write(tmp, snapshot, pause)
                 if snapshot.people is not None:  # published with the rest, in one rename
                     _add_people(tmp, snapshot.people)
             except BaseException:
