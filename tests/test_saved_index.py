@@ -56,7 +56,7 @@ def test_a_save_pauses_between_its_files(corpus_copy: Path, tmp_path: Path) -> N
     snapshot, paused = build_snapshot(corpus_copy, with_people=False), list[int]()
     save_snapshot(tmp_path / "cache", snapshot, pause=lambda: paused.append(1))
     files = {p.name for p in index_dir(tmp_path / "cache", snapshot.signature).glob("*.npy")}
-    assert "bodies.npy" in files and len(paused) == len(files)
+    assert "bodies.npy" in files and len(paused) > len(files)  # (and between the articles' columns)
     loaded = load_saved(tmp_path / "cache", snapshot.signature)
     assert loaded is not None and _answers(loaded) == _answers(snapshot)
 

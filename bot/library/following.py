@@ -27,6 +27,10 @@ from bot.people import PeopleDirectory
 
 log = logging.getLogger(__name__)
 
+# The search save after a build waits this long at most for the first questions to be answered
+# (its writes share the interpreter and the cores with them; until then the built copy is kept).
+SAVE_PATIENCE_S = 30.0
+
 
 class Following:
     """The people half of `Library` (which provides these attributes)."""
@@ -48,7 +52,7 @@ class Following:
         raise NotImplementedError
 
     if TYPE_CHECKING:  # `Watching`'s (a definition here would come first in `Library`)
-        async def _after_answers(self) -> None: ...
+        async def _after_answers(self, patience: float = ...) -> None: ...
 
     async def _prepare_deltas(self) -> None:
         raise NotImplementedError
@@ -144,7 +148,7 @@ class Following:
         """Save `snapshot`'s search index (people not built yet) and show its memory-mapped copy in
         place of `shown` (with `shown`'s people); returns what the people build's result then goes
         into (the mapped copy, or `shown` when it was not saved or `shown` was replaced meanwhile)."""
-        await self._after_answers()  # search was just said ready: the first questions come now
+        await self._after_answers(SAVE_PATIENCE_S)  # search was just said ready: the first questions come now
         await off_loop(save_snapshot, self.cache_dir, snapshot, lambda: yield_to_answers(self._busy))
         mapped = await off_loop(load_saved, self.cache_dir, snapshot.signature, with_people=False)
         if mapped is None:

@@ -90,17 +90,25 @@ def _signature_from(columns: Any) -> Signature:
     return tuple(zip(names, columns["sizes"], columns["mtimes"], strict=True))
 
 
-def _corpus_parts(corpus: Corpus) -> tuple[dict[str, np.ndarray], bytes]:
-    """The articles as arrays (their bodies' ends, their dates) and JSON (their other fields); the
-    bodies themselves are written piece by piece (`_write`)."""
+def _corpus_parts(corpus: Corpus, pause: Callable[[], None]) -> tuple[dict[str, np.ndarray], bytes]:
+    """The articles as arrays (their bodies' ends, their dates) and JSON (their other fields), the
+    JSON a column at a time with `pause` between (in one piece, encoding it would hold the
+    interpreter for ~200 ms at 100k articles); the bodies are written piece by piece (`_write`)."""
+    articles = corpus.articles
     arrays: dict[str, np.ndarray] = {
-        "body_ends": np.cumsum([len(a.body_utf8) for a in corpus.articles], dtype=np.int64),
-        "published": np.asarray([a.published.toordinal() for a in corpus.articles], dtype=np.int32)}
-    columns = {name: [getattr(a, name) for a in corpus.articles] for name in _COLUMNS}
-    if any(v is not None and not isinstance(v, str) for values in columns.values() for v in values):
-        raise TypeError("an article field other than the date and body is not text")
-    text = json.dumps({"fields": _FIELDS, "columns": columns, "files": corpus.files, "pending": corpus.pending,
-                       "skipped": [[s.path, s.reason] for s in corpus.skipped]})
+        "body_ends": np.cumsum([len(a.body_utf8) for a in articles], dtype=np.int64),
+        "published": np.asarray([a.published.toordinal() for a in articles], dtype=np.int32)}
+    columns = []
+    for name in _COLUMNS:
+        pause()
+        values = [getattr(a, name) for a in articles]
+        if any(v is not None and not isinstance(v, str) for v in values):
+            raise TypeError("an article field other than the date and body is not text")
+        columns.append(f"{json.dumps(name)}: {json.dumps(values)}")
+    pause()
+    skipped = [[s.path, s.reason] for s in corpus.skipped]
+    text = (f'{{"fields": {json.dumps(_FIELDS)}, "columns": {{{", ".join(columns)}}}, '
+            f'"files": {json.dumps(corpus.files)}, "pending": {json.dumps(corpus.pending)}, "skipped": {json.dumps(skipped)}}}')
     return arrays, text.encode("utf-8")
 
 
@@ -241,7 +249,7 @@ def verify_saved(cache_dir: Path | None, signature: Signature) -> bool:
 
 
 def _write(directory: Path, snapshot: Snapshot, pause: Callable[[], None]) -> None:
-    corpus_arrays, corpus_json = _corpus_parts(snapshot.corpus)
+    corpus_arrays, corpus_json = _corpus_parts(snapshot.corpus, pause)
     search_arrays, search_meta = index_parts(snapshot.search.index)
     arrays = {**corpus_arrays, **{f"search.{k}": v for k, v in search_arrays.items()}}
     entries = {}

@@ -72,10 +72,10 @@ class Watching:
             if self._directory_stamp() != before:
                 return
 
-    async def _after_answers(self) -> None:
-        """Wait while answers are running, at most ANSWERS_FIRST_S (then the check runs anyway)."""
+    async def _after_answers(self, patience: float = ANSWERS_FIRST_S) -> None:
+        """Wait while answers are running, at most `patience` seconds (then the work runs anyway)."""
         waited = 0.0
-        while self._busy is not None and self._busy() and waited < ANSWERS_FIRST_S:
+        while self._busy is not None and self._busy() and waited < patience:
             await asyncio.sleep(0.05)
             waited += 0.05
 
