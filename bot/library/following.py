@@ -27,8 +27,10 @@ from bot.people import PeopleDirectory
 
 log = logging.getLogger(__name__)
 
-# The search save after a build waits this long at most for the first questions to be answered
-# (its writes share the interpreter and the cores with them; until then the built copy is kept).
+# The search save after a build waits for the first questions to come (those waiting for search to
+# be ready ask at once) and be answered, this long at most: its writes share the interpreter and
+# the cores with them (until then the built copy is kept).
+SAVE_GRACE_S = 2.0
 SAVE_PATIENCE_S = 30.0
 
 
@@ -148,7 +150,9 @@ class Following:
         """Save `snapshot`'s search index (people not built yet) and show its memory-mapped copy in
         place of `shown` (with `shown`'s people); returns what the people build's result then goes
         into (the mapped copy, or `shown` when it was not saved or `shown` was replaced meanwhile)."""
-        await self._after_answers(SAVE_PATIENCE_S)  # search was just said ready: the first questions come now
+        if self._busy is not None:  # search was just said ready: the first questions come now
+            await asyncio.sleep(SAVE_GRACE_S)
+            await self._after_answers(SAVE_PATIENCE_S)
         await off_loop(save_snapshot, self.cache_dir, snapshot, lambda: yield_to_answers(self._busy))
         mapped = await off_loop(load_saved, self.cache_dir, snapshot.signature, with_people=False)
         if mapped is None:
