@@ -137,9 +137,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def worker_processes(pid: int) -> int:
-    """How many of the bot's child processes are workers (the people worker, build helpers), from
-    /proc (psutil is a bench extra; the suite runs this benchmark without it)."""
+def family(pid: int) -> set[int]:
+    """The process and its descendants, from /proc (psutil is a bench extra; the suite runs this
+    benchmark without it)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -147,15 +147,20 @@ def worker_processes(pid: int) -> int:
                 parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-    family, found = {pid}, True
-    while found:
-        found = False
+    found, grew = {pid}, True
+    while grew:
+        grew = False
         for child, parent in parents.items():
-            if parent in family and child not in family:
-                family.add(child)
-                found = True
+            if parent in found and child not in found:
+                found.add(child)
+                grew = True
+    return found
+
+
+def worker_processes(pid: int) -> int:
+    """How many of the bot's child processes are workers (the people worker, build helpers)."""
     count = 0
-    for child in family - {pid}:
+    for child in family(pid) - {pid}:
         try:
             count += b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
@@ -163,19 +168,35 @@ def worker_processes(pid: int) -> int:
     return count
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of the process and its children (build or answer workers), MB."""
-    try:
-        import psutil
+@dataclass(frozen=True)
+class Memory:
+    """Resident memory of the bot and its child processes (build and people workers), MB: in all,
+    of it anonymous (the rest is file-backed: pages of the memory-mapped saved index, page cache
+    the OS can reclaim and other processes share), and the bot's own process."""
 
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-        return sum(p.memory_info().rss for p in procs if p.is_running()) / 1e6
-    except ImportError:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1e3
-    except Exception:  # the process is gone
-        return float("nan")
+    total: float
+    anon: float
+    bot: float
+
+    def __str__(self) -> str:
+        return f"{self.total:.0f} MB ({self.anon:.0f} anonymous; bot {self.bot:.0f})"
+
+
+NO_MEMORY = Memory(math.nan, math.nan, math.nan)
+
+
+def memory(pid: int) -> Memory:
+    total = anon = bot = 0.0
+    for member in family(pid):
+        try:
+            with open(f"/proc/{member}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            rss, anonymous = (int(fields[k].split()[0]) / 1e3 for k in ("VmRSS", "RssAnon"))
+        except (OSError, KeyError, ValueError):  # gone meanwhile (or a kernel thread)
+            continue
+        total, anon = total + rss, anon + anonymous
+        bot = rss if member == pid else bot
+    return Memory(total, anon, bot) if total else NO_MEMORY
 
 
 class Slack:
@@ -354,6 +375,13 @@ def people_ready(state: dict[str, Any]) -> bool:
     return bool(state.get("people_ready"))
 
 
+async def search_saved(cache: Path, samples: list[Memory]) -> int:
+    """The number of samples taken when the saved search index appeared (its people are saved later)."""
+    while not any(cache.glob("index-*/manifest.json")):
+        await asyncio.sleep(0.2)
+    return len(samples)
+
+
 async def saved_index(cache: Path, bot: Bot, timeout: float) -> float:
     """Seconds from bot start until the saved index is written and has stopped changing (people included)."""
     deadline, last, stable_since = time.perf_counter() + timeout, None, 0.0
@@ -443,10 +471,11 @@ class Figures:
     phases: list[Phase] = field(default_factory=list)
     stops: dict[str, float | None] = field(default_factory=dict)  # SIGTERM to exit, seconds; None: killed
     starts: dict[str, float] = field(default_factory=dict)
-    rss_build: list[float] = field(default_factory=list)
-    rss_load: list[float] = field(default_factory=list)
-    rss_settled: float = math.nan  # after the build from scratch, once saved and settled
-    rss_idle: tuple[float, float] = (math.nan, math.nan)  # then once its people worker ended: seconds after the save, MB
+    rss_build: list[Memory] = field(default_factory=list)  # from the start from scratch to its save
+    rss_load: list[Memory] = field(default_factory=list)  # the restarted bot, from ready through its bursts
+    search_saved_at = 0  # the first sample of `rss_build` once its search index was saved (people still building)
+    rss_settled: Memory = NO_MEMORY  # after the build from scratch, once saved and settled
+    rss_idle: tuple[float, Memory] = (math.nan, NO_MEMORY)  # then once its people worker ended: seconds after the save
     fresh: dict[str, float | None] = field(default_factory=dict)  # seconds until searches see a change
 
     def report(self) -> None:
@@ -454,10 +483,11 @@ class Figures:
         print(f"start: search ready from scratch {s['scratch']:.1f}s, people {s['scratch people']:.1f}s, saved index "
               f"(people included) written at {s['saved']:.1f}s; restart from the saved index: ready in {s['restart']:.1f}s, "
               f"people ready {s['restart people']:.1f}s")
-        print(f"bot RSS (with any child processes): peak {peak(self.rss_build):.0f} MB while building from scratch, "
-              f"{self.rss_settled:.0f} MB {SETTLE_S:.0f} s after its save, "
-              f"{self.rss_idle[1]:.0f} MB once its idle people worker ended ({self.rss_idle[0]:.0f} s after the save); "
-              f"after the restart {(self.rss_load or [math.nan])[0]:.0f} MB when ready, peak {peak(self.rss_load):.0f} MB under load")
+        print(f"bot RSS (with any child processes): peak {peak(self.rss_build)} while building from scratch, "
+              f"peak {peak(self.rss_build[self.search_saved_at:]) if self.search_saved_at else NO_MEMORY} from its "
+              f"search save to its people save, {self.rss_settled} {SETTLE_S:.0f} s after that, "
+              f"{self.rss_idle[1]} once its idle people worker ended ({self.rss_idle[0]:.0f} s after the save); "
+              f"after the restart {(self.rss_load or [NO_MEMORY])[0]} when ready, peak {peak(self.rss_load)} under load")
         if self.fresh:
             print("fresh articles (restarted bot): " + "; ".join(
                 f"{k}: {'not seen within 120 s' if v is None else f'searches see it after {v:.1f}s'}"
@@ -500,6 +530,7 @@ class LoadRun:
     async def from_scratch(self) -> None:
         bot = await self.start_bot("scratch")
         sampler = asyncio.create_task(sample_rss(bot.pid, self.figures.rss_build))
+        search = asyncio.create_task(search_saved(self.workdir / "index", self.figures.rss_build))
         self.figures.starts["scratch"] = await bot.wait_until(self.http, loaded, self.args.ready_timeout)
         people = asyncio.create_task(bot.wait_until(self.http, people_ready, self.args.ready_timeout))
         self.slack.bot_url = bot.events_url
@@ -509,14 +540,16 @@ class LoadRun:
         self.figures.starts["scratch people"] = await people  # `who` answers from the directory from then on
         self.figures.starts["saved"] = await saved_index(self.workdir / "index", bot, self.args.ready_timeout)
         sampler.cancel()
+        self.figures.search_saved_at = search.result() if search.done() else 0
+        search.cancel()
         await asyncio.sleep(SETTLE_S)  # the bot swaps to the saved (mapped) copy and hands freed memory back
-        self.figures.rss_settled = rss_mb(bot.pid)
+        self.figures.rss_settled = memory(bot.pid)
         waited = SETTLE_S
         while worker_processes(bot.pid) and waited < IDLE_WAIT_S:  # it ends once idle (after writing its results)
             await asyncio.sleep(1.0)
             waited += 1.0
         if not worker_processes(bot.pid):
-            self.figures.rss_idle = (waited, rss_mb(bot.pid))
+            self.figures.rss_idle = (waited, memory(bot.pid))
         self.figures.stops["after the build"] = await bot.stop()
 
     async def restarted(self) -> None:
@@ -619,13 +652,14 @@ async def stop_fake(fake: asyncio.subprocess.Process) -> None:
         await fake.wait()
 
 
-def peak(values: list[float]) -> float:
-    return max((v for v in values if not math.isnan(v)), default=float("nan"))
+def peak(values: list[Memory]) -> Memory:
+    """The sample of the highest total."""
+    return max((v for v in values if not math.isnan(v.total)), key=lambda v: v.total, default=NO_MEMORY)
 
 
-async def sample_rss(pid: int, into: list[float]) -> None:
+async def sample_rss(pid: int, into: list[Memory]) -> None:
     for _ in range(10_000):
-        into.append(rss_mb(pid))
+        into.append(memory(pid))
         await asyncio.sleep(0.25)
 
 
