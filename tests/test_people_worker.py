@@ -254,6 +254,31 @@ def test_helpers_read_the_files_and_the_bot_sends_what_changed(corpus_copy: Path
     assert [a.id for a in sent] == ["quist-profile"] * 2  # (both rounds): the only article pickled here
 
 
+async def test_a_bot_asked_all_the_time_still_saves_its_search_index_and_gets_its_people(
+        corpus_copy: Path, tmp_path: Path, in_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a large build the search save waits for answers (the first questions come as search is
+    ready), but within SAVE_PATIENCE_S in all: the people directory, put in after the save, is not
+    held back by questions that never stop (a replica asked `who` every 0.2 s waited for minutes)."""
+    from bot.library import following
+    from bot.library.saved import PEOPLE_ENTRY, index_dir
+
+    monkeypatch.setattr(following, "QUIET_SAVE_ARTICLES", 1)  # the seed corpus counts as large
+    monkeypatch.setattr(following, "SAVE_GRACE_S", 0.2)
+    monkeypatch.setattr(following, "SAVE_PATIENCE_S", 1.0)
+    library = Library(corpus_copy, cache_dir=tmp_path / "cache", settle=0.0, busy=lambda: True)
+    try:
+        started = time.monotonic()
+        task = await library.start()
+        assert task is not None
+        await asyncio.wait_for(task, 20)  # (the people build's own waits for answers: 2 s each)
+        current = library.current
+        assert current is not None and current.people is not None and time.monotonic() - started > 0.2
+        assert isinstance(current.corpus.articles[0].body_utf8, memoryview)  # answering from the save
+        assert (index_dir(tmp_path / "cache", current.signature) / PEOPLE_ENTRY).exists()
+    finally:
+        library.close()
+
+
 def test_a_first_builds_helpers_end_before_the_worker_assembles_the_directory(
         corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Helpers keep what they read in the first round for the second; once that is done they end,

@@ -27,11 +27,14 @@ from bot.people import PeopleDirectory
 
 log = logging.getLogger(__name__)
 
-# The search save after a build waits for the first questions to come (those waiting for search to
-# be ready ask at once) and be answered, this long at most: its writes share the interpreter and
-# the cores with them (until then the built copy is kept).
+# The search save after a large build waits for the first questions to come (those waiting for
+# search to be ready ask at once) and be answered, and then between its files while answers run:
+# its writes share the interpreter and the cores with them (the built copy is kept meanwhile).
+# SAVE_PATIENCE_S bounds the waits in all, so a bot asked all the time still saves (and gets the
+# people directory, put in after the save). A smaller save takes well under a second: no waits.
+QUIET_SAVE_ARTICLES = 10_000
 SAVE_GRACE_S = 2.0
-SAVE_PATIENCE_S = 30.0
+SAVE_PATIENCE_S = 10.0
 
 
 class Following:
@@ -150,10 +153,7 @@ class Following:
         """Save `snapshot`'s search index (people not built yet) and show its memory-mapped copy in
         place of `shown` (with `shown`'s people); returns what the people build's result then goes
         into (the mapped copy, or `shown` when it was not saved or `shown` was replaced meanwhile)."""
-        if self._busy is not None:  # search was just said ready: the first questions come now
-            await asyncio.sleep(SAVE_GRACE_S)
-            await self._after_answers(SAVE_PATIENCE_S)
-        await off_loop(save_snapshot, self.cache_dir, snapshot, lambda: yield_to_answers(self._busy))
+        await off_loop(save_snapshot, self.cache_dir, snapshot, await self._answers_first(snapshot))
         mapped = await off_loop(load_saved, self.cache_dir, snapshot.signature, with_people=False)
         if mapped is None:
             return shown
@@ -162,6 +162,17 @@ class Following:
             return shown
         self._people.rebase(snapshot.corpus, mapped.corpus)  # a build still going looks articles up there
         return mapped
+
+    async def _answers_first(self, snapshot: Snapshot) -> Callable[[], None]:
+        """Once the first questions after search is ready have been answered (SAVE_GRACE_S, then
+        until answers are done), the pause between the save's files: while answers run, up to
+        SAVE_PATIENCE_S in all (the people directory is put in once the save is done)."""
+        if self._busy is None or len(snapshot.corpus.articles) < QUIET_SAVE_ARTICLES:
+            return lambda: None
+        deadline = time.monotonic() + SAVE_PATIENCE_S
+        await asyncio.sleep(SAVE_GRACE_S)
+        await self._after_answers(SAVE_PATIENCE_S - SAVE_GRACE_S)
+        return lambda: yield_to_answers(self._busy, limit=max(0.0, deadline - time.monotonic()))
 
     async def _save_people(self, complete: Snapshot) -> None:
         """Add `complete`'s people directory to its saved index, and answer from the saved copy (its

@@ -57,11 +57,12 @@ ANSWERS_FIRST_S = 2.0  # the longest background work (a people build's next step
 YIELD_POLL_S = 0.02
 
 
-def yield_to_answers(busy: Callable[[], bool] | None, abandon: threading.Event | None = None) -> None:
-    """(In a background thread.) Wait while `busy` says answers are running, at most ANSWERS_FIRST_S;
+def yield_to_answers(busy: Callable[[], bool] | None, abandon: threading.Event | None = None,
+                     limit: float = ANSWERS_FIRST_S) -> None:
+    """(In a background thread.) Wait while `busy` says answers are running, at most `limit` seconds;
     LoadAbandoned once `abandon` is set. Background work, though at the lowest priority, shares the
     cores, memory bandwidth and this process's interpreter with the answers."""
-    deadline = time.monotonic() + ANSWERS_FIRST_S
+    deadline = time.monotonic() + limit
     while busy is not None and busy() and time.monotonic() < deadline:
         if abandon is not None and abandon.is_set():
             raise LoadAbandoned
