@@ -466,7 +466,7 @@ async def test_the_people_build_starts_while_the_search_index_is_assembled_and_l
         assert index_waited == [True]  # the people build had begun before the index was made
         assert task is not None
         await task
-        assert library._people._prepared is None and library._early is None
+        assert library._people._texts is None and library._early is None  # nothing holds the built corpus
         assert as_json(library.current.people) == as_json(build_directory(load_corpus(corpus_copy),  # type: ignore[union-attr]
                                                                           corpus_copy / "people.yml"))
     finally:

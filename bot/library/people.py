@@ -47,9 +47,11 @@ MIN_ARTICLES_FOR_WORKER = 500  # below this (~0.15 s of work), built in this pro
 MIN_ARTICLES_FOR_HELPERS = 10_000  # a round reading this many (a first build) is shared by helper processes
 PEOPLE_CHUNK = 500  # articles per message to the people worker: pickling one holds the interpreter lock
 # (~5 ms), so the event loop waits no longer than that between them
-# A worker with nothing to do for this long writes what it keeps beside the saved index and ends: at
-# 100k articles it holds ~600 MB, and the next change's worker takes the file up in ~3 s.
-IDLE_SECONDS = 30.0
+# A worker with nothing to do for this long writes what it keeps beside the saved index (unless it
+# has, as after a build that was saved) and ends: at 100k articles it holds ~700 MB, and the next
+# change's worker takes the file up in ~3 s. Long enough for changes that come together (a feed's
+# articles, files copied in one after another); feeds poll every few minutes.
+IDLE_SECONDS = 10.0
 IN_FLIGHT_PER_HELPER = 2  # runs handed to each helper ahead (~0.15 s of work each)
 KEEP_TIMEOUT_S = 120.0  # writing what it keeps takes seconds at 100k articles; a bound, not a wait
 
@@ -98,8 +100,6 @@ class PeopleWorker:
         self._unkept = False  # the worker holds results newer than what it last wrote there
         self._turn = threading.Lock()  # a build or the idle end, one at a time
         self._idle: threading.Timer | None = None
-        self._prepared: tuple[Corpus, Signature, tuple[list[tuple[str, FileStamp]], dict[str, FileStamp],
-                                                     tuple[bytes, bytes, bytes]]] | None = None  # `prepare`
         self._texts: _Texts | None = None  # of the build in progress
 
     def build(self, corpus: Corpus, signature: Signature, overrides: Path,
@@ -109,8 +109,8 @@ class PeopleWorker:
         with self._turn:
             self._cancel_idle()
             if len(corpus.articles) < MIN_ARTICLES_FOR_WORKER:
-                order = self.prepare(corpus, signature)[0]
-                self.close()  # (and forgets what `prepare` kept)
+                order = article_stamps(corpus, signature)
+                self.close()  # (a larger corpus before may have started a worker)
                 return directory_from(self._local, order, overrides, corpus)
             self._local = PeopleCache()
             texts = self._texts = _Texts(corpus)
@@ -143,8 +143,11 @@ class PeopleWorker:
                abandon: threading.Event | None, files: Path | None) -> PeopleDirectory:
         yield_to_answers(self.busy, abandon)  # (every build: a rebuild's starts while answers are running)
         started = time.perf_counter()
-        order, stamps, packed = self.prepare(texts.corpus, signature)
-        self._prepared = None  # (it holds the corpus: a snapshot replaced since must not stay alive)
+        # (The bot's builds start as the corpus is loaded, while its search index is assembled, so
+        # these are worked out before search is said ready: worked out as the first questions came,
+        # they took 0.1-0.5 s of the interpreter the answers wanted.)
+        order = article_stamps(texts.corpus, signature)
+        stamps, packed = dict(order), pack_order(order)
         if self._pool is None:
             self._pool = _spawned(1)
             if self._resume_from is not None:  # what an earlier process kept: taken up first (tasks run in order)
@@ -186,18 +189,6 @@ class PeopleWorker:
                 stop_pool(helper)
         raise RuntimeError("the people directory did not settle")
 
-    def prepare(self, corpus: Corpus, signature: Signature,
-                ) -> tuple[list[tuple[str, FileStamp]], dict[str, FileStamp], tuple[bytes, bytes, bytes]]:
-        """The articles' stamps for a build of `corpus`, and packed for the worker (kept until the
-        build starts). The bot's builds start as the corpus is loaded, while its search index is
-        assembled, so these are worked out before search is said ready: worked out as the first
-        questions come, they took 0.1-0.5 s of the interpreter the answers wanted."""
-        prepared = self._prepared
-        if prepared is None or prepared[0] is not corpus or prepared[1] != signature:
-            order = article_stamps(corpus, signature)
-            prepared = self._prepared = (corpus, signature, (order, dict(order), pack_order(order)))
-        return prepared[2]
-
     @property
     def running(self) -> bool:
         """Whether a worker process is up (it ends when idle, see the class)."""
@@ -227,7 +218,6 @@ class PeopleWorker:
     def close(self) -> None:
         """End the worker (and forget what it kept)."""
         self._cancel_idle()
-        self._prepared = None
         pool, self._pool = self._pool, None  # the service stopping and an abandoned build may both close it
         if pool is not None:
             stop_pool(pool)
