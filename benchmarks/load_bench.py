@@ -52,6 +52,7 @@ ANSWER_TIMEOUT_S = 10.0  # an answer later than this is counted as lost
 ACK_LIMIT_S = 3.0  # Slack shows the user an error when the ack takes longer
 POLL_S = 0.02
 SETTLE_S = 5.0  # after the save from scratch: then the bot's RSS is read once more
+SAMPLE_S = 0.25  # between readings of the bot's memory
 IDLE_WAIT_S = 120.0  # and again once its people worker has ended (idle), if it does within this
 FRESH_PREFIX = "zz-bench-fresh-"  # the fresh-article step's file; removed after it (and left-overs at the start)
 BUSY = "busy"  # in an overload notice ("busy, try again in a moment"); a notice has at most 2 blocks
@@ -473,7 +474,8 @@ class Figures:
     starts: dict[str, float] = field(default_factory=dict)
     rss_build: list[Memory] = field(default_factory=list)  # from the start from scratch to its save
     rss_load: list[Memory] = field(default_factory=list)  # the restarted bot, from ready through its bursts
-    search_saved_at = 0  # the first sample of `rss_build` once its search index was saved (people still building)
+    people_phase_at = 0  # the first sample of `rss_build` SETTLE_S after its search index was saved (the
+    # bot has swapped its built copy for the saved one; the people directory is still being built)
     rss_settled: Memory = NO_MEMORY  # after the build from scratch, once saved and settled
     rss_idle: tuple[float, Memory] = (math.nan, NO_MEMORY)  # then once its people worker ended: seconds after the save
     fresh: dict[str, float | None] = field(default_factory=dict)  # seconds until searches see a change
@@ -483,9 +485,11 @@ class Figures:
         print(f"start: search ready from scratch {s['scratch']:.1f}s, people {s['scratch people']:.1f}s, saved index "
               f"(people included) written at {s['saved']:.1f}s; restart from the saved index: ready in {s['restart']:.1f}s, "
               f"people ready {s['restart people']:.1f}s")
+        during = self.rss_build[self.people_phase_at:] if self.people_phase_at else []
+        people_phase = f"peak {peak(during)}" if during else "(no reading: saved within that)"
         print(f"bot RSS (with any child processes): peak {peak(self.rss_build)} while building from scratch, "
-              f"peak {peak(self.rss_build[self.search_saved_at:]) if self.search_saved_at else NO_MEMORY} from its "
-              f"search save to its people save, {self.rss_settled} {SETTLE_S:.0f} s after that, "
+              f"{people_phase} from {SETTLE_S:.0f} s after its search save to its people save, "
+              f"{self.rss_settled} {SETTLE_S:.0f} s after that, "
               f"{self.rss_idle[1]} once its idle people worker ended ({self.rss_idle[0]:.0f} s after the save); "
               f"after the restart {(self.rss_load or [NO_MEMORY])[0]} when ready, peak {peak(self.rss_load)} under load")
         if self.fresh:
@@ -540,7 +544,7 @@ class LoadRun:
         self.figures.starts["scratch people"] = await people  # `who` answers from the directory from then on
         self.figures.starts["saved"] = await saved_index(self.workdir / "index", bot, self.args.ready_timeout)
         sampler.cancel()
-        self.figures.search_saved_at = search.result() if search.done() else 0
+        self.figures.people_phase_at = search.result() + int(SETTLE_S / SAMPLE_S) if search.done() else 0
         search.cancel()
         await asyncio.sleep(SETTLE_S)  # the bot swaps to the saved (mapped) copy and hands freed memory back
         self.figures.rss_settled = memory(bot.pid)
@@ -660,7 +664,7 @@ def peak(values: list[Memory]) -> Memory:
 async def sample_rss(pid: int, into: list[Memory]) -> None:
     for _ in range(10_000):
         into.append(memory(pid))
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(SAMPLE_S)
 
 
 async def quiet(bot: Bot, http: aiohttp.ClientSession, timeout: float = 30.0) -> None:

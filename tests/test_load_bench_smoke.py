@@ -34,7 +34,8 @@ def test_tiny_run_prints_the_table_and_loses_no_answer(seed_corpus_dir: Path, tm
     out = result.stdout
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ack p50" in out and "ans p50" in out and "SIGTERM to exit" in out and "ready in" in out
-    assert re.search(r"peak \d+ MB \(\d+ anonymous; bot \d+\) while building from scratch, peak \d+ MB", out), out
+    assert re.search(r"peak \d+ MB \(\d+ anonymous; bot \d+\) while building from scratch, .* from 5 s after its "
+                     r"search save to its people save, \d+ MB", out), out
     rows = {m.group(1): [m.group(2), *m.group(3).split()] for m in ROW.finditer(out)}
     assert set(rows) == {"burst (fresh build)", "burst", "sequential"}, out
     for name, cells in rows.items():
