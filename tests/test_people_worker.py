@@ -233,7 +233,6 @@ def test_helpers_read_the_files_and_the_bot_sends_what_changed(corpus_copy: Path
     """Helpers read articles from their files (the bot would otherwise pickle every article); a file
     rewritten since the corpus was loaded is not that version: the bot sends the article it loaded."""
     from bot.corpus import corpus_signature
-    from bot.library.people import PeopleWorker
 
     monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)
     monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_HELPERS", 1)
@@ -243,12 +242,7 @@ def test_helpers_read_the_files_and_the_bot_sends_what_changed(corpus_copy: Path
     write_article(corpus_copy, "quist-profile", "Quist speaks", [  # rewritten after the load: another version
         "Freedonia's finance minister, Otto Brenn, said the talks were going well."], published=dt.date(2026, 1, 2))
     asked = recorded_reads(monkeypatch)
-    worker = PeopleWorker(helpers=2)
-    try:
-        built = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
-    finally:
-        worker.close()
-    assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
+    built = built_by_helpers(corpus, signature, corpus_copy)
     assert built.get("Wilma Quist") is not None and built.get("Otto Brenn") is None  # the loaded version
     sent = [item for _, run in asked for item in run if not isinstance(item, str)]
     assert [a.id for a in sent] == ["quist-profile"] * 2  # (both rounds): the only article pickled here
@@ -284,37 +278,20 @@ def test_a_first_builds_helpers_end_before_the_worker_assembles_the_directory(
     """Helpers keep what they read in the first round for the second; once that is done they end,
     before the worker assembles the directory (when it grows most), not after it."""
     from bot.corpus import corpus_signature
-    from bot.library.people import PeopleWorker
 
     monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_WORKER", 1)
     monkeypatch.setattr(people_worker, "MIN_ARTICLES_FOR_HELPERS", 1)
     monkeypatch.setattr(people_worker, "PEOPLE_CHUNK", 2)  # runs for both helpers
     events: list[tuple[str, int]] = []
-    spawned, stop = people_worker._spawned, people_worker.stop_pool
-
-    def recording(workers: int) -> ProcessPoolExecutor:
-        pool = spawned(workers)
-        submit = pool.submit
-
-        def record(fn: Any, *args: Any, **kwargs: Any) -> Any:
-            events.append((fn.__name__, id(pool)))
-            return submit(fn, *args, **kwargs)
-        pool.submit = record  # type: ignore[method-assign]
-        return pool
+    recorded_submits(monkeypatch, lambda fn, pool, args: events.append((fn.__name__, id(pool))))
+    stop = people_worker.stop_pool
 
     def stopped(pool: ProcessPoolExecutor) -> None:
         events.append(("stopped", id(pool)))
         stop(pool)
 
-    monkeypatch.setattr(people_worker, "_spawned", recording)
     monkeypatch.setattr(people_worker, "stop_pool", stopped)
-    corpus, signature = load_corpus(corpus_copy), corpus_signature(corpus_copy)
-    worker = PeopleWorker(helpers=2)
-    try:
-        built = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
-    finally:
-        worker.close()
-    assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
+    built_by_helpers(load_corpus(corpus_copy), corpus_signature(corpus_copy), corpus_copy)
     names = [name for name, _ in events]
     helpers = {pool for name, pool in events if name == "people_read"}
     assert len(helpers) == 2 and names.count("people_assemble") == 3  # two rounds of reading, then the directory
@@ -324,24 +301,46 @@ def test_a_first_builds_helpers_end_before_the_worker_assembles_the_directory(
     assert len(ends) == 2 and all(last_read < i < last_assemble for i in ends)
 
 
-def recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, list[object]]]:
-    """Each run handed to a people helper, with when (the helpers run in other processes)."""
-    asked: list[tuple[float, list[object]]] = []
+def recorded_submits(monkeypatch: pytest.MonkeyPatch, record: Any) -> None:
+    """Every task handed to a people process made from now on is told to `record(fn, pool, args)` first."""
     spawned = people_worker._spawned
 
     def recording(workers: int) -> ProcessPoolExecutor:
         pool = spawned(workers)
         submit = pool.submit
 
-        def record(fn: Any, *args: Any, **kwargs: Any) -> Any:
-            if fn is people_worker.people_read:
-                asked.append((time.monotonic(), [item for item, _ in args[0]]))
+        def recorded(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            record(fn, pool, args)
             return submit(fn, *args, **kwargs)
-        pool.submit = record  # type: ignore[method-assign]
+        pool.submit = recorded  # type: ignore[method-assign]
         return pool
 
     monkeypatch.setattr(people_worker, "_spawned", recording)
+
+
+def recorded_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, list[object]]]:
+    """Each run handed to a people helper, with when (the helpers run in other processes)."""
+    asked: list[tuple[float, list[object]]] = []
+
+    def record(fn: Any, pool: ProcessPoolExecutor, args: tuple[Any, ...]) -> None:
+        if fn is people_worker.people_read:
+            asked.append((time.monotonic(), [item for item, _ in args[0]]))
+
+    recorded_submits(monkeypatch, record)
     return asked
+
+
+def built_by_helpers(corpus: Any, signature: Any, corpus_copy: Path) -> Any:
+    """A first build shared by two helpers that read the files themselves: the directory built here."""
+    from bot.library.people import PeopleWorker
+
+    worker = PeopleWorker(helpers=2)
+    try:
+        built = worker.build(corpus, signature, corpus_copy / "people.yml", files=corpus_copy)
+    finally:
+        worker.close()
+    assert as_json(built) == as_json(build_directory(corpus, corpus_copy / "people.yml"))
+    return built
 
 
 def test_a_first_build_reads_on_once_answers_are_done(corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
