@@ -19,7 +19,7 @@ import numpy as np
 
 from bot.corpus import Article, FileChanging, read_file
 from bot.library.memory import trim_heap
-from bot.library.parts import directory_parts
+from bot.library.parts import Part, directory_parts
 from bot.people import PeopleCache, Stamp
 from bot.people.build import Needed, Reading, read_articles
 
@@ -150,7 +150,7 @@ def unpack_order(packed: tuple[bytes, bytes, bytes]) -> list[tuple[str, FileStam
     return [(i, (name, size, mtime)) for i, name, (size, mtime) in zip(ids, names, numbers, strict=True)]
 
 
-def people_assemble(order: tuple[bytes, bytes, bytes], overrides: Path) -> tuple[list[str], bytes] | list[bytes]:
+def people_assemble(order: tuple[bytes, bytes, bytes], overrides: Path) -> tuple[list[str], bytes] | list[Part]:
     """In the people worker: the ids it must read first (and how, pickled for helpers), or the
     directory as parts (`bot.library.parts`: the bot unpickles only its name index, then a person
     when an answer shows them). `order` as `pack_order` gives it."""

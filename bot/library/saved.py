@@ -268,9 +268,9 @@ def _write(directory: Path, snapshot: Snapshot, pause: Callable[[], None]) -> No
 def _add_people(directory: Path, people: PeopleDirectory) -> None:
     """The parts first, then the entry that vouches for them (with each part's length): a reader sees both or neither."""
     parts = directory_parts(people)
-    mapped.replace_file(directory / PEOPLE, b"".join(parts))
+    mapped.replace_file(directory / PEOPLE, parts)
     entry = {**mapped.file_entry(directory / PEOPLE), "parts": [len(part) for part in parts]}
-    mapped.replace_file(directory / PEOPLE_ENTRY, json.dumps(entry).encode())
+    mapped.replace_file(directory / PEOPLE_ENTRY, [json.dumps(entry).encode()])
 
 
 def _remove_others(cache_dir: Path, keep: Path) -> None:
