@@ -53,8 +53,12 @@ def load(live: LiveHarness, article: HostileArticle) -> int:
     for old in corpus.glob("hostile-*.md"):
         old.unlink()
     article_id = write_hostile(corpus, n, article)
-    live.run(live.session.service.library.reload_if_changed())  # type: ignore[union-attr]
-    snapshot = live.session.service.library.current  # type: ignore[union-attr]
+    library = live.session.service.library
+    live.run(library.reload_if_changed())  # type: ignore[union-attr]
+    # A small change is a delta, and `who` answers from the previous directory (the previous
+    # example's article and its link) until the people update after it is in: wait for that too.
+    live.run(library.people_settled())  # type: ignore[union-attr]
+    snapshot = library.current  # type: ignore[union-attr]
     event("article loaded" if snapshot and snapshot.corpus.get(article_id) else "article refused by the loader")
     return n
 

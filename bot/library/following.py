@@ -131,8 +131,9 @@ class Following:
             del snapshot
             shown = await self._save_search(*built)
             search_saved = shown is not built[1]
-            if search_saved:  # freed in a thread once answers are done: 100k articles' objects and more
-                await self._after_answers()
+            if search_saved:  # freed in a thread (a large one once answers are done: 100k articles' objects)
+                if len(built[0].corpus.articles) >= QUIET_SAVE_ARTICLES:
+                    await self._after_answers()
                 await off_loop(built.clear)
             del built
         else:
