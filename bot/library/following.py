@@ -154,6 +154,8 @@ class Following:
         """Save `snapshot`'s search index (people not built yet) and show its memory-mapped copy in
         place of `shown` (with `shown`'s people); returns what the people build's result then goes
         into (the mapped copy, or `shown` when it was not saved or `shown` was replaced meanwhile)."""
+        if self.cache_dir is None:  # nowhere to save: the built copy answers on
+            return shown
         await off_loop(save_snapshot, self.cache_dir, snapshot, await self._answers_first(snapshot))
         mapped = await off_loop(load_saved, self.cache_dir, snapshot.signature, with_people=False)
         if mapped is None:
