@@ -15,13 +15,14 @@ A directory is written under a temporary name and renamed into place when comple
 
 from __future__ import annotations
 
+import io
 import json
 import mmap
 import os
 import shutil
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -82,10 +83,12 @@ def file_entry(path: Path) -> dict[str, Any]:
     return {"bytes": size, "crc32": _crc(path), "edges": _edges(path, size)}
 
 
-def write_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
-    """Write each array as `<name>.npy` into `directory`; returns their manifest entries."""
+def write_arrays(directory: Path, arrays: dict[str, np.ndarray],
+                 pause: Callable[[], None] = lambda: None) -> dict[str, dict[str, Any]]:
+    """Write each array as `<name>.npy` into `directory`, `pause` before each; returns their manifest entries."""
     entries: dict[str, dict[str, Any]] = {}
     for name, array in arrays.items():
+        pause()
         path = directory / f"{name}.npy"
         np.save(path, np.ascontiguousarray(array), allow_pickle=False)
         entries[name] = {**file_entry(path), "dtype": array.dtype.str, "shape": list(array.shape)}
@@ -97,12 +100,18 @@ def write_bytes(directory: Path, name: str, pieces: Sequence[bytes | memoryview]
     (the article bodies at 100k articles are ~370 MB: joined first, they would be that much more
     memory for the moment of a save); its manifest entry, as `write_arrays` gives."""
     total = sum(map(len, pieces))
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (total,)})
     path = directory / f"{name}.npy"
+    _write_pieces(path, [header.getvalue(), *pieces])
+    return {**file_entry(path), "dtype": "|u1", "shape": [total]}
+
+
+def _write_pieces(path: Path, pieces: Iterable[bytes | bytearray | memoryview]) -> None:
+    """`pieces` end to end into `path`, one at a time (never joined first)."""
     with path.open("wb") as f:
-        np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (total,)})
         for piece in pieces:
             f.write(piece)
-    return {**file_entry(path), "dtype": "|u1", "shape": [total]}
 
 
 def check_file(path: Path, entry: dict[str, Any]) -> None:
@@ -183,7 +192,5 @@ def replace_file(path: Path, pieces: Sequence[bytes | bytearray | memoryview]) -
     """Write `pieces` end to end to `path` atomically (temporary file, then rename), one at a time:
     not joined first (the people directory's parts at 100k articles are ~190 MB)."""
     tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    with tmp.open("wb") as f:
-        for piece in pieces:
-            f.write(piece)
+    _write_pieces(tmp, pieces)
     tmp.replace(path)

@@ -252,10 +252,7 @@ def _write(directory: Path, snapshot: Snapshot, pause: Callable[[], None]) -> No
     corpus_arrays, corpus_json = _corpus_parts(snapshot.corpus, pause)
     search_arrays, search_meta = index_parts(snapshot.search.index)
     arrays = {**corpus_arrays, **{f"search.{k}": v for k, v in search_arrays.items()}}
-    entries = {}
-    for name, values in arrays.items():  # (one at a time, each after `pause`)
-        pause()
-        entries.update(mapped.write_arrays(directory, {name: values}))
+    entries = mapped.write_arrays(directory, arrays, pause)
     pause()
     entries["bodies"] = mapped.write_bytes(directory, "bodies", [a.body_utf8 for a in snapshot.corpus.articles])
     (directory / CORPUS).write_bytes(corpus_json)
