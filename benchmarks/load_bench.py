@@ -376,10 +376,12 @@ def people_ready(state: dict[str, Any]) -> bool:
     return bool(state.get("people_ready"))
 
 
-async def search_saved(cache: Path, samples: list[Memory]) -> int:
-    """The number of samples taken when the saved search index appeared (its people are saved later)."""
+async def people_phase(cache: Path, samples: list[Memory]) -> int:
+    """The number of samples taken SETTLE_S after the saved search index appeared (the bot has swapped
+    its built copy for the saved one by then; the people are saved later)."""
     while not any(cache.glob("index-*/manifest.json")):
         await asyncio.sleep(0.2)
+    await asyncio.sleep(SETTLE_S)
     return len(samples)
 
 
@@ -534,7 +536,7 @@ class LoadRun:
     async def from_scratch(self) -> None:
         bot = await self.start_bot("scratch")
         sampler = asyncio.create_task(sample_rss(bot.pid, self.figures.rss_build))
-        search = asyncio.create_task(search_saved(self.workdir / "index", self.figures.rss_build))
+        phase = asyncio.create_task(people_phase(self.workdir / "index", self.figures.rss_build))
         self.figures.starts["scratch"] = await bot.wait_until(self.http, loaded, self.args.ready_timeout)
         people = asyncio.create_task(bot.wait_until(self.http, people_ready, self.args.ready_timeout))
         self.slack.bot_url = bot.events_url
@@ -544,8 +546,8 @@ class LoadRun:
         self.figures.starts["scratch people"] = await people  # `who` answers from the directory from then on
         self.figures.starts["saved"] = await saved_index(self.workdir / "index", bot, self.args.ready_timeout)
         sampler.cancel()
-        self.figures.people_phase_at = search.result() + int(SETTLE_S / SAMPLE_S) if search.done() else 0
-        search.cancel()
+        self.figures.people_phase_at = phase.result() if phase.done() else 0
+        phase.cancel()
         await asyncio.sleep(SETTLE_S)  # the bot swaps to the saved (mapped) copy and hands freed memory back
         self.figures.rss_settled = memory(bot.pid)
         waited = SETTLE_S
