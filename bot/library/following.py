@@ -132,7 +132,7 @@ class Following:
             shown = await self._save_search(*built)
             search_saved = shown is not built[1]
             if search_saved:  # freed in a thread (a large one once answers are done: 100k articles' objects)
-                if len(built[0].corpus.articles) >= QUIET_SAVE_ARTICLES:
+                if _large(built[0]):
                     await self._after_answers()
                 await off_loop(built.clear)
             del built
@@ -170,7 +170,7 @@ class Following:
         """Once the first questions after search is ready have been answered (SAVE_GRACE_S, then
         until answers are done), the pause between the save's files: while answers run, up to
         SAVE_PATIENCE_S in all (the people directory is put in once the save is done)."""
-        if self._busy is None or len(snapshot.corpus.articles) < QUIET_SAVE_ARTICLES:
+        if self._busy is None or not _large(snapshot):
             return lambda: None
         deadline = time.monotonic() + SAVE_PATIENCE_S
         await asyncio.sleep(SAVE_GRACE_S)
@@ -248,3 +248,8 @@ class Following:
         """Wait for the people update after a delta (if any) to be in (the harness and tests)."""
         while self._following is not None and not self._following.done():
             await asyncio.shield(self._following)
+
+
+def _large(snapshot: Snapshot) -> bool:
+    """Large enough that saving it, or letting it go, is worth waiting for answers (QUIET_SAVE_ARTICLES)."""
+    return len(snapshot.corpus.articles) >= QUIET_SAVE_ARTICLES
