@@ -37,7 +37,7 @@ from bot.library.people_tasks import (
 )
 from bot.library.workers import POLL_SECONDS, background_context, stop_pool, yield_to_answers
 from bot.people import PeopleCache, PeopleDirectory, Stamp, directory_from
-from bot.people.build import MAX_ROUNDS
+from bot.people.build import MAX_ROUNDS, article_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -76,9 +76,7 @@ class _Texts:
         self.corpus = corpus
 
     def article(self, article_id: str) -> Article:
-        article = self.corpus.get(article_id)
-        assert article is not None, article_id
-        return article
+        return article_of(self.corpus, article_id)
 
 
 class PeopleWorker:

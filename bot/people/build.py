@@ -259,11 +259,12 @@ def directory_from(cache: PeopleCache, order: Sequence[tuple[str, Stamp]], overr
         result = cache.assemble(order, overrides_path)
         if isinstance(result, PeopleDirectory):
             return result
-        cache.add((_article(texts, i), stamps[i]) for i in result.ids)
+        cache.add((article_of(texts, i), stamps[i]) for i in result.ids)
     raise RuntimeError("the people directory did not settle")  # the phrases kept changing: a bug
 
 
-def _article(corpus: Corpus, article_id: str) -> Article:
+def article_of(corpus: Corpus, article_id: str) -> Article:
+    """The article with this id, which the caller knows is in `corpus`."""
     article = corpus.get(article_id)
     assert article is not None, article_id
     return article
